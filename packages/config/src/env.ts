@@ -1,0 +1,136 @@
+import { z } from "zod";
+
+/**
+ * The one zod schema for LeadSync's environment (CONTRACT.md, "Environment").
+ * Every process parses it once through `loadConfig()`; nothing else reads process.env.
+ */
+
+/** "true"/"1"/"yes" → true, "false"/"0"/"no"/"" → false. Never z.coerce.boolean: it turns "false" into true. */
+export const envBoolean = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const optionalString = z
+  .string()
+  .transform((v) => (v.trim() === "" ? undefined : v))
+  .optional();
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+// Development-only defaults. They are public, so production refuses to start with them.
+export const DEV_JWT_SECRET = "leadsync-development-jwt-secret-change-me";
+export const DEV_ENCRYPTION_KEY = Buffer.alloc(32, "leadsync-dev-key").toString("base64");
+export const DEV_CLIENT_SECRET = "leadsync-development-client-secret";
+
+export const rawEnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: z.string().url().default("postgresql://postgres:postgres@127.0.0.1:5432/leadsync"),
+  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  /** BullMQ key prefix. The hash tag keeps every queue's keys in one Redis Cluster slot. */
+  QUEUE_PREFIX: z.string().min(1).default("{leadsync}"),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  API_URL: optionalString.pipe(z.string().url().optional()),
+  HUBSPOT_CLIENT_SECRET: optionalString,
+  HUBSPOT_WEBHOOK_SECRET: optionalString,
+  HUBSPOT_CLIENT_ID: optionalString,
+  HUBSPOT_ACCESS_TOKEN: optionalString,
+  HUBSPOT_PORTAL_ID: optionalString,
+  HUBSPOT_APP_ID: optionalString,
+  HUBSPOT_DEVELOPER_API_KEY: optionalString,
+  HUBSPOT_API_BASE: z.string().url().default("https://api.hubapi.com"),
+  HUBSPOT_SANDBOX_PORT: port.default(3100),
+  LEAD_SOURCE_MARKER: z.string().min(1).default("jazzaam"),
+  JWT_SECRET: optionalString,
+  ENCRYPTION_KEY: optionalString,
+  BULL_BOARD_USER: optionalString,
+  BULL_BOARD_PASSWORD: optionalString,
+  /** How long the inbound worker gathers events of one portal before one batch read (ms). */
+  INBOUND_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(50),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Webhook bodies above this size answer 413 (HubSpot sends at most 100 events per request). */
+  WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+});
+
+export type RawEnv = z.input<typeof rawEnvSchema>;
+
+export const envSchema = rawEnvSchema
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== "production") return;
+    if (!env.HUBSPOT_CLIENT_SECRET && !env.HUBSPOT_WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["HUBSPOT_CLIENT_SECRET"],
+        message: "required in production: webhooks cannot be verified without the app's client secret",
+      });
+    }
+    if (!env.JWT_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "required in production" });
+    }
+    if (!env.ENCRYPTION_KEY) {
+      ctx.addIssue({ code: "custom", path: ["ENCRYPTION_KEY"], message: "required in production" });
+    }
+  })
+  .superRefine((env, ctx) => {
+    if (env.ENCRYPTION_KEY && Buffer.from(env.ENCRYPTION_KEY, "base64").length !== 32) {
+      ctx.addIssue({ code: "custom", path: ["ENCRYPTION_KEY"], message: "must be 32 bytes, base64-encoded" });
+    }
+  })
+  .transform((env) => {
+    const isProduction = env.NODE_ENV === "production";
+    return {
+      nodeEnv: env.NODE_ENV,
+      isProduction,
+      logLevel: env.LOG_LEVEL,
+      databaseUrl: env.DATABASE_URL,
+      redisUrl: env.REDIS_URL,
+      queuePrefix: env.QUEUE_PREFIX,
+      port: env.PORT,
+      host: env.HOST,
+      apiUrl: (env.API_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/+$/, ""),
+      leadSourceMarker: env.LEAD_SOURCE_MARKER,
+      jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,
+      encryptionKey: Buffer.from(env.ENCRYPTION_KEY ?? DEV_ENCRYPTION_KEY, "base64"),
+      bullBoard:
+        env.BULL_BOARD_USER && env.BULL_BOARD_PASSWORD
+          ? { user: env.BULL_BOARD_USER, password: env.BULL_BOARD_PASSWORD }
+          : isProduction
+            ? undefined // without an operator login, production keeps the dashboard off
+            : { user: "admin", password: "admin" },
+      inboundBatchWindowMs: env.INBOUND_BATCH_WINDOW_MS,
+      workerConcurrency: env.WORKER_CONCURRENCY,
+      webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
+      hubspot: {
+        /** The secret that signs webhooks (HUBSPOT_CLIENT_SECRET, alias HUBSPOT_WEBHOOK_SECRET). */
+        clientSecret: env.HUBSPOT_CLIENT_SECRET ?? env.HUBSPOT_WEBHOOK_SECRET ?? DEV_CLIENT_SECRET,
+        clientId: env.HUBSPOT_CLIENT_ID,
+        accessToken: env.HUBSPOT_ACCESS_TOKEN,
+        portalId: env.HUBSPOT_PORTAL_ID,
+        appId: env.HUBSPOT_APP_ID,
+        developerApiKey: env.HUBSPOT_DEVELOPER_API_KEY,
+        apiBase: env.HUBSPOT_API_BASE.replace(/\/+$/, ""),
+        sandboxPort: env.HUBSPOT_SANDBOX_PORT,
+        /** No private-app token configured: `pnpm start` runs the built-in sandbox. */
+        useSandbox: !env.HUBSPOT_ACCESS_TOKEN,
+      },
+    };
+  });
+
+export type Config = Readonly<z.output<typeof envSchema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment once, listing every problem at once; the result is frozen. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`));
+  }
+  return Object.freeze({ ...result.data, hubspot: Object.freeze(result.data.hubspot) });
+}
