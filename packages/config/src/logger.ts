@@ -1,0 +1,48 @@
+import { pino, type Logger, type LoggerOptions } from "pino";
+
+/**
+ * Paths redacted from every log line: credentials in requests, tokens and secrets in objects we log.
+ * Pino's redaction is path-based, so the common shapes are listed (top level and one level down).
+ */
+export const REDACT_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'req.headers["x-hubspot-signature"]',
+  'req.headers["x-hubspot-signature-v3"]',
+  "headers.authorization",
+  "accessToken",
+  "refreshToken",
+  "clientSecret",
+  "developerApiKey",
+  "token",
+  "password",
+  "*.accessToken",
+  "*.refreshToken",
+  "*.clientSecret",
+  "*.developerApiKey",
+  "*.token",
+  "*.password",
+  "*.authorization",
+  "*.Authorization",
+];
+
+export interface CreateLoggerOptions {
+  name: string;
+  level?: string;
+  /** Human-readable output; defaults to on when stdout is a terminal. */
+  pretty?: boolean;
+}
+
+export function createLogger({ name, level = "info", pretty = process.stdout.isTTY === true }: CreateLoggerOptions): Logger {
+  const options: LoggerOptions = {
+    name,
+    level,
+    redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+  };
+  if (pretty) {
+    options.transport = { target: "pino-pretty", options: { colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" } };
+  }
+  return pino(options);
+}
+
+export type { Logger };
