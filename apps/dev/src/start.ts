@@ -1,0 +1,55 @@
+/**
+ * `pnpm start`: the whole pipeline on one machine.
+ * Migrations → (sandbox mode) the HubSpot sandbox + a demo integration → receiver + API + Bull Board on PORT → workers.
+ */
+import { createLogger, loadConfig, ConfigError } from "@leadsync/config";
+import { runPipeline } from "./pipeline.js";
+import { printBanner } from "./banner.js";
+import { StartupError } from "./preflight.js";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger({ name: "leadsync", level: config.logLevel });
+
+  let pipeline: Awaited<ReturnType<typeof runPipeline>>;
+  try {
+    pipeline = await runPipeline({ config, logger });
+  } catch (error) {
+    if (error instanceof StartupError) {
+      console.error(`\n✖ ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  printBanner(pipeline.summary);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "Shutting down");
+    // A second signal, or a hung close, must not keep the process alive forever.
+    const deadline = setTimeout(() => process.exit(1), 15_000);
+    deadline.unref();
+    pipeline
+      .close()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, "Shutdown failed");
+        process.exit(1);
+      });
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+void main();
