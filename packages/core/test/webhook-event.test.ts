@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { eventDedupeKey, hubspotEventBatchSchema, hubspotEventSchema } from "../src/index.js";
+
+const base = {
+  eventId: 3816279340,
+  subscriptionId: 25,
+  portalId: 33,
+  appId: 1160452,
+  occurredAt: 1462216307945,
+  subscriptionType: "contact.propertyChange",
+  attemptNumber: 0,
+  objectId: 1246965,
+  propertyName: "lifecyclestage",
+  propertyValue: "subscriber",
+  changeSource: "ACADEMY",
+};
+
+describe("hubspotEventSchema", () => {
+  it("parses HubSpot's documented example and normalises ids to strings", () => {
+    const event = hubspotEventSchema.parse(base);
+    expect(event.portalId).toBe("33");
+    expect(event.objectId).toBe("1246965");
+    expect(event.subscriptionType).toBe("contact.propertyChange");
+  });
+
+  it("accepts the docs' eventType spelling as subscriptionType", () => {
+    const { subscriptionType: _, ...rest } = base;
+    expect(hubspotEventSchema.parse({ ...rest, eventType: "contact.creation" }).subscriptionType).toBe("contact.creation");
+  });
+
+  it("keeps unknown fields, so a redelivery hashes and stores the same", () => {
+    expect(hubspotEventSchema.parse({ ...base, somethingNew: 1 })).toMatchObject({ somethingNew: 1 });
+  });
+
+  it("rejects wrong types and missing fields", () => {
+    expect(hubspotEventSchema.safeParse({ ...base, objectId: "abc" }).success).toBe(false);
+    expect(hubspotEventSchema.safeParse({ ...base, occurredAt: "yesterday" }).success).toBe(false);
+    const { subscriptionType: _, ...noType } = base;
+    expect(hubspotEventSchema.safeParse(noType).success).toBe(false);
+  });
+
+  it("takes batches of 1 to 100 events", () => {
+    expect(hubspotEventBatchSchema.safeParse([]).success).toBe(false);
+    expect(hubspotEventBatchSchema.safeParse(Array.from({ length: 100 }, () => base)).success).toBe(true);
+    expect(hubspotEventBatchSchema.safeParse(Array.from({ length: 101 }, () => base)).success).toBe(false);
+    expect(hubspotEventBatchSchema.safeParse({ ...base }).success).toBe(false);
+  });
+});
+
+describe("eventDedupeKey", () => {
+  const event = hubspotEventSchema.parse(base);
+
+  it("ignores attemptNumber: a retry is the same event", () => {
+    expect(eventDedupeKey(hubspotEventSchema.parse({ ...base, attemptNumber: 3 }))).toBe(eventDedupeKey(event));
+  });
+
+  it("differs when the content differs, even with the same eventId", () => {
+    expect(eventDedupeKey(hubspotEventSchema.parse({ ...base, propertyValue: "lead" }))).not.toBe(eventDedupeKey(event));
+    expect(eventDedupeKey(hubspotEventSchema.parse({ ...base, occurredAt: base.occurredAt + 1 }))).not.toBe(eventDedupeKey(event));
+    expect(eventDedupeKey(hubspotEventSchema.parse({ ...base, portalId: 34 }))).not.toBe(eventDedupeKey(event));
+  });
+});
