@@ -1,0 +1,18 @@
+// `pnpm db:migrate`: applies prisma/migrations to DATABASE_URL, creating the database if it is missing.
+import { loadConfig } from "@leadsync/config";
+import { redactDatabaseUrl } from "./database-url.js";
+import { migrate, type MigrationLogger } from "./migrate.js";
+
+const consoleLogger: MigrationLogger = {
+  info: (obj, msg) => console.log(msg ?? "", JSON.stringify(obj)),
+  warn: (obj, msg) => console.warn(msg ?? "", JSON.stringify(obj)),
+};
+
+const { databaseUrl } = loadConfig();
+try {
+  const { applied } = await migrate(databaseUrl, { logger: consoleLogger });
+  console.log(applied.length ? `Applied ${applied.length} migration(s) to ${redactDatabaseUrl(databaseUrl)}` : "Nothing to apply.");
+} catch (error) {
+  console.error(`Migrating ${redactDatabaseUrl(databaseUrl)} failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}
