@@ -1,9 +1,16 @@
-import type { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 
+/** Structural, so typed `Worker<Payload>` / `Queue<Payload>` instances fit without casts. */
+export interface ClosableWorker {
+  close(force?: boolean): Promise<void>;
+}
+export interface ClosableQueue {
+  close(): Promise<void>;
+}
+
 export interface Closeables {
-  workers?: readonly Worker[];
-  queues?: readonly Queue[];
+  workers?: readonly ClosableWorker[];
+  queues?: readonly ClosableQueue[];
   /** Connections the caller created; closed last, after every queue and worker that used them. */
   connections?: readonly Redis[];
 }

@@ -30,7 +30,7 @@ const validPayload: HubspotEventsJob = {
   events: [{ eventId: 1, portalId: 62515, objectId: 123, occurredAt: 1_700_000_000_000, subscriptionType: "contact.creation" }],
 };
 
-function nextSettled(worker: Worker): Promise<{ job: Job; error?: Error }> {
+function nextSettled(worker: Worker<HubspotEventsJob, string, "hubspot-events">): Promise<{ job: Job; error?: Error }> {
   return new Promise((resolve) => {
     worker.once("completed", (job) => resolve({ job }));
     worker.once("failed", (job, error) => {
