@@ -1,0 +1,90 @@
+/**
+ * Gathers work items from many concurrent jobs into one batch per group (a portal, an integration), so N jobs
+ * cost one provider call and one database transaction instead of N.
+ *
+ * A batch is flushed when its window elapses or when it holds `maxDistinct` distinct items (the provider's
+ * batch size). A job's items may span two batches; `add` settles when all of its items have been handled.
+ */
+
+/** Per-item failures of one flush; items absent from the map succeeded. */
+export type FlushFailures<Item> = ReadonlyMap<Item, Error>;
+
+export type FlushFn<Item> = (groupKey: string, items: readonly Item[]) => Promise<FlushFailures<Item>>;
+
+export interface CoalescerOptions<Item> {
+  windowMs: number;
+  maxDistinct: number;
+  /** Items with the same distinct key count once towards `maxDistinct` (e.g. events of one contact). */
+  distinctKey: (item: Item) => string;
+  flush: FlushFn<Item>;
+}
+
+interface PendingItem<Item> {
+  item: Item;
+  settle: (error: Error | undefined) => void;
+}
+
+interface OpenBatch<Item> {
+  items: PendingItem<Item>[];
+  distinct: Set<string>;
+  timer: NodeJS.Timeout;
+}
+
+export class Coalescer<Item> {
+  private readonly open = new Map<string, OpenBatch<Item>>();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: CoalescerOptions<Item>) {}
+
+  /** Resolves when every item was handled; rejects with the first item's error otherwise. */
+  async add(groupKey: string, items: readonly Item[]): Promise<void> {
+    const outcomes = items.map((item) => new Promise<Error | undefined>((settle) => this.enqueue(groupKey, { item, settle })));
+    const firstError = (await Promise.all(outcomes)).find((e) => e !== undefined);
+    if (firstError) throw firstError;
+  }
+
+  /** Flushes every open batch now and waits for all flushes (used on shutdown). */
+  async drain(): Promise<void> {
+    for (const key of [...this.open.keys()]) this.flushGroup(key);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private enqueue(groupKey: string, pending: PendingItem<Item>): void {
+    const key = this.options.distinctKey(pending.item);
+    let batch = this.open.get(groupKey);
+    if (batch && !batch.distinct.has(key) && batch.distinct.size >= this.options.maxDistinct) {
+      this.flushGroup(groupKey);
+      batch = undefined;
+    }
+    if (!batch) {
+      batch = { items: [], distinct: new Set(), timer: setTimeout(() => this.flushGroup(groupKey), this.options.windowMs) };
+      this.open.set(groupKey, batch);
+    }
+    batch.items.push(pending);
+    batch.distinct.add(key);
+    if (batch.distinct.size >= this.options.maxDistinct) this.flushGroup(groupKey);
+  }
+
+  private flushGroup(groupKey: string): void {
+    const batch = this.open.get(groupKey);
+    if (!batch) return;
+    this.open.delete(groupKey);
+    clearTimeout(batch.timer);
+    const run = this.runFlush(groupKey, batch.items);
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
+  }
+
+  private async runFlush(groupKey: string, pending: PendingItem<Item>[]): Promise<void> {
+    try {
+      const failures = await this.options.flush(
+        groupKey,
+        pending.map((p) => p.item),
+      );
+      for (const p of pending) p.settle(failures.get(p.item));
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      for (const p of pending) p.settle(err);
+    }
+  }
+}

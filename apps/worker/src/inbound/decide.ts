@@ -1,0 +1,102 @@
+import { LEAD_SOURCE_PROPERTY, contactToLeadFields, type CrmContact, type LeadFieldValues } from "@leadsync/core";
+import { hasChanges, initialFieldVersions, mergeContactIntoLead, type LeadState } from "./merge-fields.js";
+import { eventKind, type EventVerdict, type InboundItem } from "./types.js";
+
+/** What one contact's events do to the platform's leads. */
+export type ContactAction =
+  | { kind: "none" }
+  | { kind: "create"; fields: LeadFieldValues & { email: string }; fieldVersions: Record<string, number> }
+  | { kind: "update"; lead: LeadState; changes: LeadFieldValues; fieldVersions: Record<string, number>; createLink: boolean }
+  | { kind: "link"; leadId: string }
+  | { kind: "unlink"; leadId: string | null };
+
+export interface ContactDecision {
+  action: ContactAction;
+  /** Applies to each of the contact's events. */
+  verdictFor(item: InboundItem): EventVerdict;
+  /** Why the contact was skipped, for the log; null when it was applied. */
+  skipReason: string | null;
+}
+
+export interface ContactContext {
+  contactId: string;
+  items: readonly InboundItem[];
+  /** The contact as read from the CRM; undefined when the read did not return it (deleted meanwhile). */
+  contact: CrmContact | undefined;
+  /** The lead this contact is linked to in this integration, with what we last pushed to it. */
+  linked: { lead: LeadState; lastPushed: Record<string, unknown> } | undefined;
+  /** The org's lead with the contact's email, if any, and whether that lead is linked to another contact. */
+  leadWithEmail: { lead: LeadState; linkedToOtherContact: boolean } | undefined;
+  marker: string;
+}
+
+const processed: EventVerdict = { outcome: "processed", reason: null };
+const skipped = (reason: string): EventVerdict => ({ outcome: "skipped", reason });
+
+function uniform(action: ContactAction, verdict: EventVerdict): ContactDecision {
+  return { action, verdictFor: () => verdict, skipReason: verdict.outcome === "skipped" ? verdict.reason : null };
+}
+
+function latest(items: readonly InboundItem[]): number {
+  return items.reduce((max, i) => Math.max(max, i.event.occurredAt), 0);
+}
+
+/** Only the contact's own email is needed before the transaction: it selects the leads to lock. */
+export function contactEmail(contact: CrmContact | undefined): string | null {
+  return contact ? (contactToLeadFields(contact.properties).email ?? null) : null;
+}
+
+export function decideContact(ctx: ContactContext): ContactDecision {
+  const deletes = ctx.items.filter((i) => eventKind(i.event.subscriptionType) === "delete");
+  const upserts = ctx.items.filter((i) => eventKind(i.event.subscriptionType) === "upsert");
+
+  // A deletion wins when the contact is gone or nothing newer than the deletion arrived with it.
+  if (deletes.length > 0 && (!ctx.contact || latest(deletes) >= latest(upserts))) {
+    return {
+      action: { kind: "unlink", leadId: ctx.linked?.lead.id ?? null },
+      verdictFor: (item) => (eventKind(item.event.subscriptionType) === "delete" ? processed : skipped("deleted")),
+      skipReason: null,
+    };
+  }
+  if (!ctx.contact) return uniform({ kind: "none" }, skipped("not_found"));
+
+  const contact = ctx.contact;
+  const fields = contactToLeadFields(contact.properties);
+  const fromOurPlatform = contact.properties[LEAD_SOURCE_PROPERTY] === ctx.marker;
+  const onlyCreations = upserts.every((i) => i.event.subscriptionType !== "contact.propertyChange");
+
+  if (ctx.linked) {
+    // Our own creation echoing back: the lead is the source, nothing to read from the contact.
+    if (fromOurPlatform && onlyCreations) return uniform({ kind: "none" }, skipped("own_record"));
+    const merge = mergeContactIntoLead(ctx.linked.lead, withoutTakenEmail(fields, ctx), contact.updatedAt, ctx.linked.lastPushed);
+    if (!hasChanges(merge.changes)) return uniform({ kind: "none" }, processed);
+    return uniform({ kind: "update", lead: ctx.linked.lead, ...merge, createLink: false }, processed);
+  }
+
+  if (fromOurPlatform) {
+    // Created by our push; the echo only links it to the lead it came from (if that lead still exists).
+    const match = ctx.leadWithEmail;
+    const action: ContactAction = match && !match.linkedToOtherContact ? { kind: "link", leadId: match.lead.id } : { kind: "none" };
+    return uniform(action, skipped("own_record"));
+  }
+
+  if (!fields.email) return uniform({ kind: "none" }, skipped("no_email"));
+
+  const match = ctx.leadWithEmail;
+  if (match) {
+    if (match.linkedToOtherContact) return uniform({ kind: "none" }, skipped("lead_linked_to_other_contact"));
+    const merge = mergeContactIntoLead(match.lead, fields, contact.updatedAt, {});
+    return uniform({ kind: "update", lead: match.lead, ...merge, createLink: true }, processed);
+  }
+
+  const created = { ...fields, email: fields.email };
+  return uniform({ kind: "create", fields: created, fieldVersions: initialFieldVersions(created, contact.updatedAt) }, processed);
+}
+
+/** A linked contact whose email changed to one another lead of the org already has keeps the lead's email. */
+function withoutTakenEmail(fields: LeadFieldValues, ctx: ContactContext): LeadFieldValues {
+  const other = ctx.leadWithEmail;
+  if (!other || !ctx.linked || other.lead.id === ctx.linked.lead.id) return fields;
+  const { email: _taken, ...rest } = fields;
+  return rest;
+}

@@ -1,0 +1,65 @@
+import { eventDedupeKey } from "@leadsync/core";
+import type { Prisma } from "@leadsync/db";
+import type { EventVerdict, InboundItem } from "./types.js";
+
+export interface EventRow {
+  item: InboundItem;
+  dedupeKey: string;
+  verdict: EventVerdict;
+}
+
+export interface ClaimScope {
+  integrationId: string | null;
+  portalId: string;
+}
+
+/** Rows for a batch's events, one per dedupe key (a redelivery inside the same batch collapses here). */
+export function eventRows(items: readonly InboundItem[], verdictFor: (item: InboundItem) => EventVerdict): EventRow[] {
+  const rows = new Map<string, EventRow>();
+  for (const item of items) {
+    const dedupeKey = eventDedupeKey(item.event);
+    if (!rows.has(dedupeKey)) rows.set(dedupeKey, { item, dedupeKey, verdict: verdictFor(item) });
+  }
+  return [...rows.values()];
+}
+
+/**
+ * Records the events and returns the dedupe keys this transaction claimed. A key already present is a
+ * redelivery: it is not returned. When another transaction inserted the same key and has not committed yet,
+ * the unique index makes this one wait and then see the conflict, so two workers never both claim an event.
+ */
+export async function claimEvents(tx: Prisma.TransactionClient, scope: ClaimScope, rows: readonly EventRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const claimed = await tx.$queryRaw<{ dedupe_key: string }[]>`
+    INSERT INTO webhook_events
+      (dedupe_key, integration_id, provider, external_account_id, event_id, subscription_type, object_id,
+       property_name, occurred_at, outcome, reason, received_at)
+    SELECT v.dedupe_key, ${scope.integrationId}::uuid, 'hubspot'::"CrmProvider", ${scope.portalId}, v.event_id,
+           v.subscription_type, v.object_id, v.property_name, to_timestamp(v.occurred_at / 1000.0), v.outcome,
+           v.reason, to_timestamp(v.received_at / 1000.0)
+    FROM unnest(
+      ${rows.map((r) => r.dedupeKey)}::text[],
+      ${rows.map((r) => r.item.event.eventId)}::text[],
+      ${rows.map((r) => r.item.event.subscriptionType)}::text[],
+      ${rows.map((r) => r.item.event.objectId)}::text[],
+      ${rows.map((r) => r.item.event.propertyName ?? null)}::text[],
+      ${rows.map((r) => r.item.event.occurredAt)}::float8[],
+      ${rows.map((r) => r.verdict.outcome)}::text[],
+      ${rows.map((r) => r.verdict.reason)}::text[],
+      ${rows.map((r) => r.item.receivedAt)}::float8[]
+    ) AS v(dedupe_key, event_id, subscription_type, object_id, property_name, occurred_at, outcome, reason, received_at)
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING dedupe_key`;
+  return new Set(claimed.map((r) => r.dedupe_key));
+}
+
+/** The status counters (webhook-status): only newly claimed events count, redeliveries do not. */
+export async function countReceived(tx: Prisma.TransactionClient, integrationId: string, claimed: readonly EventRow[]): Promise<void> {
+  if (claimed.length === 0) return;
+  const lastReceivedAt = new Date(Math.max(...claimed.map((r) => r.item.receivedAt)));
+  await tx.$executeRaw`
+    UPDATE crm_integrations
+    SET webhook_total_received = webhook_total_received + ${claimed.length},
+        webhook_last_received_at = GREATEST(COALESCE(webhook_last_received_at, ${lastReceivedAt}), ${lastReceivedAt})
+    WHERE id = ${integrationId}::uuid`;
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from "node:crypto";
+import type { LeadFieldValues } from "@leadsync/core";
+import type { Prisma } from "@leadsync/db";
+import type { LeadState } from "./merge-fields.js";
+
+/** The lead reads and batched writes of one inbound transaction. */
+
+export interface LinkRow {
+  leadId: string;
+  externalId: string;
+  lastPushed: Record<string, unknown>;
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  if (typeof value === "string") return asObject(JSON.parse(value));
+  return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+export async function linksOfContacts(tx: Prisma.TransactionClient, integrationId: string, contactIds: readonly string[]): Promise<LinkRow[]> {
+  if (contactIds.length === 0) return [];
+  const rows = await tx.leadCrmLink.findMany({
+    where: { integrationId, externalId: { in: [...contactIds] } },
+    select: { leadId: true, externalId: true, lastPushed: true },
+  });
+  return rows.map((r) => ({ leadId: r.leadId, externalId: r.externalId, lastPushed: asObject(r.lastPushed) }));
+}
+
+export async function linksOfLeads(tx: Prisma.TransactionClient, integrationId: string, leadIds: readonly string[]): Promise<LinkRow[]> {
+  if (leadIds.length === 0) return [];
+  const rows = await tx.leadCrmLink.findMany({
+    where: { integrationId, leadId: { in: [...leadIds] } },
+    select: { leadId: true, externalId: true, lastPushed: true },
+  });
+  return rows.map((r) => ({ leadId: r.leadId, externalId: r.externalId, lastPushed: asObject(r.lastPushed) }));
+}
+
+/**
+ * The org's leads by id or email, locked until the transaction ends (in id order, so two batches touching
+ * the same leads queue up instead of deadlocking) — a concurrent batch cannot apply an older read in between.
+ */
+export async function lockLeads(
+  tx: Prisma.TransactionClient,
+  orgId: string,
+  ids: readonly string[],
+  emails: readonly string[],
+): Promise<LeadState[]> {
+  if (ids.length === 0 && emails.length === 0) return [];
+  const rows = await tx.$queryRaw<(Omit<LeadState, "fieldVersions"> & { fieldVersions: unknown })[]>`
+    SELECT id::text AS id, email, first_name AS "firstName", last_name AS "lastName", phone, company,
+           job_title AS "jobTitle", field_versions AS "fieldVersions"
+    FROM leads
+    WHERE org_id = ${orgId} AND (id = ANY(${[...ids]}::uuid[]) OR email = ANY(${[...emails]}::text[]))
+    ORDER BY id
+    FOR UPDATE`;
+  return rows.map((r) => ({ ...r, fieldVersions: asObject(r.fieldVersions) as Record<string, number> }));
+}
+
+export interface NewLead {
+  fields: LeadFieldValues & { email: string };
+  fieldVersions: Record<string, number>;
+  externalId: string;
+}
+
+/** Creates the leads (source hubspot, in the CRM Import form) and their links; returns contact id → lead id. */
+export async function createLeadsWithLinks(
+  tx: Prisma.TransactionClient,
+  scope: { orgId: string; formId: string; integrationId: string },
+  leads: readonly NewLead[],
+): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  if (leads.length === 0) return ids;
+  const now = new Date();
+  const data = leads.map((lead) => {
+    const id = randomUUID();
+    ids.set(lead.externalId, id);
+    return {
+      id,
+      orgId: scope.orgId,
+      formId: scope.formId,
+      email: lead.fields.email,
+      firstName: lead.fields.firstName ?? null,
+      lastName: lead.fields.lastName ?? null,
+      phone: lead.fields.phone ?? null,
+      company: lead.fields.company ?? null,
+      jobTitle: lead.fields.jobTitle ?? null,
+      source: "hubspot",
+      fieldVersions: lead.fieldVersions,
+    };
+  });
+  await tx.lead.createMany({ data });
+  await createLinks(
+    tx,
+    scope.integrationId,
+    leads.map((l) => ({ leadId: ids.get(l.externalId) as string, externalId: l.externalId })),
+    now,
+  );
+  return ids;
+}
+
+export async function createLinks(
+  tx: Prisma.TransactionClient,
+  integrationId: string,
+  links: readonly { leadId: string; externalId: string }[],
+  syncedAt: Date = new Date(),
+): Promise<void> {
+  if (links.length === 0) return;
+  await tx.leadCrmLink.createMany({
+    data: links.map((l) => ({ leadId: l.leadId, integrationId, provider: "hubspot" as const, externalId: l.externalId, lastSyncedAt: syncedAt })),
+  });
+}
+
+/** Writes the merged rows of many leads in one statement. */
+export async function updateLeads(tx: Prisma.TransactionClient, leads: readonly LeadState[]): Promise<void> {
+  if (leads.length === 0) return;
+  await tx.$executeRaw`
+    UPDATE leads AS l
+    SET email = v.email, first_name = v.first_name, last_name = v.last_name, phone = v.phone, company = v.company,
+        job_title = v.job_title, field_versions = v.field_versions::jsonb, updated_at = now()
+    FROM unnest(
+      ${leads.map((l) => l.id)}::uuid[],
+      ${leads.map((l) => l.email)}::text[],
+      ${leads.map((l) => l.firstName)}::text[],
+      ${leads.map((l) => l.lastName)}::text[],
+      ${leads.map((l) => l.phone)}::text[],
+      ${leads.map((l) => l.company)}::text[],
+      ${leads.map((l) => l.jobTitle)}::text[],
+      ${leads.map((l) => JSON.stringify(l.fieldVersions))}::text[]
+    ) AS v(id, email, first_name, last_name, phone, company, job_title, field_versions)
+    WHERE l.id = v.id`;
+}
+
+export async function touchLinks(tx: Prisma.TransactionClient, integrationId: string, externalIds: readonly string[]): Promise<void> {
+  if (externalIds.length === 0) return;
+  await tx.leadCrmLink.updateMany({ where: { integrationId, externalId: { in: [...externalIds] } }, data: { lastSyncedAt: new Date() } });
+}
+
+export async function deleteLinks(tx: Prisma.TransactionClient, integrationId: string, externalIds: readonly string[]): Promise<void> {
+  if (externalIds.length === 0) return;
+  await tx.leadCrmLink.deleteMany({ where: { integrationId, externalId: { in: [...externalIds] } } });
+}

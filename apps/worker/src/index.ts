@@ -1,0 +1,4 @@
+export { startWorkers, type RunningWorkers, type WorkersDeps } from "./workers.js";
+export { Coalescer, type CoalescerOptions, type FlushFailures } from "./coalescer.js";
+export { createIntegrationDirectory, type Integration, type IntegrationDirectory } from "./integrations.js";
+export { CONTACT_PROPERTIES } from "./inbound/handle-batch.js";

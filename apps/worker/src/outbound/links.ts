@@ -1,0 +1,28 @@
+import type { PrismaClient } from "@leadsync/db";
+
+export interface PushedLink {
+  leadId: string;
+  externalId: string;
+  /** The properties we sent: later webhooks carrying the same values are our own echo. */
+  lastPushed: Record<string, string>;
+}
+
+/**
+ * Stores (or refreshes) each lead's link to the contact we pushed, in one statement. The inbound worker may
+ * have linked the contact already (our creation's webhook can overtake this write): the upsert on
+ * (lead, integration) makes both orders end in the same row.
+ */
+export async function saveLinks(prisma: PrismaClient, integrationId: string, links: readonly PushedLink[]): Promise<void> {
+  if (links.length === 0) return;
+  await prisma.$executeRaw`
+    INSERT INTO lead_crm_links (id, lead_id, integration_id, provider, external_id, last_pushed, last_synced_at, created_at, updated_at)
+    SELECT gen_random_uuid(), v.lead_id, ${integrationId}::uuid, 'hubspot'::"CrmProvider", v.external_id, v.last_pushed::jsonb, now(), now(), now()
+    FROM unnest(
+      ${links.map((l) => l.leadId)}::uuid[],
+      ${links.map((l) => l.externalId)}::text[],
+      ${links.map((l) => JSON.stringify(l.lastPushed))}::text[]
+    ) AS v(lead_id, external_id, last_pushed)
+    ON CONFLICT (lead_id, integration_id) DO UPDATE
+      SET external_id = EXCLUDED.external_id, last_pushed = EXCLUDED.last_pushed,
+          last_synced_at = EXCLUDED.last_synced_at, updated_at = now()`;
+}

@@ -1,0 +1,69 @@
+import type { Config, Logger } from "@leadsync/config";
+import type { PrismaClient } from "@leadsync/db";
+import { QUEUES, createWorker } from "@leadsync/queue";
+import type { Redis } from "ioredis";
+import { Coalescer } from "./coalescer.js";
+import { createInboundBatchHandler } from "./inbound/handle-batch.js";
+import { createInboundProcessor } from "./inbound/processor.js";
+import type { InboundItem } from "./inbound/types.js";
+import { createIntegrationDirectory } from "./integrations.js";
+import { createOutboundBatchHandler, type OutboundItem } from "./outbound/handle-batch.js";
+import { createOutboundProcessor } from "./outbound/processor.js";
+
+/** HubSpot's batch endpoints take at most 100 records; one batch of work never exceeds one call. */
+const MAX_BATCH = 100;
+
+export interface WorkersDeps {
+  config: Config;
+  prisma: PrismaClient;
+  /** A worker-role connection (`createRedisConnection(url, { role: "worker" })`); the caller closes it. */
+  connection: Redis;
+  logger: Logger;
+}
+
+export interface RunningWorkers {
+  /** Stops taking jobs, lets active ones finish (their batches flush), then returns. */
+  close(): Promise<void>;
+}
+
+/** Starts the inbound (`hubspot-events`) and outbound (`crm-outbound`) workers. */
+export function startWorkers({ config, prisma, connection, logger }: WorkersDeps): RunningWorkers {
+  const directory = createIntegrationDirectory({ config, prisma, connection, logger });
+  const inboundLog = logger.child({ queue: QUEUES.hubspotEvents });
+  const outboundLog = logger.child({ queue: QUEUES.crmOutbound });
+
+  const inboundBatches = new Coalescer<InboundItem>({
+    windowMs: config.inboundBatchWindowMs,
+    maxDistinct: MAX_BATCH,
+    distinctKey: (item) => item.event.objectId,
+    flush: createInboundBatchHandler({ config, prisma, directory, logger: inboundLog }),
+  });
+  const outboundBatches = new Coalescer<OutboundItem>({
+    windowMs: config.inboundBatchWindowMs,
+    maxDistinct: MAX_BATCH,
+    distinctKey: (item) => item.leadId,
+    flush: createOutboundBatchHandler({ config, prisma, directory, logger: outboundLog }),
+  });
+
+  const common = { connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency };
+  const workers = [
+    createWorker(QUEUES.hubspotEvents, createInboundProcessor({ prisma, directory, batches: inboundBatches, logger: inboundLog }), {
+      ...common,
+      logger: inboundLog,
+    }),
+    createWorker(QUEUES.crmOutbound, createOutboundProcessor({ prisma, batches: outboundBatches, logger: outboundLog }), {
+      ...common,
+      logger: outboundLog,
+    }),
+  ];
+  logger.info({ concurrency: config.workerConcurrency, batchWindowMs: config.inboundBatchWindowMs }, "Workers started");
+
+  return {
+    async close() {
+      // Worker.close() waits for active jobs, and those wait for their batch: flush the open batches alongside.
+      const closing = Promise.all(workers.map((w) => w.close()));
+      await Promise.all([inboundBatches.drain(), outboundBatches.drain()]);
+      await closing;
+    },
+  };
+}
