@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { Coalescer, type FlushFailures } from "../src/coalescer.js";
+
+interface Item {
+  job: string;
+  contact: string;
+}
+
+function recordingCoalescer(options: { windowMs: number; maxDistinct: number; fail?: (item: Item) => Error | undefined }) {
+  const flushes: { group: string; items: Item[] }[] = [];
+  const coalescer = new Coalescer<Item>({
+    windowMs: options.windowMs,
+    maxDistinct: options.maxDistinct,
+    distinctKey: (item) => item.contact,
+    async flush(group, items) {
+      flushes.push({ group, items: [...items] });
+      const failures = new Map<Item, Error>();
+      for (const item of items) {
+        const error = options.fail?.(item);
+        if (error) failures.set(item, error);
+      }
+      return failures as FlushFailures<Item>;
+    },
+  });
+  return { coalescer, flushes };
+}
+
+const items = (job: string, contacts: string[]) => contacts.map((contact) => ({ job, contact }));
+
+describe("Coalescer", () => {
+  it("gathers concurrent adds of one group into one flush, separate groups separately", async () => {
+    const { coalescer, flushes } = recordingCoalescer({ windowMs: 30, maxDistinct: 100 });
+    await Promise.all([
+      coalescer.add("portal-1", items("a", ["1", "2"])),
+      coalescer.add("portal-1", items("b", ["2", "3"])),
+      coalescer.add("portal-2", items("c", ["9"])),
+    ]);
+    expect(flushes.map((f) => [f.group, f.items.length])).toEqual([
+      ["portal-1", 4],
+      ["portal-2", 1],
+    ]);
+  });
+
+  it("flushes as soon as the batch holds maxDistinct distinct keys, splitting a job across batches", async () => {
+    const { coalescer, flushes } = recordingCoalescer({ windowMs: 60_000, maxDistinct: 3 });
+    const first = coalescer.add("p", items("a", ["1", "2", "1", "3", "4"]));
+    const second = coalescer.add("p", items("b", ["5", "6"]));
+    // The window is a minute: only the size trigger (and drain) can settle these.
+    await first.then(
+      () => undefined,
+      () => undefined,
+    );
+    expect(flushes[0]?.items.map((i) => i.contact)).toEqual(["1", "2", "1", "3"]);
+    await coalescer.drain();
+    await second;
+    expect(flushes.map((f) => new Set(f.items.map((i) => i.contact)).size)).toEqual([3, 3]);
+  });
+
+  it("rejects only the adds whose items failed", async () => {
+    const { coalescer } = recordingCoalescer({
+      windowMs: 10,
+      maxDistinct: 100,
+      fail: (item) => (item.contact === "bad" ? new Error("rejected by the CRM") : undefined),
+    });
+    const [good, bad] = await Promise.allSettled([coalescer.add("p", items("a", ["ok"])), coalescer.add("p", items("b", ["ok", "bad"]))]);
+    expect(good.status).toBe("fulfilled");
+    expect(bad.status === "rejected" && (bad.reason as Error).message).toBe("rejected by the CRM");
+  });
+
+  it("rejects every add of a batch whose flush threw", async () => {
+    const coalescer = new Coalescer<Item>({
+      windowMs: 10,
+      maxDistinct: 100,
+      distinctKey: (i) => i.contact,
+      flush: async () => {
+        throw new Error("database down");
+      },
+    });
+    const results = await Promise.allSettled([coalescer.add("p", items("a", ["1"])), coalescer.add("p", items("b", ["2"]))]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+  });
+});

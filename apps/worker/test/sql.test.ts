@@ -1,0 +1,90 @@
+import { hubspotEventSchema } from "@leadsync/core";
+import { createTestDatabase, type TestDatabase } from "@leadsync/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claimEvents, countReceived, eventRows } from "../src/inbound/event-claims.js";
+import { createLeadsWithLinks, lockLeads, updateLeads } from "../src/inbound/lead-store.js";
+import type { InboundItem } from "../src/inbound/types.js";
+import { saveLinks } from "../src/outbound/links.js";
+
+// The worker's raw SQL (unnest batches, ON CONFLICT claims) against a real migrated database.
+
+let db: TestDatabase;
+let integrationId: string;
+let formId: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const integration = await db.prisma.crmIntegration.create({ data: { orgId: "org-sql", provider: "hubspot", externalAccountId: "777" } });
+  integrationId = integration.id;
+  formId = (await db.prisma.form.create({ data: { orgId: "org-sql", name: "CRM Import", isCrmImport: true } })).id;
+});
+afterAll(async () => db?.drop());
+
+function item(objectId: number, eventId: number, attemptNumber = 0): InboundItem {
+  const event = hubspotEventSchema.parse({
+    eventId,
+    portalId: 777,
+    occurredAt: 1_700_000_000_000 + eventId,
+    subscriptionType: "contact.creation",
+    attemptNumber,
+    objectId,
+  });
+  return { event, receivedAt: Date.now(), jobId: "job" };
+}
+
+describe("event claims", () => {
+  it("claims each event once: a redelivery (attemptNumber bumped) is not claimed again", async () => {
+    const processed = () => ({ outcome: "processed" as const, reason: null });
+    const first = eventRows([item(1, 10), item(2, 11), item(1, 10)], processed);
+    expect(first).toHaveLength(2);
+    const claimed = await db.prisma.$transaction((tx) => claimEvents(tx, { integrationId, portalId: "777" }, first));
+    expect(claimed.size).toBe(2);
+
+    const again = eventRows([item(1, 10, 1), item(3, 12, 1)], processed);
+    const reclaimed = await db.prisma.$transaction(async (tx) => {
+      const keys = await claimEvents(tx, { integrationId, portalId: "777" }, again);
+      await countReceived(tx, integrationId, again.filter((r) => keys.has(r.dedupeKey)));
+      return keys;
+    });
+    expect([...reclaimed]).toEqual([again[1]?.dedupeKey]);
+    const integration = await db.prisma.crmIntegration.findUniqueOrThrow({ where: { id: integrationId } });
+    expect(integration.webhookTotalReceived).toBe(1n);
+    expect(integration.webhookLastReceivedAt).not.toBeNull();
+    expect(await db.prisma.webhookEvent.count()).toBe(3);
+  });
+});
+
+describe("lead batch writes", () => {
+  it("creates leads with links, locks them by id or email, updates many in one statement", async () => {
+    const ids = await db.prisma.$transaction((tx) =>
+      createLeadsWithLinks(tx, { orgId: "org-sql", formId, integrationId }, [
+        { fields: { email: "a@example.com", firstName: "Ann", phone: null }, fieldVersions: { email: 5 }, externalId: "101" },
+        { fields: { email: "b@example.com", lastName: "Bo" }, fieldVersions: {}, externalId: "102" },
+      ]),
+    );
+    const a = ids.get("101") as string;
+    const locked = await db.prisma.$transaction((tx) => lockLeads(tx, "org-sql", [a], ["b@example.com"]));
+    expect(locked.map((l) => l.email).sort()).toEqual(["a@example.com", "b@example.com"]);
+    expect(locked.find((l) => l.id === a)?.fieldVersions).toEqual({ email: 5 });
+
+    await db.prisma.$transaction((tx) =>
+      updateLeads(
+        tx,
+        locked.map((l) => ({ ...l, jobTitle: `title of ${l.email}`, phone: null, fieldVersions: { jobTitle: 9 } })),
+      ),
+    );
+    const leads = await db.prisma.lead.findMany({ orderBy: { email: "asc" }, include: { links: true } });
+    expect(leads.map((l) => [l.jobTitle, l.source, l.links[0]?.externalId, l.fieldVersions])).toEqual([
+      ["title of a@example.com", "hubspot", "101", { jobTitle: 9 }],
+      ["title of b@example.com", "hubspot", "102", { jobTitle: 9 }],
+    ]);
+  });
+
+  it("saveLinks upserts on (lead, integration) and records what was pushed", async () => {
+    const lead = await db.prisma.lead.create({ data: { orgId: "org-sql", formId, email: "c@example.com", source: "jazzaam" } });
+    await saveLinks(db.prisma, integrationId, [{ leadId: lead.id, externalId: "201", lastPushed: { email: "c@example.com" } }]);
+    await saveLinks(db.prisma, integrationId, [{ leadId: lead.id, externalId: "202", lastPushed: { lead_source_system: "jazzaam" } }]);
+    const links = await db.prisma.leadCrmLink.findMany({ where: { leadId: lead.id } });
+    expect(links.map((l) => [l.externalId, l.lastPushed])).toEqual([["202", { lead_source_system: "jazzaam" }]]);
+  });
+});
