@@ -183,33 +183,41 @@ function isRetryableStatus(status: number): boolean {
 export function toHubSpotError(err: unknown, operation: string, opts: { now?: number; timeZone?: string } = {}): HubSpotApiError {
   if (err instanceof HubSpotApiError) return err;
   const now = opts.now ?? Date.now();
-  if (isApiException(err)) {
-    const body = asErrorBody(err.body);
-    const status = err.code;
-    const message = `HubSpot ${operation} failed with HTTP ${status}${str(body.category) ? ` (${str(body.category)})` : ""}: ${
-      str(body.message) ?? "no message"
-    }`;
-    const init = {
-      status,
-      category: str(body.category),
-      correlationId: str(body.correlationId),
-      details: parseDetails(body.errors),
-      context: body.context && typeof body.context === "object" ? (body.context as Record<string, unknown>) : undefined,
-    };
-    if (status === 429) {
-      const { retryAfterMs, policy } = retryAfterFor429(body, err.headers, now, opts.timeZone);
-      return new RateLimitedError(message, { ...init, retryAfterMs, policy });
-    }
-    const headerDelay = parseRetryAfter(headerValue(err.headers, "retry-after"), now);
-    return new HubSpotApiError(message, {
-      ...init,
-      retryable: isRetryableStatus(status),
-      retryAfterMs: headerDelay ?? (status === 423 ? LOCKED_RETRY_MS : undefined),
-    });
-  }
+  if (isApiException(err)) return fromHttpError(err.code, err.body, err.headers, operation, { ...opts, now });
   // No HTTP response at all: connection refused/reset, DNS, timeouts. All transient from our side.
   const reason = err instanceof Error ? describeNetworkError(err) : String(err);
   return new HubSpotApiError(`HubSpot ${operation} failed without a response: ${reason}`, { retryable: true, cause: err });
+}
+
+/** A non-2xx HubSpot response → `HubSpotApiError` (or `RateLimitedError` for 429). */
+export function fromHttpError(
+  status: number,
+  rawBody: unknown,
+  headers: Record<string, string>,
+  operation: string,
+  opts: { now?: number; timeZone?: string } = {},
+): HubSpotApiError {
+  const now = opts.now ?? Date.now();
+  const body = asErrorBody(rawBody);
+  const category = str(body.category);
+  const message = `HubSpot ${operation} failed with HTTP ${status}${category ? ` (${category})` : ""}: ${str(body.message) ?? "no message"}`;
+  const init = {
+    status,
+    category,
+    correlationId: str(body.correlationId),
+    details: parseDetails(body.errors),
+    context: body.context && typeof body.context === "object" ? (body.context as Record<string, unknown>) : undefined,
+  };
+  if (status === 429) {
+    const { retryAfterMs, policy } = retryAfterFor429(body, headers, now, opts.timeZone);
+    return new RateLimitedError(message, { ...init, retryAfterMs, policy });
+  }
+  const headerDelay = parseRetryAfter(headerValue(headers, "retry-after"), now);
+  return new HubSpotApiError(message, {
+    ...init,
+    retryable: isRetryableStatus(status),
+    retryAfterMs: headerDelay ?? (status === 423 ? LOCKED_RETRY_MS : undefined),
+  });
 }
 
 function describeNetworkError(err: Error): string {

@@ -5,3 +5,12 @@ export * from "./webhook-signature.js";
 export * from "./errors.js";
 export * from "./rate-budget.js";
 export * from "./rate-limiter.js";
+
+// SDK access: client factory, provider, properties, account, webhook subscriptions, OAuth tokens.
+export * from "./sdk-client.js";
+export * from "./hubspot-provider.js";
+export * from "./upsert-batch.js";
+export * from "./properties.js";
+export * from "./account.js";
+export * from "./webhook-subscriptions.js";
+export * from "./oauth-tokens.js";

@@ -1,0 +1,206 @@
+import type { Client } from "@hubspot/api-client";
+import type { Filter } from "@hubspot/api-client/lib/codegen/crm/contacts/index.js";
+import type { Logger } from "@leadsync/config";
+import { normalizeEmail } from "@leadsync/core";
+import type { CrmContact, CrmProviderClient, CrmProviderLimits, UpsertInput, UpsertResult } from "@leadsync/core";
+import { HubSpotApiError, RateLimitedError, toHubSpotError } from "./errors.js";
+import type { RateBudget } from "./rate-budget.js";
+import type { PortalRateLimiter, RateLimitKind } from "./rate-limiter.js";
+import { createHubSpotClient } from "./sdk-client.js";
+import { upsertWithNarrowing } from "./upsert-batch.js";
+
+/** HubSpot's batch endpoints take at most 100 records per call. */
+export const HUBSPOT_BATCH_SIZE = 100;
+const SEARCH_PAGE_SIZE = 100;
+
+export interface HubSpotProviderOptions {
+  portalId: string;
+  basePath: string;
+  /** The current access token (private-app token, or an OAuth token kept fresh by `AccessTokenCache`). */
+  getAccessToken: () => Promise<string>;
+  limiter?: { limiter: PortalRateLimiter; budget: RateBudget; timeZone?: string };
+  logger: Logger;
+}
+
+export interface ContactPage {
+  contacts: CrmContact[];
+  /** Pass to the next call; absent on the last page. */
+  after?: string;
+}
+
+/** The headers and data of an SDK `…WithHttpInfo` call. */
+interface HttpInfoLike<T> {
+  httpStatusCode: number;
+  headers: Record<string, string>;
+  data: T;
+}
+
+/**
+ * `CrmProviderClient` for one HubSpot portal. Every HTTP call takes a slot from the portal's shared
+ * limiter first (a refusal throws `RateLimitedError`, so the job is delayed rather than failed), feeds
+ * HubSpot's rate-limit headers back to it, and pauses the portal on a 429.
+ */
+export class HubSpotProvider implements CrmProviderClient {
+  readonly provider = "hubspot";
+  readonly limits: CrmProviderLimits = { maxBatchSize: HUBSPOT_BATCH_SIZE };
+
+  private readonly portalKey: string;
+  private cached: { token: string; client: Client } | undefined;
+
+  constructor(private readonly options: HubSpotProviderOptions) {
+    this.portalKey = `hubspot:${options.portalId}`;
+  }
+
+  async fetchContacts(ids: readonly string[], properties: readonly string[]): Promise<CrmContact[]> {
+    const contacts: CrmContact[] = [];
+    for (const chunk of chunks([...new Set(ids)], HUBSPOT_BATCH_SIZE)) {
+      // A 207 lists unknown ids as errors: HubSpot's way of saying "absent", not a failure.
+      const response = await this.call("contacts batch read", "standard", (client) =>
+        client.crm.contacts.batchApi.readWithHttpInfo(
+          { inputs: chunk.map((id) => ({ id })), properties: [...properties], propertiesWithHistory: [] },
+          false,
+        ),
+      );
+      contacts.push(...response.results.map(toCrmContact));
+    }
+    return contacts;
+  }
+
+  /**
+   * Creates or updates by email, 100 per call. A batch HubSpot rejects for one bad value is narrowed
+   * down so the other inputs still go through (see upsert-batch.ts). A transient failure before any
+   * chunk succeeded throws (the job is retried or delayed); after that, the remaining inputs come back
+   * as retryable failures so the results already written are not lost.
+   */
+  async upsertContacts(inputs: readonly UpsertInput[]): Promise<UpsertResult[]> {
+    const results: UpsertResult[] = [];
+    for (const chunk of chunks(inputs, HUBSPOT_BATCH_SIZE)) {
+      try {
+        results.push(
+          ...(await upsertWithNarrowing(chunk, (batch) =>
+            this.call("contacts batch upsert", "standard", (client) =>
+              client.crm.contacts.batchApi.upsertWithHttpInfo({
+                inputs: batch.map((input) => ({
+                  id: normalizeEmail(input.email),
+                  idProperty: "email",
+                  objectWriteTraceId: input.leadId,
+                  properties: { ...input.properties, email: normalizeEmail(input.email) },
+                })),
+              }),
+            ),
+          )),
+        );
+      } catch (err) {
+        const error = toHubSpotError(err, "contacts batch upsert");
+        if (results.length === 0 || !error.retryable) throw error;
+        this.options.logger.warn({ err: error, portalId: this.options.portalId }, "HubSpot upsert interrupted; remaining inputs left for retry");
+        results.push(...chunk.map((input) => ({ leadId: input.leadId, ok: false as const, message: error.message, retryable: true })));
+      }
+    }
+    return results;
+  }
+
+  /** Contacts modified at or after `sinceMs`, oldest first (for reconciliation). Search is limited to 5/s. */
+  async searchContactsModifiedSince(sinceMs: number, after?: string, properties?: readonly string[]): Promise<ContactPage> {
+    const response = await this.call("contacts search", "search", (client) =>
+      client.crm.contacts.searchApi.doSearchWithHttpInfo({
+        filterGroups: [{ filters: [{ propertyName: "lastmodifieddate", operator: "GTE" as Filter["operator"], value: String(sinceMs) }] }],
+        sorts: ["lastmodifieddate"],
+        limit: SEARCH_PAGE_SIZE,
+        ...(after === undefined ? {} : { after }),
+        ...(properties === undefined ? {} : { properties: [...properties] }),
+      }),
+    );
+    const next = response.paging?.next?.after;
+    return { contacts: response.results.map(toCrmContact), ...(next ? { after: next } : {}) };
+  }
+
+  /** limiter → SDK → observe headers; errors mapped, 429s pause the portal for every process. */
+  private async call<T>(operation: string, kind: RateLimitKind, send: (client: Client) => Promise<HttpInfoLike<T>>): Promise<T> {
+    await this.acquire(operation, kind);
+    const client = await this.client();
+    try {
+      const response = await send(client);
+      await this.observe(response.headers);
+      return response.data;
+    } catch (err) {
+      const error = toHubSpotError(err, operation, this.timeZoneOption());
+      if (error instanceof RateLimitedError) await this.pauseAfter429(error, kind);
+      throw error;
+    }
+  }
+
+  private async acquire(operation: string, kind: RateLimitKind): Promise<void> {
+    const limiter = this.options.limiter;
+    if (!limiter) return;
+    const result = await limiter.limiter.acquire(this.portalKey, { ...limiter.budget, kind, ...this.timeZoneOption() });
+    if (!result.ok) {
+      throw new RateLimitedError(`HubSpot ${operation} deferred: portal ${this.options.portalId} is at its rate limit`, {
+        retryAfterMs: result.retryAfterMs,
+        policy: "local",
+      });
+    }
+  }
+
+  private async observe(headers: Record<string, string>): Promise<void> {
+    const limiter = this.options.limiter;
+    if (!limiter) return;
+    try {
+      await limiter.limiter.observe(this.portalKey, headers, this.timeZoneOption());
+    } catch (err) {
+      // The call itself succeeded; a missed correction only makes the limiter less precise.
+      this.options.logger.warn({ err, portalId: this.options.portalId }, "could not record HubSpot rate-limit headers");
+    }
+  }
+
+  private async pauseAfter429(error: RateLimitedError, kind: RateLimitKind): Promise<void> {
+    this.options.logger.warn(
+      { portalId: this.options.portalId, policy: error.policy, retryAfterMs: error.retryAfterMs, correlationId: error.correlationId },
+      "HubSpot answered 429; pausing the portal",
+    );
+    const limiter = this.options.limiter;
+    if (!limiter) return;
+    // A daily cap stops every kind of call; the 10 s and search limits only their own.
+    await limiter.limiter.pause(this.portalKey, error.retryAfterMs, error.policy === "DAILY" ? undefined : kind);
+  }
+
+  private timeZoneOption(): { timeZone?: string } {
+    const timeZone = this.options.limiter?.timeZone;
+    return timeZone === undefined ? {} : { timeZone };
+  }
+
+  /** One SDK client per token: OAuth tokens change every 30 minutes. */
+  private async client(): Promise<Client> {
+    let token: string;
+    try {
+      token = await this.options.getAccessToken();
+    } catch (err) {
+      if (err instanceof HubSpotApiError) throw err;
+      throw toHubSpotError(err, "access token lookup");
+    }
+    if (this.cached?.token !== token) {
+      this.cached = { token, client: createHubSpotClient({ accessToken: token, basePath: this.options.basePath }) };
+    }
+    return this.cached.client;
+  }
+}
+
+function toCrmContact(record: {
+  id: string;
+  properties: Record<string, string | null>;
+  updatedAt: Date;
+  archived?: boolean;
+}): CrmContact {
+  return {
+    id: record.id,
+    properties: record.properties,
+    updatedAt: record.updatedAt.getTime(),
+    ...(record.archived === undefined ? {} : { archived: record.archived }),
+  };
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
