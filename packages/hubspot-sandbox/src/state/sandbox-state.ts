@@ -1,0 +1,130 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { AuthType, ResolvedOptions, SandboxTier } from "../options.js";
+import { AppWebhooks } from "../webhooks/app-webhooks.js";
+import { WebhookDelivery } from "../webhooks/delivery.js";
+import { eventsForChange, type ChangeSource, type ContactChange } from "../webhooks/events.js";
+import { FaultRegistry } from "./faults.js";
+import { Portal } from "./portal.js";
+
+export interface AppCredentials {
+  appId: number;
+  clientId: string;
+  clientSecret: string;
+  developerApiKey: string;
+}
+
+interface AccessTokenEntry {
+  portalId: number;
+  /** ms epoch; null for private-app tokens, which never expire */
+  expiresAt: number | null;
+}
+
+export type TokenLookup = { portal: Portal; expiresAt: number | null } | { error: "INVALID_AUTHENTICATION" | "EXPIRED_AUTHENTICATION" };
+
+/** Everything the sandbox knows: the developer app, its portals and their credentials, webhooks and faults. */
+export class SandboxState {
+  readonly app: AppCredentials;
+  readonly portals = new Map<number, Portal>();
+  readonly webhooks: AppWebhooks;
+  readonly delivery: WebhookDelivery;
+  readonly faults = new FaultRegistry();
+  private readonly accessTokens = new Map<string, AccessTokenEntry>();
+  /** live refresh tokens → portal; a revoked one is removed */
+  private readonly refreshTokens = new Map<string, number>();
+  private lastPortalId = 20_000_000;
+  private lastContactId = 1000;
+  private lastEventId = 0;
+
+  constructor(private readonly options: ResolvedOptions) {
+    this.app = {
+      appId: options.appId,
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      developerApiKey: options.developerApiKey,
+    };
+    this.webhooks = new AppWebhooks(options.webhookTargetUrl, options.defaultSubscriptions);
+    this.delivery = new WebhookDelivery({
+      clientSecret: options.clientSecret,
+      flushMs: options.webhookFlushMs,
+      retryDelaysMs: options.webhookRetryDelaysMs,
+      timeoutMs: options.webhookTimeoutMs,
+      settings: () => this.webhooks.settings,
+      takeFault: (portalId) => this.faults.takeForWebhook(portalId),
+      logger: options.logger === false ? undefined : (options.logger as Logger),
+    });
+  }
+
+  createPortal(input: { tier?: SandboxTier | undefined; authType?: AuthType | undefined } = {}): Portal {
+    const portal = new Portal(++this.lastPortalId, input.tier ?? "starter", input.authType ?? "private_app", () => String(++this.lastContactId));
+    this.portals.set(portal.portalId, portal);
+    if (portal.authType === "oauth") {
+      portal.refreshToken = `na1-${randomUUID()}`;
+      this.refreshTokens.set(portal.refreshToken, portal.portalId);
+      this.issueAccessToken(portal);
+    } else {
+      portal.accessToken = `pat-na1-${randomUUID()}`;
+      this.accessTokens.set(portal.accessToken, { portalId: portal.portalId, expiresAt: null });
+    }
+    return portal;
+  }
+
+  lookupAccessToken(token: string, now = Date.now()): TokenLookup {
+    const entry = this.accessTokens.get(token);
+    const portal = entry && this.portals.get(entry.portalId);
+    if (!entry || !portal) return { error: "INVALID_AUTHENTICATION" };
+    if (entry.expiresAt !== null && entry.expiresAt <= now) return { error: "EXPIRED_AUTHENTICATION" };
+    return { portal, expiresAt: entry.expiresAt };
+  }
+
+  /** `grant_type=refresh_token`: a new access token; HubSpot keeps the refresh token the same. */
+  refreshAccessToken(refreshToken: string): { portal: Portal; accessToken: string; expiresAt: number } | undefined {
+    const portalId = this.refreshTokens.get(refreshToken);
+    const portal = portalId === undefined ? undefined : this.portals.get(portalId);
+    if (!portal) return undefined;
+    const accessToken = this.issueAccessToken(portal);
+    return { portal, accessToken, expiresAt: Date.now() + this.options.accessTokenTtlSeconds * 1000 };
+  }
+
+  revokeRefreshToken(portal: Portal): void {
+    if (portal.refreshToken !== undefined) this.refreshTokens.delete(portal.refreshToken);
+  }
+
+  /** Makes every access token of the portal expired now (the next call answers 401 EXPIRED_AUTHENTICATION). */
+  expireAccessTokens(portal: Portal): void {
+    for (const entry of this.accessTokens.values()) {
+      if (entry.portalId === portal.portalId) entry.expiresAt = Date.now() - 1;
+    }
+  }
+
+  /** Turns a contact change into webhook events for the app's subscriptions and queues them for delivery. */
+  recordChange(portal: Portal, change: ContactChange, source: ChangeSource): void {
+    if (!this.webhooks.settings) return; // no target URL: HubSpot has nowhere to send events
+    const events = eventsForChange(change, this.webhooks, {
+      portalId: portal.portalId,
+      appId: this.app.appId,
+      source,
+      nextEventId: () => ++this.lastEventId,
+    });
+    this.delivery.enqueue(portal.portalId, events);
+  }
+
+  uiSource(portal: Portal): ChangeSource {
+    return { changeSource: "CRM_UI", sourceId: `userId:${portal.uiUserId}` };
+  }
+
+  integrationSource(): ChangeSource {
+    return { changeSource: "INTEGRATION", sourceId: String(this.app.appId) };
+  }
+
+  close(): void {
+    this.delivery.close();
+  }
+
+  private issueAccessToken(portal: Portal): string {
+    const token = `CO${randomBytes(32).toString("base64url")}`;
+    this.accessTokens.set(token, { portalId: portal.portalId, expiresAt: Date.now() + this.options.accessTokenTtlSeconds * 1000 });
+    portal.accessToken = token;
+    return token;
+  }
+}
