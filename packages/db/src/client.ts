@@ -38,7 +38,8 @@ export async function checkDatabase(databaseUrl: string, options: { timeoutMs?: 
     if (code && AUTH_FAILURE_CODES.has(code)) {
       return { ok: false, reason: "auth_failed", message: `Postgres at ${where} refused the credentials (${detail})` };
     }
-    if (code === undefined) {
+    // Only errors the server sent carry a severity; socket errors (ECONNREFUSED, ENOTFOUND, timeouts) do not.
+    if (!(error as { severity?: string }).severity) {
       return { ok: false, reason: "unreachable", message: `Cannot reach Postgres at ${where} (${detail || "connection failed"})` };
     }
     return { ok: false, reason: "error", message: `Postgres at ${where} answered with an error (${detail})` };

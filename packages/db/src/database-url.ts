@@ -28,8 +28,6 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-const DUPLICATE_DATABASE = "42P04";
-
 /** Runs `fn` with a client connected to the server's `postgres` maintenance database (to create/drop databases). */
 export async function withMaintenanceClient<T>(databaseUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: withDatabase(databaseUrl, "postgres") });
@@ -45,13 +43,14 @@ export async function withMaintenanceClient<T>(databaseUrl: string, fn: (client:
 export async function createDatabaseIfMissing(databaseUrl: string): Promise<boolean> {
   const name = databaseName(databaseUrl);
   return withMaintenanceClient(databaseUrl, async (client) => {
-    const existing = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    if (existing.rowCount) return false;
+    const exists = async () => Boolean((await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name])).rowCount);
+    if (await exists()) return false;
     try {
       await client.query(`CREATE DATABASE ${quoteIdentifier(name)}`);
       return true;
     } catch (error) {
-      if ((error as { code?: string }).code === DUPLICATE_DATABASE) return false;
+      // Lost a race: Postgres answers 42P04, or 23505 on pg_database's unique index, when another session created it first.
+      if (await exists()) return false;
       throw error;
     }
   });
