@@ -1,0 +1,74 @@
+import fastifyRateLimit from "@fastify/rate-limit";
+import { createLogger } from "@leadsync/config";
+import { createQueue, QUEUES, type TypedQueue } from "@leadsync/queue";
+import type { Queue } from "bullmq";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { Logger } from "pino";
+import { pickDeps, type ApiDeps } from "./deps.js";
+import authPlugin from "./plugins/auth.js";
+import bullBoardPlugin from "./plugins/bull-board.js";
+import docsPlugin from "./plugins/docs.js";
+import errorHandlerPlugin from "./plugins/error-handler.js";
+import healthRoutes from "./plugins/health.js";
+import metricsPlugin from "./plugins/metrics.js";
+import crmIntegrationRoutes from "./routes/crm-integration/index.js";
+import leadRoutes from "./routes/leads/index.js";
+
+export interface BuildApiAppOptions extends ApiDeps {
+  /** A pino logger (with redaction); default: the shared LeadSync logger at `config.logLevel`. */
+  logger?: Logger;
+}
+
+/** Generous per-IP budget for public endpoints: it stops a runaway client, not a busy integration. */
+const RATE_LIMIT = { max: 1000, timeWindow: "1 minute" } as const;
+/** HubSpot's webhook deliveries are bursts from few IPs and must never be throttled (the receiver's own limits apply). */
+const isWebhookRequest = (url: string) => url.startsWith("/api/v1/webhooks/");
+
+/** Everything under /api/v1 except webhooks: a platform JWT is required, and its orgId scopes every query. */
+const platformApi: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
+  app.addHook("onRequest", app.authenticate);
+  await app.register(leadRoutes, { ...pickDeps(deps), prefix: "/leads" });
+  await app.register(crmIntegrationRoutes, { ...pickDeps(deps), prefix: "/crm-integration" });
+};
+
+/**
+ * The platform API as one Fastify instance, composed of plugins: error contract, rate limit, metrics, OpenAPI docs,
+ * JWT auth, health/readiness, /api/v1 routes and Bull Board. It does not listen (server.ts and apps/dev do) and it
+ * does not own prisma, the queues or the connection: whoever passed them closes them.
+ */
+export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
+  const { config, prisma, connection, logger } = options;
+  const app = Fastify({
+    loggerInstance: (logger ?? createLogger({ name: "api", level: config.logLevel })) as FastifyBaseLogger,
+    requestIdLogLabel: "reqId",
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  // Bull Board shows both queues; the events queue is opened here (on the same prefix) unless the caller has one.
+  const ownedQueues: Queue[] = [];
+  let hubspotEvents: TypedQueue<typeof QUEUES.hubspotEvents> | undefined = options.queues.hubspotEvents;
+  if (!hubspotEvents) {
+    const prefix = options.queues.crmOutbound.opts.prefix ?? config.queuePrefix;
+    hubspotEvents = createQueue(QUEUES.hubspotEvents, { connection, prefix, logger: app.log });
+    ownedQueues.push(hubspotEvents);
+  }
+  const queues = { crmOutbound: options.queues.crmOutbound, hubspotEvents };
+  const deps: ApiDeps = { config, prisma, connection, queues };
+
+  app.register(errorHandlerPlugin);
+  app.register(fastifyRateLimit, { ...RATE_LIMIT, allowList: (request) => isWebhookRequest(request.url) });
+  app.register(metricsPlugin, { queues: [hubspotEvents, queues.crmOutbound] });
+  app.register(docsPlugin, { serverUrl: config.apiUrl });
+  app.register(authPlugin, { jwtSecret: config.jwtSecret });
+  app.register(healthRoutes, { prisma, connection });
+  app.register(platformApi, { ...deps, prefix: "/api/v1" });
+  // No operator login configured (production without BULL_BOARD_*): no dashboard at all.
+  if (config.bullBoard) app.register(bullBoardPlugin, { credentials: config.bullBoard, queues: [hubspotEvents, queues.crmOutbound] });
+
+  app.addHook("onClose", async () => {
+    await Promise.all(ownedQueues.map((queue) => queue.close()));
+  });
+  return app;
+}

@@ -1,0 +1,22 @@
+import type { Config } from "@leadsync/config";
+import type { PrismaClient } from "@leadsync/db";
+import type { QUEUES, TypedQueue } from "@leadsync/queue";
+import type { Redis } from "ioredis";
+
+/** What the API's routes need, injected by whoever builds the app (server.ts, apps/dev, tests). */
+export interface ApiDeps {
+  config: Config;
+  prisma: PrismaClient;
+  queues: {
+    crmOutbound: TypedQueue<typeof QUEUES.crmOutbound>;
+    /** Shown in Bull Board; created from the connection (with crmOutbound's prefix) when not given. */
+    hubspotEvents?: TypedQueue<typeof QUEUES.hubspotEvents>;
+  };
+  /** A producer connection (`createRedisConnection(url, { role: "producer" })`): readiness check, Bull Board's queues. */
+  connection: Redis;
+}
+
+/** Just the dependencies out of a plugin's options (which also carry Fastify's `prefix`, not to be passed on). */
+export function pickDeps({ config, prisma, queues, connection }: ApiDeps): ApiDeps {
+  return { config, prisma, queues, connection };
+}
