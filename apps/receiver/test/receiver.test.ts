@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import { DEV_CLIENT_SECRET, loadConfig, type Config } from "@leadsync/config";
+import { hubspotEventBatchSchema } from "@leadsync/core";
 import { signHubSpotWebhook, type HubSpotSignatureVersion } from "@leadsync/hubspot";
 import { closeAll, createQueue, createRedisConnection, QUEUES, type TypedQueue } from "@leadsync/queue";
 import type { FastifyInstance } from "fastify";
@@ -8,7 +9,7 @@ import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { register } from "prom-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { buildReceiverApp, HUBSPOT_WEBHOOK_PATH } from "../src/index.js";
+import { buildReceiverApp, HUBSPOT_WEBHOOK_PATH, hubspotBatchJobId } from "../src/index.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SECRET = `test-client-secret-${randomUUID()}`;
@@ -146,6 +147,10 @@ describe("receiver against real Redis", () => {
     const jobs = await queuedJobs();
     expect(jobs).toHaveLength(1);
     expect(jobs[0]!.data.events).toEqual(events);
+
+    // A batch with other events is a job of its own.
+    expect((await signedPost(app, [contactEvent()])).statusCode).toBe(200);
+    expect(await queuedJobs()).toHaveLength(2);
   });
 
   it("accepts a v1-signed batch (legacy apps sign CRM webhooks v1 only)", async () => {
@@ -301,6 +306,18 @@ describe("receiver while Redis is unreachable", () => {
     const response = await app.inject({ method: "GET", url: "/ready" });
     expect(response.statusCode).toBe(503);
     expect(response.json()).toMatchObject({ success: false, error: { code: "not_ready", message: expect.stringMatching(/Redis/) } });
+  });
+});
+
+describe("hubspotBatchJobId", () => {
+  it("ignores event order and attemptNumber, and differs for other events", () => {
+    const a = hubspotEventBatchSchema.parse([contactEvent(), contactEvent()]);
+    const reordered = [a[1]!, a[0]!];
+    const retried = a.map((e) => ({ ...e, attemptNumber: 3 }));
+    expect(hubspotBatchJobId(reordered)).toBe(hubspotBatchJobId(a));
+    expect(hubspotBatchJobId(retried)).toBe(hubspotBatchJobId(a));
+    expect(hubspotBatchJobId(a.slice(0, 1))).not.toBe(hubspotBatchJobId(a));
+    expect(hubspotBatchJobId(a)).not.toContain(":");
   });
 });
 
