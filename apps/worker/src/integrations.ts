@@ -1,8 +1,19 @@
 import type { Config, Logger } from "@leadsync/config";
-import { decryptToken, type CrmProviderClient } from "@leadsync/core";
+import { decryptToken, encryptToken, type CrmProviderClient } from "@leadsync/core";
 import type { CrmIntegration, PrismaClient } from "@leadsync/db";
-import { HubSpotProvider, PortalRateLimiter, budgetFor, type HubSpotTier, type RateBudget } from "@leadsync/hubspot";
+import {
+  AccessTokenCache,
+  HubSpotProvider,
+  InvalidRefreshTokenError,
+  PortalRateLimiter,
+  budgetFor,
+  refreshAccessToken,
+  type HubSpotTier,
+  type RateBudget,
+  type TokenStore,
+} from "@leadsync/hubspot";
 import type { Redis } from "ioredis";
+import { createHubSpotEmailReader, type ContactsByEmailReader } from "./contacts-by-email.js";
 
 /**
  * Integration access for the workers: the integration behind a portal id, and a provider client per
@@ -12,10 +23,13 @@ import type { Redis } from "ioredis";
 
 export type Integration = CrmIntegration;
 
+/** What the workers call: the provider seam plus the read by email the outbound worker needs. */
+export type SyncProvider = CrmProviderClient & ContactsByEmailReader;
+
 export interface IntegrationDirectory {
   findByPortal(portalId: string): Promise<Integration | null>;
   findById(integrationId: string): Promise<Integration | null>;
-  providerFor(integration: Integration): CrmProviderClient;
+  providerFor(integration: Integration): SyncProvider;
   /** Forgets cached rows (after a status change this process made). */
   invalidate(): void;
 }
@@ -66,9 +80,10 @@ export function createIntegrationDirectory({
 }: IntegrationDirectoryDeps): IntegrationDirectory {
   const byPortal = new Map<string, CacheEntry>();
   const byId = new Map<string, CacheEntry>();
-  const providers = new Map<string, { provider: CrmProviderClient; updatedAt: number }>();
+  const providers = new Map<string, { provider: SyncProvider; updatedAt: number }>();
   // Keyed under the queue prefix, so separate deployments (and test runs) sharing a Redis never share budgets.
   const limiter = new PortalRateLimiter({ redis: connection, keyPrefix: `${config.queuePrefix}:ratelimit` });
+  const oauthTokens = new AccessTokenCache({ redis: connection, keyPrefix: `${config.queuePrefix}:oauth` });
 
   async function cached(
     cache: Map<string, CacheEntry>,
@@ -82,10 +97,64 @@ export function createIntegrationDirectory({
     return value;
   }
 
+  function decrypt(value: string | null, what: string, integrationId: string): string {
+    if (!value) throw new Error(`integration ${integrationId} has no ${what}`);
+    return decryptToken(value, config.encryptionKey);
+  }
+
+  /** OAuth tokens live encrypted in the integration row; every process loads and saves them there. */
+  function oauthStore(integrationId: string): TokenStore {
+    return {
+      async load() {
+        const row = await prisma.crmIntegration.findUniqueOrThrow({ where: { id: integrationId } });
+        return {
+          accessToken: decrypt(row.accessTokenEnc, "access token", integrationId),
+          refreshToken: decrypt(row.refreshTokenEnc, "refresh token", integrationId),
+          expiresAt: row.accessTokenExpiresAt?.getTime() ?? 0,
+        };
+      },
+      refresh: (current) =>
+        refreshAccessToken({
+          basePath: config.hubspot.apiBase,
+          clientId: config.hubspot.clientId ?? "",
+          clientSecret: config.hubspot.clientSecret,
+          refreshToken: current.refreshToken,
+        }),
+      async save(tokens) {
+        await prisma.crmIntegration.update({
+          where: { id: integrationId },
+          data: {
+            accessTokenEnc: encryptToken(tokens.accessToken, config.encryptionKey),
+            refreshTokenEnc: encryptToken(tokens.refreshToken, config.encryptionKey),
+            accessTokenExpiresAt: new Date(tokens.expiresAt),
+          },
+        });
+      },
+    };
+  }
+
+  /** A refused refresh token: the integration needs the customer to re-authorise it; its jobs stop calling HubSpot. */
+  async function markNeedsReauth(integration: Integration, error: InvalidRefreshTokenError): Promise<void> {
+    logger.error({ integrationId: integration.id, portalId: integration.externalAccountId }, error.message);
+    await prisma.$transaction([
+      prisma.crmIntegration.update({ where: { id: integration.id }, data: { status: "needs_reauth" } }),
+      prisma.integrationError.create({ data: { integrationId: integration.id, code: "auth_failed", message: error.message } }),
+    ]);
+    byPortal.clear();
+    byId.clear();
+  }
+
   function accessTokenOf(integration: Integration): () => Promise<string> {
+    if (integration.authType === "private_app") {
+      return async () => decrypt(integration.accessTokenEnc, "access token", integration.id);
+    }
     return async () => {
-      if (!integration.accessTokenEnc) throw new Error(`integration ${integration.id} has no access token`);
-      return decryptToken(integration.accessTokenEnc, config.encryptionKey);
+      try {
+        return await oauthTokens.getAccessToken(integration.id, oauthStore(integration.id));
+      } catch (error) {
+        if (error instanceof InvalidRefreshTokenError) await markNeedsReauth(integration, error);
+        throw error;
+      }
     };
   }
 
@@ -110,13 +179,21 @@ export function createIntegrationDirectory({
         authType: integration.authType,
         ...(override === undefined ? {} : { override }),
       });
-      const provider = new HubSpotProvider({
+      const access = {
         portalId: integration.externalAccountId,
         basePath: config.hubspot.apiBase,
         getAccessToken: accessTokenOf(integration),
         limiter: { limiter, budget },
-        logger: logger.child({ integrationId: integration.id, portalId: integration.externalAccountId }),
-      });
+      };
+      const hubspot = new HubSpotProvider({ ...access, logger: logger.child({ integrationId: integration.id, portalId: access.portalId }) });
+      const byEmail = createHubSpotEmailReader(access);
+      const provider: SyncProvider = {
+        provider: hubspot.provider,
+        limits: hubspot.limits,
+        fetchContacts: (ids, properties) => hubspot.fetchContacts(ids, properties),
+        upsertContacts: (inputs) => hubspot.upsertContacts(inputs),
+        fetchContactsByEmail: (emails, properties) => byEmail.fetchContactsByEmail(emails, properties),
+      };
       providers.set(integration.id, { provider, updatedAt: integration.updatedAt.getTime() });
       return provider;
     },

@@ -1,10 +1,10 @@
 import type { Config, Logger } from "@leadsync/config";
-import { normalizeEmail, type CrmContact, type CrmProviderClient, type UpsertInput, type UpsertResult } from "@leadsync/core";
+import { normalizeEmail, type UpsertInput, type UpsertResult } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
 import { HubSpotApiError } from "@leadsync/hubspot";
 import { UnrecoverableError } from "bullmq";
 import type { FlushFailures } from "../coalescer.js";
-import type { Integration, IntegrationDirectory } from "../integrations.js";
+import type { Integration, IntegrationDirectory, SyncProvider } from "../integrations.js";
 import { metrics } from "../metrics.js";
 import { carriesMarker, contactPropertiesFor, type OutboundLead } from "./contact-properties.js";
 import { saveLinks } from "./links.js";
@@ -13,15 +13,6 @@ import { saveLinks } from "./links.js";
 export interface OutboundItem {
   leadId: string;
   jobId: string;
-}
-
-/** The provider reads contacts by email to tell contacts people created in the CRM from ones we create. */
-export interface ContactsByEmailReader {
-  fetchContactsByEmail(emails: readonly string[], properties: readonly string[]): Promise<CrmContact[]>;
-}
-
-function canReadByEmail(provider: CrmProviderClient): provider is CrmProviderClient & ContactsByEmailReader {
-  return typeof (provider as Partial<ContactsByEmailReader>).fetchContactsByEmail === "function";
 }
 
 export interface OutboundBatchDeps {
@@ -67,7 +58,7 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
     const provider = directory.providerFor(integration);
 
     const unlinked = leads.filter((l) => l.links.length === 0).map((l) => l.email);
-    const existing = await existingEmails(provider, unlinked, log);
+    const existing = await existingEmails(provider, unlinked);
 
     const inputs: UpsertInput[] = leads.map((lead) => {
       const link = lead.links[0];
@@ -93,12 +84,9 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
     return applyResults(integration, items, inputs, results, log);
   };
 
-  async function existingEmails(provider: CrmProviderClient, emails: readonly string[], log: Logger): Promise<Set<string>> {
+  /** Emails that already have a contact in the CRM (created there by a person, or by an earlier push we lost track of). */
+  async function existingEmails(provider: SyncProvider, emails: readonly string[]): Promise<Set<string>> {
     if (emails.length === 0) return new Set();
-    if (!canReadByEmail(provider)) {
-      log.warn("Provider cannot read contacts by email: contacts created in the CRM first may get the marker");
-      return new Set();
-    }
     const found = await provider.fetchContactsByEmail(emails, ["email"]);
     return new Set(found.map((c) => c.properties["email"]).filter((e): e is string => !!e).map(normalizeEmail));
   }

@@ -1,0 +1,225 @@
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:net";
+// Root-level tests are not a workspace package: workspace code is imported from its source.
+import { loadConfig, type Config } from "../../packages/config/src/index.js";
+import { encryptToken, type HubSpotEvent } from "../../packages/core/src/index.js";
+import type { CrmIntegration, PrismaClient } from "../../packages/db/src/index.js";
+import { createTestDatabase, type TestDatabase } from "../../packages/db/src/testing.js";
+import { createHubSpotClient, ensureLeadSourceProperty } from "../../packages/hubspot/src/index.js";
+import { signV3, startSandbox, type Sandbox, type SandboxTier } from "../../packages/hubspot-sandbox/src/index.js";
+import { QUEUES, createQueue, createRedisConnection, enqueue, type TypedQueue } from "../../packages/queue/src/index.js";
+import { buildReceiverApp } from "../../apps/receiver/src/index.js";
+import { startWorkers, type RunningWorkers } from "../../apps/worker/src/index.js";
+import { capturingLogger, type LogLine } from "../../apps/worker/test/helpers/log-capture.js";
+import { cleanupPrefix, uniqueQueuePrefix } from "../helpers/redis.js";
+
+/**
+ * The whole pipeline on 127.0.0.1 for one test file: HubSpot sandbox → signed webhooks → receiver → BullMQ
+ * (a unique prefix) → workers → a fresh Postgres database, plus an integration row for a sandbox portal.
+ */
+
+const WEBHOOK_PATH = "/api/v1/webhooks/hubspot";
+const CLIENT_SECRET = `e2e-secret-${randomUUID()}`;
+
+export interface HarnessOptions {
+  /** Default true. Off: jobs are enqueued directly (worker-level tests). */
+  receiver?: boolean;
+  /** Default 50 ms. */
+  batchWindowMs?: number;
+  /** Default 64. */
+  concurrency?: number;
+  tier?: SandboxTier;
+  /** Integration columns to override (direction, auto-sync, status…). */
+  integration?: Partial<Pick<CrmIntegration, "syncDirection" | "autoSyncEnabled" | "status">>;
+  orgId?: string;
+}
+
+export interface Harness {
+  config: Config;
+  prisma: PrismaClient;
+  sandbox: Sandbox;
+  portalId: number;
+  integration: CrmIntegration;
+  orgId: string;
+  /** The receiver's webhook URL, or undefined without a receiver. */
+  webhookUrl: string | undefined;
+  events: TypedQueue<typeof QUEUES.hubspotEvents>;
+  outbound: TypedQueue<typeof QUEUES.crmOutbound>;
+  logs: LogLine[];
+  /** Contacts created as a person would in HubSpot's UI (webhooks fire); returns their ids. */
+  createContacts(contacts: Record<string, string>[], portalId?: number): Promise<string[]>;
+  updateContact(contactId: string, properties: Record<string, string>): Promise<void>;
+  getContact(contactId: string): Promise<{ id: string; properties: Record<string, string | null> }>;
+  stats(portalId?: number): Promise<SandboxStats>;
+  /** Posts events to the receiver, signed (v3) like HubSpot; returns the HTTP status. */
+  postWebhook(events: readonly Record<string, unknown>[]): Promise<number>;
+  enqueueOutbound(leadId: string, reason?: "created" | "updated"): Promise<void>;
+  /** Another integration of the same kind (e.g. a second portal with different settings). */
+  addIntegration(overrides?: HarnessOptions["integration"], orgId?: string): Promise<{ portalId: number; integration: CrmIntegration }>;
+  close(): Promise<void>;
+}
+
+export interface SandboxStats {
+  calls: { total: number; byEndpoint: Record<string, number> };
+  throttled: number;
+  webhooks: { delivered: number; failed: number; pending: number };
+}
+
+export const BATCH_READ = "POST /crm/v3/objects/contacts/batch/read";
+export const BATCH_UPSERT = "POST /crm/v3/objects/contacts/batch/upsert";
+
+/** Polls `check` until it returns a value that is not undefined/false, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, { timeoutMs = 10_000, what = "condition" } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A port the receiver can listen on: it must know its public URL (signed v3 URI) before it starts. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const withReceiver = options.receiver ?? true;
+  const orgId = options.orgId ?? `org-${randomUUID().slice(0, 8)}`;
+  const prefix = uniqueQueuePrefix();
+  const db: TestDatabase = await createTestDatabase();
+  const receiverPort = withReceiver ? await freePort() : 0;
+  const apiUrl = `http://127.0.0.1:${receiverPort || 1}`;
+  const sandbox = await startSandbox({
+    clientSecret: CLIENT_SECRET,
+    port: 0,
+    webhookFlushMs: 20,
+    webhookRetryDelaysMs: [200, 500, 1000],
+    ...(withReceiver ? { webhookTargetUrl: `${apiUrl}${WEBHOOK_PATH}` } : {}),
+  });
+  const config = loadConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "info",
+    DATABASE_URL: db.url,
+    REDIS_URL: process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379",
+    QUEUE_PREFIX: prefix,
+    API_URL: apiUrl,
+    HUBSPOT_CLIENT_SECRET: CLIENT_SECRET,
+    HUBSPOT_API_BASE: sandbox.url,
+    INBOUND_BATCH_WINDOW_MS: String(options.batchWindowMs ?? 50),
+    WORKER_CONCURRENCY: String(options.concurrency ?? 64),
+  });
+  const { logger, lines } = capturingLogger();
+  const producer = createRedisConnection(config.redisUrl, { role: "producer" });
+  const workerConnection = createRedisConnection(config.redisUrl, { role: "worker" });
+  const events = createQueue(QUEUES.hubspotEvents, { connection: producer, prefix, logger });
+  const outbound = createQueue(QUEUES.crmOutbound, { connection: producer, prefix, logger });
+
+  const receiver = withReceiver ? buildReceiverApp({ config, queue: events, connection: producer, logger }) : undefined;
+  if (receiver) await receiver.listen({ port: receiverPort, host: "127.0.0.1" });
+  const workers: RunningWorkers = startWorkers({ config, prisma: db.prisma, connection: workerConnection, logger });
+
+  async function addIntegration(overrides: HarnessOptions["integration"] = {}, forOrg = orgId) {
+    const portal = sandbox.createPortal({ tier: options.tier ?? "professional" });
+    await ensureLeadSourceProperty(createHubSpotClient({ accessToken: portal.accessToken, basePath: sandbox.url }), config.leadSourceMarker);
+    const integration = await db.prisma.crmIntegration.create({
+      data: {
+        orgId: forOrg,
+        provider: "hubspot",
+        externalAccountId: String(portal.portalId),
+        tier: portal.tier,
+        accessTokenEnc: encryptToken(portal.accessToken, config.encryptionKey),
+        webhooksEnabled: true,
+        ...overrides,
+      },
+    });
+    return { portalId: portal.portalId, integration };
+  }
+  const main = await addIntegration(options.integration);
+
+  async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${sandbox.url}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    });
+    if (!response.ok) throw new Error(`sandbox ${method} ${path} → ${response.status}: ${await response.text()}`);
+    return (await response.json()) as T;
+  }
+
+  return {
+    config,
+    prisma: db.prisma,
+    sandbox,
+    portalId: main.portalId,
+    integration: main.integration,
+    orgId,
+    webhookUrl: withReceiver ? `${apiUrl}${WEBHOOK_PATH}` : undefined,
+    events,
+    outbound,
+    logs: lines,
+    async createContacts(contacts, portalId = main.portalId) {
+      const { ids } = await admin<{ ids: string[] }>("POST", `/__sandbox/portals/${portalId}/contacts`, {
+        contacts: contacts.map((properties) => ({ properties })),
+      });
+      return ids;
+    },
+    async updateContact(contactId, properties) {
+      await admin("PATCH", `/__sandbox/portals/${main.portalId}/contacts/${contactId}`, { properties });
+    },
+    getContact: (contactId) => admin("GET", `/__sandbox/portals/${main.portalId}/contacts/${contactId}`),
+    stats: (portalId = main.portalId) => admin<SandboxStats>("GET", `/__sandbox/portals/${portalId}/stats`),
+    async postWebhook(batch) {
+      if (!withReceiver) throw new Error("harness started without a receiver");
+      const body = JSON.stringify(batch);
+      const timestamp = Date.now();
+      const uri = `${apiUrl}${WEBHOOK_PATH}`;
+      const response = await fetch(uri, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-hubspot-signature-v3": signV3(CLIENT_SECRET, "POST", uri, body, timestamp),
+          "x-hubspot-request-timestamp": String(timestamp),
+        },
+        body,
+      });
+      return response.status;
+    },
+    async enqueueOutbound(leadId, reason = "created") {
+      await enqueue(outbound, { v: 1, integrationId: main.integration.id, leadId, reason, requestedAt: Date.now() });
+    },
+    addIntegration,
+    async close() {
+      await sandbox.close().catch(() => undefined);
+      await receiver?.close();
+      await workers.close();
+      await events.close();
+      await outbound.close();
+      await cleanupPrefix(producer, prefix).catch(() => undefined);
+      producer.disconnect();
+      workerConnection.disconnect();
+      await db.drop();
+    },
+  };
+}
+
+/** A HubSpot-shaped event for tests that post or enqueue webhooks themselves. */
+export function hubspotEvent(fields: Partial<HubSpotEvent> & { objectId: string | number; portalId: string | number; subscriptionType: string }) {
+  return {
+    eventId: Math.floor(Math.random() * 1e9),
+    subscriptionId: 1,
+    appId: 1000001,
+    occurredAt: Date.now(),
+    attemptNumber: 0,
+    changeSource: "CRM_UI",
+    ...fields,
+  };
+}
