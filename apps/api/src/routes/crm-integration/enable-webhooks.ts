@@ -39,7 +39,8 @@ const enableWebhooks: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, con
         summary: "Create (or find) the app's contact webhook subscriptions and point them at this server",
         security: bearerSecurity,
         params: integrationIdParams,
-        body: z.strictObject({ webhookUrl: z.url({ protocol: /^https?$/ }).optional() }).optional(),
+        // The body may be left out entirely (Fastify hands a missing body over as null).
+        body: z.strictObject({ webhookUrl: z.url({ protocol: /^https?$/ }).optional() }).nullish(),
         response: {
           200: z.object({
             success: z.literal(true),
