@@ -54,6 +54,8 @@ export interface Harness {
   /** Posts events to the receiver, signed (v3) like HubSpot; returns the HTTP status. */
   postWebhook(events: readonly Record<string, unknown>[]): Promise<number>;
   enqueueOutbound(leadId: string, reason?: "created" | "updated"): Promise<void>;
+  /** Waits until the sandbox has no webhook pending and both queues have nothing waiting or running. */
+  settled(): Promise<void>;
   /** Another integration of the same kind (e.g. a second portal with different settings). */
   addIntegration(overrides?: HarnessOptions["integration"], orgId?: string): Promise<{ portalId: number; integration: CrmIntegration }>;
   close(): Promise<void>;
@@ -197,6 +199,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await enqueue(outbound, { v: 1, integrationId: main.integration.id, leadId, reason, requestedAt: Date.now() });
     },
     addIntegration,
+    async settled() {
+      await sandbox.webhooksIdle();
+      await eventually(
+        async () => {
+          for (const queue of [events, outbound]) {
+            const counts = await queue.getJobCounts("active", "waiting", "delayed", "prioritized");
+            if (Object.values(counts).some((n) => n > 0)) return false;
+          }
+          return true;
+        },
+        { what: "idle queues" },
+      );
+    },
     async close() {
       await sandbox.close().catch(() => undefined);
       await receiver?.close();

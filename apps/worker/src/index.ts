@@ -2,3 +2,4 @@ export { startWorkers, type RunningWorkers, type WorkersDeps } from "./workers.j
 export { Coalescer, type CoalescerOptions, type FlushFailures } from "./coalescer.js";
 export { createIntegrationDirectory, type Integration, type IntegrationDirectory } from "./integrations.js";
 export { CONTACT_PROPERTIES } from "./inbound/handle-batch.js";
+export { metrics } from "./metrics.js";
