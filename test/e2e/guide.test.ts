@@ -37,7 +37,7 @@ describe("setup guide, Test 1: a contact our platform created", () => {
     await eventually(async () => (await leadByEmail("after@example.com")) ?? undefined, { what: "the control lead" });
     await eventually(async () => h.logs.some((l) => l.msg === `Skipping contact ${own} - originated from our platform`), { what: "the skip log" });
     expect(await leadByEmail("ours@example.com")).toBeNull();
-    const events = await h.prisma.webhookEvent.findMany({ where: { objectId: own, subscriptionType: "contact.creation" } });
+    const events = await h.prisma.webhookEvent.findMany({ where: { objectId: own as string, subscriptionType: "contact.creation" } });
     expect(events.map((e) => [e.outcome, e.reason])).toEqual([["skipped", "own_record"]]);
   });
 });

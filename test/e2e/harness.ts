@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 // Root-level tests are not a workspace package: workspace code is imported from its source.
 import { loadConfig, type Config } from "../../packages/config/src/index.js";
-import { encryptToken, type HubSpotEvent } from "../../packages/core/src/index.js";
+import { encryptToken } from "../../packages/core/src/index.js";
 import type { CrmIntegration, PrismaClient } from "../../packages/db/src/index.js";
 import { createTestDatabase, type TestDatabase } from "../../packages/db/src/testing.js";
 import { createHubSpotClient, ensureLeadSourceProperty } from "../../packages/hubspot/src/index.js";
@@ -227,7 +227,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 }
 
 /** A HubSpot-shaped event for tests that post or enqueue webhooks themselves. */
-export function hubspotEvent(fields: Partial<HubSpotEvent> & { objectId: string | number; portalId: string | number; subscriptionType: string }) {
+export interface TestEventFields {
+  objectId: string | number;
+  portalId: string | number;
+  subscriptionType: string;
+  eventId?: number;
+  occurredAt?: number;
+  attemptNumber?: number;
+  propertyName?: string;
+  propertyValue?: string;
+}
+
+export function hubspotEvent(fields: TestEventFields) {
   return {
     eventId: Math.floor(Math.random() * 1e9),
     subscriptionId: 1,
