@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { apiGuard } from "./http/api-guard.js";
 import { installErrorHandlers } from "./http/error-handler.js";
@@ -31,7 +31,7 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
   const app: FastifyInstance = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger as FastifyBaseLogger }),
     // request logs would carry ?hapikey= and tokens in URLs: errors are logged by the error handler instead
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
   });
   app.setValidatorCompiler(validatorCompiler);

@@ -1,4 +1,6 @@
 import { Signature } from "@hubspot/api-client";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Sandbox } from "../src/index.js";
 import { admin, CLIENT_SECRET, sandboxWithPortal, startReceiver } from "./helpers.js";
@@ -126,5 +128,67 @@ describe("webhook delivery", () => {
     await admin(sandbox, "POST", `/__sandbox/portals/${portal.portalId}/contacts`, { contacts: [{ properties: { firstname: "Late" } }] });
     await sandbox.webhooksIdle(5000);
     expect(receiver.received.map((r) => r.events[0]?.["attemptNumber"])).toEqual([1]); // attempt 0 "failed" without a request
+  });
+
+  it("emits merge, restore and privacyDeletion (+ deletion) for subscribed apps", async () => {
+    const { receiver, sandbox, portal, client } = await setup();
+    const appId = sandbox.app.appId;
+    for (const eventType of ["contact.merge", "contact.restore", "contact.privacyDeletion"]) {
+      await client.webhooks.subscriptionsApi.create(appId, { eventType, active: true } as never);
+    }
+    const { body } = await admin<{ ids: string[] }>(sandbox, "POST", `/__sandbox/portals/${portal.portalId}/contacts`, {
+      contacts: [{ properties: { email: "keep@example.com" } }, { properties: { email: "lose@example.com", city: "Rome" } }, { properties: { lastname: "Gone" } }],
+    });
+    const [keep, lose, gone] = body.ids as [string, string, string];
+    await sandbox.webhooksIdle(5000);
+    receiver.received.length = 0;
+
+    await admin(sandbox, "POST", `/__sandbox/portals/${portal.portalId}/contacts/${keep}/merge`, { objectIdToMerge: lose });
+    await admin(sandbox, "DELETE", `/__sandbox/portals/${portal.portalId}/contacts/${gone}`);
+    await admin(sandbox, "POST", `/__sandbox/portals/${portal.portalId}/contacts/${gone}/restore`);
+    await admin(sandbox, "POST", `/__sandbox/portals/${portal.portalId}/contacts/${gone}/privacy-delete`);
+    await sandbox.webhooksIdle(5000);
+    const events = receiver.events().map((e) => [e["subscriptionType"], e["objectId"]]);
+    expect(events).toEqual([
+      ["contact.merge", Number(keep)],
+      ["contact.deletion", Number(gone)],
+      ["contact.restore", Number(gone)],
+      ["contact.privacyDeletion", Number(gone)],
+      ["contact.deletion", Number(gone)],
+    ]);
+    expect(receiver.events()[0]).toMatchObject({ primaryObjectId: Number(keep), mergedObjectIds: [Number(lose)], numberOfPropertiesMoved: 1 });
+    expect((await admin(sandbox, "GET", `/__sandbox/portals/${portal.portalId}/contacts/${gone}`)).status).toBe(404);
+  });
+
+  it("keeps at most maxConcurrentRequests (10) batches in flight per portal", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let events = 0;
+    const server = createServer((req, res) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        events += (JSON.parse(Buffer.concat(chunks).toString()) as unknown[]).length;
+        setTimeout(() => {
+          inFlight--;
+          res.end();
+        }, 100); // hold each request so batches overlap
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { sandbox, portal } = await sandboxWithPortal({
+      webhookTargetUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+      webhookFlushMs: 20,
+    });
+    cleanups.push(() => sandbox.close());
+    const contacts = Array.from({ length: 750 }, (_, i) => ({ properties: { firstname: `c${i}` } }));
+    await admin(sandbox, "POST", `/__sandbox/portals/${portal.portalId}/contacts`, { contacts }); // 1500 events = 15 batches
+    await sandbox.webhooksIdle(10_000);
+    expect(events).toBe(1500);
+    expect(maxInFlight).toBeGreaterThan(1);
+    expect(maxInFlight).toBeLessThanOrEqual(10);
   });
 });

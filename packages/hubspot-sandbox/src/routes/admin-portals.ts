@@ -21,7 +21,15 @@ export const adminPortalRoutes: FastifyPluginAsyncZod<{ state: SandboxState }> =
 
   app.post(
     "/__sandbox/portals",
-    { schema: { body: z.object({ tier: z.enum(SANDBOX_TIERS).optional(), authType: z.enum(["private_app", "oauth"]).optional() }).default({}) } },
+    {
+      schema: {
+        // a bare POST (no body) creates a starter portal
+        body: z
+          .object({ tier: z.enum(SANDBOX_TIERS).optional(), authType: z.enum(["private_app", "oauth"]).optional() })
+          .nullish()
+          .transform((body) => body ?? {}),
+      },
+    },
     async (request, reply) => reply.code(201).send(state.createPortal(request.body).info()),
   );
 
