@@ -53,7 +53,9 @@ export interface Harness {
   stats(portalId?: number): Promise<SandboxStats>;
   /** Posts events to the receiver, signed (v3) like HubSpot; returns the HTTP status. */
   postWebhook(events: readonly Record<string, unknown>[]): Promise<number>;
-  enqueueOutbound(leadId: string, reason?: "created" | "updated"): Promise<void>;
+  enqueueOutbound(leadId: string, options?: { reason?: "created" | "updated"; integrationId?: string }): Promise<void>;
+  /** A lead as the platform creates it (source = the marker), in a "Website" form of `orgId`. */
+  createPlatformLead(fields: { email: string; firstName?: string; phone?: string; jobTitle?: string }, orgId?: string): Promise<{ id: string }>;
   /** Waits until the sandbox has no webhook pending and both queues have nothing waiting or running. */
   settled(): Promise<void>;
   /** Another integration of the same kind (e.g. a second portal with different settings). */
@@ -195,8 +197,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       });
       return response.status;
     },
-    async enqueueOutbound(leadId, reason = "created") {
-      await enqueue(outbound, { v: 1, integrationId: main.integration.id, leadId, reason, requestedAt: Date.now() });
+    async enqueueOutbound(leadId, { reason = "created", integrationId = main.integration.id } = {}) {
+      await enqueue(outbound, { v: 1, integrationId, leadId, reason, requestedAt: Date.now() });
+    },
+    async createPlatformLead(fields, forOrg = orgId) {
+      const form = await db.prisma.form.upsert({
+        where: { orgId_name: { orgId: forOrg, name: "Website" } },
+        create: { orgId: forOrg, name: "Website" },
+        update: {},
+      });
+      return db.prisma.lead.create({ data: { ...fields, orgId: forOrg, formId: form.id, source: config.leadSourceMarker }, select: { id: true } });
     },
     addIntegration,
     async settled() {
