@@ -1,0 +1,184 @@
+import type { Config, Logger } from "@leadsync/config";
+import { buildApiApp, signDevToken } from "@leadsync/api";
+import { createPrismaClient, migrate, type PrismaClient } from "@leadsync/db";
+import { checkAccessToken, createHubSpotClient } from "@leadsync/hubspot";
+import { startSandbox, type Sandbox } from "@leadsync/hubspot-sandbox";
+import { closeAll, createQueue, createRedisConnection, QUEUES } from "@leadsync/queue";
+import { receiverPlugin, HUBSPOT_WEBHOOK_PATH } from "@leadsync/receiver";
+import { startWorkers } from "@leadsync/worker";
+import type { FastifyInstance } from "fastify";
+import type { PipelineSummary } from "./banner.js";
+import { preflight, StartupError } from "./preflight.js";
+
+/** The organisation `pnpm start` connects to HubSpot (CONTRACT.md: "demo"). */
+export const DEMO_ORG_ID = "demo";
+
+export interface Pipeline {
+  summary: PipelineSummary;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts everything in one process, in dependency order, and returns one close() that stops it in reverse:
+ * HTTP first (no new work), then workers (in-flight jobs finish), queues, Redis, Prisma, the sandbox.
+ */
+export async function runPipeline({ config: baseConfig, logger }: { config: Config; logger: Logger }): Promise<Pipeline> {
+  await preflight(baseConfig);
+  const { applied } = await migrate(baseConfig.databaseUrl, { logger: logger.child({ component: "migrate" }) });
+  logger.info({ applied }, applied.length ? "Migrations applied" : "Database schema is up to date");
+
+  let sandbox: Sandbox | undefined;
+  let config = baseConfig;
+  if (baseConfig.hubspot.useSandbox) {
+    sandbox = await startSandboxFor(baseConfig, logger);
+    config = withSandbox(baseConfig, sandbox);
+  }
+
+  const prisma = createPrismaClient(config.databaseUrl);
+  const producer = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-api" });
+  const workerConnection = createRedisConnection(config.redisUrl, { role: "worker", connectionName: "leadsync-worker" });
+  const queueOptions = { connection: producer, prefix: config.queuePrefix, logger };
+  const crmOutbound = createQueue(QUEUES.crmOutbound, queueOptions);
+  const hubspotEvents = createQueue(QUEUES.hubspotEvents, queueOptions);
+
+  const app = buildApiApp({ config, prisma, connection: producer, queues: { crmOutbound, hubspotEvents }, logger });
+  // The receiver shares the port with the API (CONTRACT.md); in production it can run alone (apps/receiver).
+  await app.register(receiverPlugin, {
+    queue: hubspotEvents,
+    clientSecret: config.hubspot.clientSecret,
+    apiUrl: config.apiUrl,
+    bodyLimitBytes: config.webhookBodyLimitBytes,
+  });
+  await app.ready();
+
+  const devJwt = signDevToken(config, DEMO_ORG_ID);
+  let integrationId: string;
+  try {
+    integrationId = await connectDemoIntegration({ app, prisma, config, devJwt, sandbox, logger });
+  } catch (error) {
+    await app.close();
+    await sandbox?.close();
+    throw error;
+  }
+
+  await app.listen({ port: config.port, host: config.host });
+  const workers = startWorkers({ config, prisma, connection: workerConnection, logger: logger.child({ component: "worker" }) });
+
+  return {
+    config,
+    summary: {
+      apiUrl: config.apiUrl,
+      devJwt,
+      bullBoard: config.bullBoard,
+      sandbox: sandbox ? { url: sandbox.url, portalId: sandbox.portals()[0]!.portalId } : undefined,
+      integrationId,
+    },
+    async close() {
+      await app.close();
+      await workers.close();
+      await closeAll({ queues: [crmOutbound, hubspotEvents], connections: [producer, workerConnection] }, { timeoutMs: 10_000 });
+      await prisma.$disconnect();
+      await sandbox?.close();
+    },
+  };
+}
+
+async function startSandboxFor(config: Config, logger: Logger): Promise<Sandbox> {
+  try {
+    const sandbox = await startSandbox({
+      port: config.hubspot.sandboxPort,
+      host: config.host,
+      clientSecret: config.hubspot.clientSecret,
+      webhookTargetUrl: `${config.apiUrl}${HUBSPOT_WEBHOOK_PATH}`,
+      logger: logger.child({ component: "sandbox" }),
+    });
+    sandbox.createPortal({ tier: "starter" });
+    return sandbox;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new StartupError(`Port ${config.hubspot.sandboxPort} is in use: set HUBSPOT_SANDBOX_PORT to a free port for the HubSpot sandbox.`);
+    }
+    throw error;
+  }
+}
+
+/** The sandbox stands in for HubSpot: its URL is the API base and its developer app manages the webhooks. */
+function withSandbox(config: Config, sandbox: Sandbox): Config {
+  return Object.freeze({
+    ...config,
+    hubspot: Object.freeze({
+      ...config.hubspot,
+      apiBase: sandbox.url,
+      appId: String(sandbox.app.appId),
+      clientId: sandbox.app.clientId,
+      developerApiKey: sandbox.app.developerApiKey,
+    }),
+  });
+}
+
+/**
+ * Connects org "demo" to HubSpot the way a customer does (setup guide steps 1 and 2): through the API, which checks
+ * the token, creates the lead_source_system property and registers the webhooks. The sandbox forgets everything on
+ * exit, so a previous run's integration for the same sandbox portal is replaced.
+ */
+async function connectDemoIntegration(input: {
+  app: FastifyInstance;
+  prisma: PrismaClient;
+  config: Config;
+  devJwt: string;
+  sandbox: Sandbox | undefined;
+  logger: Logger;
+}): Promise<string> {
+  const { app, prisma, config, devJwt, sandbox, logger } = input;
+  const headers = { authorization: `Bearer ${devJwt}` };
+
+  let accessToken: string;
+  let portalId: string;
+  if (sandbox) {
+    const portal = sandbox.portals()[0]!;
+    accessToken = portal.accessToken;
+    portalId = String(portal.portalId);
+    await prisma.crmIntegration.deleteMany({ where: { provider: "hubspot", externalAccountId: portalId } });
+  } else {
+    accessToken = config.hubspot.accessToken!;
+    const client = createHubSpotClient({ accessToken, basePath: config.hubspot.apiBase });
+    portalId = (await checkAccessToken(client)).portalId;
+    const existing = await prisma.crmIntegration.findFirst({
+      where: { provider: "hubspot", externalAccountId: portalId, orgId: DEMO_ORG_ID },
+    });
+    if (existing) return existing.id;
+  }
+
+  const created = await app.inject({
+    method: "POST",
+    url: "/api/v1/crm-integration",
+    headers,
+    payload: { provider: "hubspot", accessToken, portalId, tier: sandbox ? "starter" : undefined },
+  });
+  if (created.statusCode !== 201) {
+    throw new StartupError(`Could not connect HubSpot portal ${portalId}: ${describeError(created.body)}`);
+  }
+  const integrationId = (created.json() as { data: { id: string } }).data.id;
+
+  if (config.hubspot.appId && config.hubspot.developerApiKey) {
+    const enabled = await app.inject({
+      method: "POST",
+      url: `/api/v1/crm-integration/${integrationId}/enable-webhooks`,
+      headers,
+      payload: { webhookUrl: `${config.apiUrl}${HUBSPOT_WEBHOOK_PATH}` },
+    });
+    if (enabled.statusCode !== 200) logger.warn({ status: enabled.statusCode, body: enabled.json() }, "Could not enable webhooks");
+  }
+  logger.info({ integrationId, portalId, orgId: DEMO_ORG_ID }, "HubSpot integration ready");
+  return integrationId;
+}
+
+function describeError(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: string } };
+    return parsed.error?.message ?? body;
+  } catch {
+    return body;
+  }
+}
