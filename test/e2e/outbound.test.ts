@@ -55,10 +55,10 @@ describe("a contact a person created in HubSpot first", () => {
       ],
       other.portalId,
     );
-    const leads = await Promise.all([
-      h.createPlatformLead({ email: "origin@example.com", phone: "+1 555 0100" }, "org-origin"),
-      h.createPlatformLead({ email: "plain@example.com", phone: "+1 555 0101" }, "org-origin"),
-    ]);
+    const leads = [
+      await h.createPlatformLead({ email: "origin@example.com", phone: "+1 555 0100" }, "org-origin"),
+      await h.createPlatformLead({ email: "plain@example.com", phone: "+1 555 0101" }, "org-origin"),
+    ];
     for (const lead of leads) await h.enqueueOutbound(lead.id, { integrationId: other.integration.id });
     const links = await eventually(
       async () => {
@@ -82,10 +82,9 @@ describe("a contact a person created in HubSpot first", () => {
 
 describe("settings that stop the push", () => {
   it.each([
-    ["from_crm", { syncDirection: "from_crm" as const }],
-    ["auto-sync off", { autoSyncEnabled: false }],
-  ])("%s: nothing is sent to HubSpot", async (_name, settings) => {
-    const orgId = `org-${settings.autoSyncEnabled === false ? "nosync" : "fromcrm"}`;
+    ["from_crm", "org-fromcrm", { syncDirection: "from_crm" as const }],
+    ["auto-sync off", "org-nosync", { autoSyncEnabled: false }],
+  ])("%s: nothing is sent to HubSpot", async (_name, orgId, settings) => {
     const other = await h.addIntegration(settings, orgId);
     const lead = await h.createPlatformLead({ email: "quiet@example.com" }, orgId);
     await h.enqueueOutbound(lead.id, { integrationId: other.integration.id });
@@ -101,6 +100,7 @@ describe("a lead HubSpot rejects", () => {
   it("gets an IntegrationError row naming it; the other leads of the batch are pushed", async () => {
     const bad = await h.createPlatformLead({ email: "not-an-email" });
     const good = await h.createPlatformLead({ email: "fine@example.com", firstName: "Fine" });
+    // Queued together, they usually share one batch: the rejection must not sink the other lead.
     await Promise.all([h.enqueueOutbound(bad.id), h.enqueueOutbound(good.id)]);
     const error = await eventually(async () => (await h.prisma.integrationError.findFirst({ where: { leadId: bad.id } })) ?? undefined, {
       what: "the error row",

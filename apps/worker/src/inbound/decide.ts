@@ -69,7 +69,8 @@ export function decideContact(ctx: ContactContext): ContactDecision {
     // Our own creation echoing back: the lead is the source, nothing to read from the contact.
     if (fromOurPlatform && onlyCreations) return uniform({ kind: "none" }, skipped("own_record"));
     const merge = mergeContactIntoLead(ctx.linked.lead, withoutTakenEmail(fields, ctx), contact.updatedAt, ctx.linked.lastPushed);
-    if (!hasChanges(merge.changes)) return uniform({ kind: "none" }, processed);
+    // Nothing new on a contact we created: the echo of our own write.
+    if (!hasChanges(merge.changes)) return uniform({ kind: "none" }, fromOurPlatform ? skipped("own_record") : processed);
     return uniform({ kind: "update", lead: ctx.linked.lead, ...merge, createLink: false }, processed);
   }
 
