@@ -41,7 +41,6 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
   const { config, prisma, connection, logger } = options;
   const app = Fastify({
     loggerInstance: (logger ?? createLogger({ name: "api", level: config.logLevel })) as FastifyBaseLogger,
-    requestIdLogLabel: "reqId",
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

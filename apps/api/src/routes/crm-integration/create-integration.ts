@@ -29,7 +29,7 @@ const createIntegrationBody = z
 
 const createIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, config }) => {
   app.post(
-    "/",
+    "", // the collection itself: /api/v1/<resource>, no trailing slash
     {
       schema: {
         tags: ["crm-integration"],

@@ -6,7 +6,7 @@ import { integrationJson, integrationSelect, toIntegrationJson } from "./integra
 
 const listIntegrations: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma }) => {
   app.get(
-    "/",
+    "", // the collection itself: /api/v1/<resource>, no trailing slash
     {
       schema: {
         tags: ["crm-integration"],

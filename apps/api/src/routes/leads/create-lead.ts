@@ -17,7 +17,7 @@ const createLeadBody = z.strictObject({
 
 const createLead: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, config, queues }) => {
   app.post(
-    "/",
+    "", // the collection itself: /api/v1/<resource>, no trailing slash
     {
       schema: {
         tags: ["leads"],

@@ -34,7 +34,7 @@ function decodeCursor(cursor: string): Cursor {
 
 const listLeads: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma }) => {
   app.get(
-    "/",
+    "", // the collection itself: /api/v1/<resource>, no trailing slash
     {
       schema: {
         tags: ["leads"],
