@@ -4,6 +4,8 @@
  *
  * A batch is flushed when its window elapses or when it holds `maxDistinct` distinct items (the provider's
  * batch size). A job's items may span two batches; `add` settles when all of its items have been handled.
+ * A group's batches run one after another: two batches of one portal may hold the same contact, and applying
+ * them side by side would race on the same leads.
  */
 
 /** Per-item failures of one flush; items absent from the map succeeded. */
@@ -33,6 +35,8 @@ interface OpenBatch<Item> {
 export class Coalescer<Item> {
   private readonly open = new Map<string, OpenBatch<Item>>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** The last flush started per group; the next one of that group waits for it. */
+  private readonly tails = new Map<string, Promise<void>>();
 
   constructor(private readonly options: CoalescerOptions<Item>) {}
 
@@ -70,9 +74,14 @@ export class Coalescer<Item> {
     if (!batch) return;
     this.open.delete(groupKey);
     clearTimeout(batch.timer);
-    const run = this.runFlush(groupKey, batch.items);
+    const previous = this.tails.get(groupKey) ?? Promise.resolve();
+    const run = previous.then(() => this.runFlush(groupKey, batch.items));
+    this.tails.set(groupKey, run);
     this.inFlight.add(run);
-    void run.finally(() => this.inFlight.delete(run));
+    void run.finally(() => {
+      this.inFlight.delete(run);
+      if (this.tails.get(groupKey) === run) this.tails.delete(groupKey);
+    });
   }
 
   private async runFlush(groupKey: string, pending: PendingItem<Item>[]): Promise<void> {

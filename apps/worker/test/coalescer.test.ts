@@ -80,3 +80,25 @@ describe("Coalescer", () => {
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
   });
 });
+
+describe("Coalescer ordering", () => {
+  it("runs one group's batches one after another, other groups alongside", async () => {
+    const running = new Map<string, number>();
+    let overlapInGroup = false;
+    const coalescer = new Coalescer<Item>({
+      windowMs: 5,
+      maxDistinct: 1,
+      distinctKey: (i) => i.contact,
+      async flush(group) {
+        const now = (running.get(group) ?? 0) + 1;
+        running.set(group, now);
+        if (now > 1) overlapInGroup = true;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        running.set(group, (running.get(group) ?? 1) - 1);
+        return new Map();
+      },
+    });
+    await Promise.all([coalescer.add("p", items("a", ["1", "2", "3"])), coalescer.add("q", items("b", ["1", "2"]))]);
+    expect(overlapInGroup).toBe(false);
+  });
+});
