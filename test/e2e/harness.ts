@@ -56,6 +56,8 @@ export interface Harness {
   enqueueOutbound(leadId: string, options?: { reason?: "created" | "updated"; integrationId?: string }): Promise<void>;
   /** A lead as the platform creates it (source = the marker), in a "Website" form of `orgId`. */
   createPlatformLead(fields: { email: string; firstName?: string; phone?: string; jobTitle?: string }, orgId?: string): Promise<{ id: string }>;
+  /** Injects a sandbox fault for this portal (CONTRACT.md: `/__sandbox/faults`). */
+  fault(fault: { kind: "latency" | "error" | "rate_limit"; count?: number; status?: number; retryAfterSeconds?: number; ms?: number }): Promise<void>;
   /** Waits until the sandbox has no webhook pending and both queues have nothing waiting or running. */
   settled(): Promise<void>;
   /** Another integration of the same kind (e.g. a second portal with different settings). */
@@ -209,6 +211,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return db.prisma.lead.create({ data: { ...fields, orgId: forOrg, formId: form.id, source: config.leadSourceMarker }, select: { id: true } });
     },
     addIntegration,
+    async fault(fault) {
+      await admin("POST", "/__sandbox/faults", { portalId: main.portalId, ...fault });
+    },
     async settled() {
       await sandbox.webhooksIdle();
       await eventually(
