@@ -30,7 +30,7 @@ export interface HarnessOptions {
   concurrency?: number;
   tier?: SandboxTier;
   /** Integration columns to override (direction, auto-sync, status…). */
-  integration?: Partial<Pick<CrmIntegration, "syncDirection" | "autoSyncEnabled" | "status">>;
+  integration?: Partial<Pick<CrmIntegration, "syncDirection" | "autoSyncEnabled" | "status" | "authType" | "refreshTokenEnc" | "accessTokenExpiresAt">>;
   orgId?: string;
 }
 
@@ -120,6 +120,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     QUEUE_PREFIX: prefix,
     API_URL: apiUrl,
     HUBSPOT_CLIENT_SECRET: CLIENT_SECRET,
+    HUBSPOT_CLIENT_ID: sandbox.app.clientId,
     HUBSPOT_API_BASE: sandbox.url,
     INBOUND_BATCH_WINDOW_MS: String(options.batchWindowMs ?? 50),
     WORKER_CONCURRENCY: String(options.concurrency ?? 64),

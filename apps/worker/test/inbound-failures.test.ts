@@ -58,3 +58,36 @@ describe("contact.deletion", () => {
     expect(await h.prisma.lead.findUnique({ where: { id: lead.id } })).not.toBeNull();
   });
 });
+
+describe("an integration that needs re-authorisation", () => {
+  it("holds its jobs in the delayed set: nothing recorded, nothing failed", async () => {
+    const paused = await h.addIntegration({ status: "needs_reauth" }, "org-paused");
+    const job = await enqueueEvents([hubspotEvent({ portalId: paused.portalId, objectId: 1, subscriptionType: "contact.creation" })]);
+    await eventually(async () => (await job.isDelayed()) || undefined, { what: "the delayed job" });
+    expect(await h.prisma.webhookEvent.count({ where: { integrationId: paused.integration.id } })).toBe(0);
+    expect(await job.isFailed()).toBe(false);
+    await job.remove();
+  });
+
+  it("is marked needs_reauth with an auth_failed error when HubSpot refuses its refresh token", async () => {
+    const { encryptToken } = await import("@leadsync/core");
+    const key = h.config.encryptionKey;
+    const oauth = await h.addIntegration(
+      {
+        authType: "oauth",
+        refreshTokenEnc: encryptToken("revoked-refresh-token", key),
+        accessTokenExpiresAt: new Date(Date.now() - 60_000),
+      },
+      "org-oauth",
+    );
+    const [contactId] = await h.createContacts([{ email: "oauth@example.com" }], oauth.portalId);
+    const job = await enqueueEvents([hubspotEvent({ portalId: oauth.portalId, objectId: contactId as string, subscriptionType: "contact.creation" })]);
+    const error = await eventually(async () => (await h.prisma.integrationError.findFirst({ where: { integrationId: oauth.integration.id } })) ?? undefined, {
+      what: "the auth error row",
+    });
+    expect(error.code).toBe("auth_failed");
+    expect((await h.prisma.crmIntegration.findUniqueOrThrow({ where: { id: oauth.integration.id } })).status).toBe("needs_reauth");
+    await eventually(async () => (await job.isDelayed()) || undefined, { what: "the delayed job" });
+    await job.remove();
+  });
+});

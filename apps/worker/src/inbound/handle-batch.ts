@@ -2,6 +2,7 @@ import type { Config, Logger } from "@leadsync/config";
 import { DEFAULT_HUBSPOT_FIELD_MAPPING, LEAD_SOURCE_PROPERTY, normalizeEmail, type CrmContact } from "@leadsync/core";
 import { ensureCrmImportForm, type Prisma, type PrismaClient } from "@leadsync/db";
 import type { FlushFailures } from "../coalescer.js";
+import { IntegrationPausedError } from "../job-failures.js";
 import type { Integration, IntegrationDirectory } from "../integrations.js";
 import { metrics } from "../metrics.js";
 import { contactEmail, decideContact, type ContactDecision } from "./decide.js";
@@ -30,11 +31,14 @@ export interface InboundBatchDeps {
   logger: Logger;
 }
 
+/** A batch may wait for row locks held by another process's batch of the same portal: more than Prisma's 5 s default. */
+const TRANSACTION_LIMITS = { maxWait: 10_000, timeout: 30_000 };
+
 const ignored = (reason: string): EventVerdict => ({ outcome: "ignored", reason });
 
 /** Why an integration takes no inbound events, or null when it does. */
 function inboundBlockedReason(integration: Integration): string | null {
-  if (integration.status !== "active") return "inactive";
+  if (integration.status !== "active") return "inactive"; // disabled: the customer turned it off
   if (integration.syncDirection === "to_crm") return "direction";
   return null;
 }
@@ -84,6 +88,7 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
       metrics.unknownPortalEvents.inc(claimed);
       return new Map();
     }
+    if (integration.status === "needs_reauth") throw new IntegrationPausedError(integration.id, "needs re-authorisation");
     const blocked = inboundBlockedReason(integration);
     if (blocked) {
       log.info({ integrationId: integration.id, reason: blocked, events: items.length }, "Inbound sync off for this integration - events ignored");
@@ -93,10 +98,9 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
 
     const byContact = groupByContact(items.filter((i) => eventKind(i.event.subscriptionType) !== "unsupported"));
     const toRead = [...byContact].filter(([, group]) => group.some((i) => eventKind(i.event.subscriptionType) === "upsert")).map(([id]) => id);
-    let contacts: Map<string, CrmContact>;
     try {
       const read = toRead.length > 0 ? await directory.providerFor(integration).fetchContacts(toRead, CONTACT_PROPERTIES) : [];
-      contacts = new Map(read.map((c) => [c.id, c]));
+      const contacts = new Map(read.map((c) => [c.id, c]));
       const formId = read.length > 0 ? await crmImportFormId(integration.orgId) : null;
       await applyBatch(integration, byContact, contacts, formId, items, log);
     } catch (error) {
@@ -123,7 +127,7 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
       const applied = await writeDecisions(tx, integration, decisions, contactsToApply, formId);
       await countReceived(tx, integration.id, claimedRows);
       return { applied, claimedRows, redeliveries: rows.length - claimedRows.length };
-    });
+    }, TRANSACTION_LIMITS);
     for (const row of result.claimedRows) metrics.inboundEvents.inc({ outcome: row.verdict.outcome });
     logApplied(log, result.applied);
     if (result.redeliveries > 0) log.info({ redeliveries: result.redeliveries }, "Skipped events already processed (redelivery)");

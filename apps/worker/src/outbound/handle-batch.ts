@@ -4,6 +4,7 @@ import type { PrismaClient } from "@leadsync/db";
 import { HubSpotApiError } from "@leadsync/hubspot";
 import { UnrecoverableError } from "bullmq";
 import type { FlushFailures } from "../coalescer.js";
+import { IntegrationPausedError, waitInsteadOfFailing } from "../job-failures.js";
 import type { Integration, IntegrationDirectory, SyncProvider } from "../integrations.js";
 import { metrics } from "../metrics.js";
 import { carriesMarker, contactPropertiesFor, type OutboundLead } from "./contact-properties.js";
@@ -43,6 +44,7 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
       log.warn({ leads: items.length }, "Integration not found - outbound jobs dropped");
       return new Map();
     }
+    if (integration.status === "needs_reauth") throw new IntegrationPausedError(integration.id, "needs re-authorisation");
     const blocked = outboundBlockedReason(integration);
     if (blocked) {
       log.info({ reason: blocked, leads: items.length }, `Not syncing leads to HubSpot: ${blocked}`);
@@ -75,7 +77,7 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
     try {
       results = await provider.upsertContacts(inputs);
     } catch (error) {
-      if (error instanceof HubSpotApiError && !error.retryable) {
+      if (error instanceof HubSpotApiError && !error.retryable && waitInsteadOfFailing(error) === undefined) {
         return failAll(integration, items, inputs, error.message);
       }
       log.error({ err: error, leads: inputs.length }, `Failed to sync leads to HubSpot: ${error instanceof Error ? error.message : String(error)}`);
