@@ -3,3 +3,4 @@ export { Coalescer, type CoalescerOptions, type FlushFailures } from "./coalesce
 export { createIntegrationDirectory, type Integration, type IntegrationDirectory } from "./integrations.js";
 export { CONTACT_PROPERTIES } from "./inbound/handle-batch.js";
 export { metrics } from "./metrics.js";
+export { replayFailedJobs, type ReplayResult, type ReplayTarget } from "./replay.js";
