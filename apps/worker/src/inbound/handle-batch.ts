@@ -120,7 +120,10 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
   ): Promise<void> {
     const result = await prisma.$transaction(async (tx) => {
       const decisions = await decideAll(tx, integration, byContact, contacts);
-      const rows = eventRows(items, (item) => decisions.get(item.event.objectId)?.verdictFor(item) ?? ignored("unsupported_type"));
+      const rows = eventRows(items, (item) => {
+        const decision = eventKind(item.event.subscriptionType) === "unsupported" ? undefined : decisions.get(item.event.objectId);
+        return decision?.verdictFor(item) ?? ignored("unsupported_type");
+      });
       const claimed = await claimEvents(tx, { integrationId: integration.id, portalId: integration.externalAccountId }, rows);
       const claimedRows = rows.filter((r) => claimed.has(r.dedupeKey));
       const contactsToApply = new Set(claimedRows.map((r) => r.item.event.objectId));

@@ -104,7 +104,9 @@ export async function createLinks(
   syncedAt: Date = new Date(),
 ): Promise<void> {
   if (links.length === 0) return;
+  // skipDuplicates: the outbound worker may have linked the same pair a moment ago (our push's echo).
   await tx.leadCrmLink.createMany({
+    skipDuplicates: true,
     data: links.map((l) => ({ leadId: l.leadId, integrationId, provider: "hubspot" as const, externalId: l.externalId, lastSyncedAt: syncedAt })),
   });
 }
