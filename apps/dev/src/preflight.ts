@@ -35,12 +35,13 @@ export async function preflight(config: Config): Promise<void> {
   }
 
   const redis = new Redis(config.redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on("error", () => undefined); // reported below
+  let lastError: unknown;
+  redis.on("error", (error: unknown) => (lastError = error)); // the socket's own error says more than "Connection is closed"
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
-    throw new StartupError(`Cannot reach Redis at ${redactUrl(config.redisUrl)} (${describe(error)}). ${HINT}`);
+    throw new StartupError(`Cannot reach Redis at ${redactUrl(config.redisUrl)} (${describe(lastError ?? error)}). ${HINT}`);
   } finally {
     redis.disconnect();
   }
