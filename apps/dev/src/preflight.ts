@@ -1,6 +1,6 @@
 import pg from "pg";
 import { Redis } from "ioredis";
-import type { Config } from "@leadsync/config";
+import { redactUrl, type Config } from "@leadsync/config";
 
 /** A startup problem the user can fix: printed as one clear line, never as a stack trace. */
 export class StartupError extends Error {
@@ -8,17 +8,6 @@ export class StartupError extends Error {
 }
 
 const HINT = "Start Postgres and Redis (e.g. `docker compose up -d`) or set DATABASE_URL / REDIS_URL.";
-
-/** Hides the password in a URL before it is printed. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "<unparseable url>";
-  }
-}
 
 /** Checks that Postgres (its server: the database itself may not exist yet) and Redis answer. */
 export async function preflight(config: Config): Promise<void> {

@@ -2,22 +2,13 @@
  * `pnpm start`: the whole pipeline on one machine.
  * Migrations → (sandbox mode) the HubSpot sandbox + a demo integration → receiver + API + Bull Board on PORT → workers.
  */
-import { createLogger, loadConfig, ConfigError } from "@leadsync/config";
+import { createLogger, loadConfigOrExit } from "@leadsync/config";
 import { runPipeline } from "./pipeline.js";
 import { printBanner } from "./banner.js";
 import { StartupError } from "./preflight.js";
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger({ name: "leadsync", level: config.logLevel });
 
   let pipeline: Awaited<ReturnType<typeof runPipeline>>;

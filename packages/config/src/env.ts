@@ -134,3 +134,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return Object.freeze({ ...result.data, hubspot: Object.freeze(result.data.hubspot) });
 }
+
+/** For process entry points: the config, or the list of problems on stderr and exit code 1 (no stack trace). */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

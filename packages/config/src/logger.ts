@@ -46,3 +46,14 @@ export function createLogger({ name, level = "info", pretty = process.stdout.isT
 }
 
 export type { Logger };
+
+/** A URL without its password, for messages and logs (DATABASE_URL, REDIS_URL). */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "<invalid URL>";
+  }
+}

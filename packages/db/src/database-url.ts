@@ -1,3 +1,4 @@
+import { redactUrl } from "@leadsync/config";
 import pg from "pg";
 
 /** The same server and credentials, another database. */
@@ -15,13 +16,7 @@ export function databaseName(databaseUrl: string): string {
 
 /** The URL without its password, for messages and logs. */
 export function redactDatabaseUrl(databaseUrl: string): string {
-  try {
-    const url = new URL(databaseUrl);
-    if (url.password) url.password = "***";
-    return url.toString();
-  } catch {
-    return "<invalid database URL>";
-  }
+  return redactUrl(databaseUrl);
 }
 
 export function quoteIdentifier(name: string): string {
