@@ -1,0 +1,165 @@
+import type { Config, Logger } from "@leadsync/config";
+import { normalizeEmail, type CrmContact } from "@leadsync/core";
+import type { Prisma } from "@leadsync/db";
+import type { Integration } from "../integrations.js";
+import { contactEmail, decideContact, type ContactDecision } from "./decide.js";
+import {
+  createLeadsWithLinks,
+  createLinks,
+  deleteLinks,
+  linksOfContacts,
+  linksOfLeads,
+  lockLeads,
+  touchLinks,
+  updateLeads,
+  type NewLead,
+} from "./lead-store.js";
+import { withChanges, type LeadState } from "./merge-fields.js";
+import type { InboundItem } from "./types.js";
+
+/**
+ * The part of inbound sync shared by webhook batches and fetched snapshots (backfill, reconciliation): inside
+ * one transaction, decide what each contact does to the leads, then write all decisions in a few statements.
+ */
+
+/** A batch may wait for row locks held by another process's batch of the same portal: more than Prisma's 5 s default. */
+export const TRANSACTION_LIMITS = { maxWait: 10_000, timeout: 30_000 };
+
+export interface AppliedChanges {
+  created: Map<string, string>;
+  updated: Map<string, string>;
+  linked: Map<string, string>;
+  unlinked: { contactId: string; leadId: string | null }[];
+  skipped: Map<string, string>;
+}
+
+/** Decides every contact of the batch against the leads it may touch, which stay locked until the transaction ends. */
+export async function decideAll(
+  tx: Prisma.TransactionClient,
+  config: Config,
+  integration: Integration,
+  byContact: ReadonlyMap<string, readonly InboundItem[]>,
+  contacts: ReadonlyMap<string, CrmContact>,
+): Promise<Map<string, ContactDecision>> {
+  const contactIds = [...byContact.keys()];
+  const links = await linksOfContacts(tx, integration.id, contactIds);
+  const linkByContact = new Map(links.map((l) => [l.externalId, l]));
+  const emails = [...new Set(contactIds.map((id) => contactEmail(contacts.get(id))).filter((e): e is string => e !== null))];
+  const leads = await lockLeads(tx, integration.orgId, links.map((l) => l.leadId), emails);
+  const leadById = new Map(leads.map((l) => [l.id, l]));
+  const leadByEmail = new Map(leads.map((l) => [normalizeEmail(l.email), l]));
+  const linksOfEmailLeads = await linksOfLeads(tx, integration.id, leads.map((l) => l.id));
+  const contactOfLead = new Map(linksOfEmailLeads.map((l) => [l.leadId, l.externalId]));
+  // Two unlinked contacts with one email in the same batch: the first one creates (or links) the lead.
+  const emailsTaken = new Set<string>();
+
+  const decisions = new Map<string, ContactDecision>();
+  for (const [contactId, group] of byContact) {
+    const contact = contacts.get(contactId);
+    const link = linkByContact.get(contactId);
+    const linkedLead = link ? leadById.get(link.leadId) : undefined;
+    const email = contactEmail(contact);
+    const emailLead = email ? leadByEmail.get(email) : undefined;
+    const decision = decideContact({
+      contactId,
+      items: group,
+      contact,
+      linked: link && linkedLead ? { lead: linkedLead, lastPushed: link.lastPushed } : undefined,
+      leadWithEmail: emailLead
+        ? { lead: emailLead, linkedToOtherContact: (contactOfLead.get(emailLead.id) ?? contactId) !== contactId }
+        : undefined,
+      marker: config.leadSourceMarker,
+    });
+    const claimsEmail = decision.action.kind === "create" || decision.action.kind === "link" || (decision.action.kind === "update" && decision.action.createLink);
+    if (claimsEmail && email) {
+      if (emailsTaken.has(email)) {
+        decisions.set(contactId, { action: { kind: "none" }, verdictFor: () => ({ outcome: "skipped", reason: "duplicate_email" }), skipReason: "duplicate_email" });
+        continue;
+      }
+      emailsTaken.add(email);
+    }
+    decisions.set(contactId, decision);
+  }
+  return decisions;
+}
+
+/** Writes the decisions of the contacts in `contactsToApply` (the others were redeliveries). */
+export async function writeDecisions(
+  tx: Prisma.TransactionClient,
+  integration: Integration,
+  decisions: ReadonlyMap<string, ContactDecision>,
+  contactsToApply: ReadonlySet<string>,
+  formId: string | null,
+): Promise<AppliedChanges> {
+  const applied: AppliedChanges = { created: new Map(), updated: new Map(), linked: new Map(), unlinked: [], skipped: new Map() };
+  const newLeads: NewLead[] = [];
+  const updates: LeadState[] = [];
+  const newLinks: { leadId: string; externalId: string }[] = [];
+  const synced: string[] = [];
+  for (const [contactId, decision] of decisions) {
+    if (!contactsToApply.has(contactId)) continue;
+    if (decision.skipReason) applied.skipped.set(contactId, decision.skipReason);
+    const action = decision.action;
+    switch (action.kind) {
+      case "create":
+        newLeads.push({ fields: action.fields, fieldVersions: action.fieldVersions, externalId: contactId });
+        break;
+      case "update": {
+        updates.push(withChanges(action.lead, action));
+        if (action.createLink) newLinks.push({ leadId: action.lead.id, externalId: contactId });
+        else synced.push(contactId);
+        applied.updated.set(contactId, action.lead.id);
+        break;
+      }
+      case "link":
+        newLinks.push({ leadId: action.leadId, externalId: contactId });
+        applied.linked.set(contactId, action.leadId);
+        break;
+      case "unlink":
+        applied.unlinked.push({ contactId, leadId: action.leadId });
+        break;
+      case "none":
+        break;
+    }
+  }
+  if (newLeads.length > 0) {
+    if (!formId) throw new Error("no CRM Import form for new leads");
+    applied.created = await createLeadsWithLinks(tx, { orgId: integration.orgId, formId, integrationId: integration.id }, newLeads);
+  }
+  await updateLeads(tx, updates);
+  await createLinks(tx, integration.id, newLinks);
+  await touchLinks(tx, integration.id, synced);
+  await deleteLinks(tx, integration.id, applied.unlinked.map((u) => u.contactId));
+  return applied;
+}
+
+export function logApplied(log: Logger, applied: AppliedChanges): void {
+  for (const [contactId, leadId] of applied.created) {
+    log.info({ objectId: contactId }, `Creating new lead from HubSpot contact ${contactId}`);
+    log.info({ objectId: contactId, leadId }, `Lead created: ${leadId}`);
+  }
+  for (const [contactId, leadId] of applied.updated) {
+    log.info({ objectId: contactId, leadId }, `Updating existing lead for contact ${contactId}`);
+    log.info({ objectId: contactId, leadId }, `Lead updated: ${leadId}`);
+  }
+  for (const [contactId, leadId] of applied.linked) log.info({ objectId: contactId, leadId }, `Linked contact ${contactId} to lead ${leadId}`);
+  for (const { contactId, leadId } of applied.unlinked) {
+    log.info({ objectId: contactId, leadId }, `Contact ${contactId} deleted in HubSpot - unlinked, lead kept`);
+  }
+  for (const [contactId, reason] of applied.skipped) {
+    if (reason === "own_record") log.info({ objectId: contactId, reason }, `Skipping contact ${contactId} - originated from our platform`);
+    else if (reason === "no_email") log.warn({ objectId: contactId, reason }, "Skipping contact - no email address");
+    else if (reason === "not_found") log.info({ objectId: contactId, reason }, `Skipping contact ${contactId} - not found in HubSpot (deleted)`);
+    else log.warn({ objectId: contactId, reason }, `Skipping contact ${contactId} - ${reason}`);
+  }
+}
+
+export function groupByContact(items: readonly InboundItem[]): Map<string, InboundItem[]> {
+  const groups = new Map<string, InboundItem[]>();
+  for (const item of items) {
+    const group = groups.get(item.event.objectId) ?? [];
+    group.push(item);
+    groups.set(item.event.objectId, group);
+  }
+  return groups;
+}
