@@ -60,13 +60,34 @@ export class ContactService {
       emails.add(email);
     }
     const now = Date.now();
-    return inputs.map((properties) => {
-      const record = this.portal.contacts.insert({}, now);
-      const changed = this.portal.contacts.write(record, properties, now);
-      record.updatedAt = now;
-      this.state.recordChange(this.portal, { kind: "created", contactId: record.id, occurredAt: now, changed }, this.source);
-      return record;
+    return inputs.map((properties) => this.insertNew(properties, now));
+  }
+
+  /**
+   * Batch create with multi-status (HubSpot's mode when every input carries an `objectWriteTraceId`): each input
+   * is created or fails alone — an invalid value, an email another contact has (409 "Existing ID"), or a
+   * duplicate email in the batch — and the others are created.
+   */
+  createEach(inputs: Properties[]): Array<ContactRecord | HubSpotError> {
+    checkBatchSize(inputs);
+    const emails = new Set<string>();
+    const checked = inputs.map((properties): Properties | HubSpotError => {
+      try {
+        this.validate(properties);
+      } catch (error) {
+        if (error instanceof HubSpotError) return error;
+        throw error;
+      }
+      const email = properties["email"] ? normaliseEmail(properties["email"]) : undefined;
+      if (email === undefined) return properties;
+      const existing = this.portal.contacts.findByEmail(email);
+      if (existing) return conflict(existing.id);
+      if (emails.has(email)) return validationError(`Duplicate email ${email} in batch input.`);
+      emails.add(email);
+      return properties;
     });
+    const now = Date.now();
+    return checked.map((outcome) => (outcome instanceof HubSpotError ? outcome : this.insertNew(outcome, now)));
   }
 
   update(record: ContactRecord, properties: Properties): ContactRecord {
@@ -118,11 +139,7 @@ export class ContactService {
         this.apply(existing, properties, now);
         return { record: existing, created: false };
       }
-      const record = this.portal.contacts.insert({}, now);
-      const changed = this.portal.contacts.write(record, properties, now);
-      record.updatedAt = now;
-      this.state.recordChange(this.portal, { kind: "created", contactId: record.id, occurredAt: now, changed }, this.source);
-      return { record, created: true };
+      return { record: this.insertNew(properties, now), created: true };
     });
   }
 
@@ -175,6 +192,14 @@ export class ContactService {
     const now = Date.now();
     this.portal.contacts.purge(record);
     this.state.recordChange(this.portal, { kind: "privacyDeleted", contactId: record.id, occurredAt: now }, this.source);
+  }
+
+  private insertNew(properties: Properties, now: number): ContactRecord {
+    const record = this.portal.contacts.insert({}, now);
+    const changed = this.portal.contacts.write(record, properties, now);
+    record.updatedAt = now;
+    this.state.recordChange(this.portal, { kind: "created", contactId: record.id, occurredAt: now, changed }, this.source);
+    return record;
   }
 
   private apply(record: ContactRecord, properties: Properties, now: number): void {

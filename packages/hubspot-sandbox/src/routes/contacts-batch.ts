@@ -3,7 +3,7 @@ import { z } from "zod";
 import { checkBatchSize, ContactService } from "../crm/contact-service.js";
 import { toPublicObject } from "../crm/serialize.js";
 import { portalOf } from "../http/api-guard.js";
-import { validationError } from "../http/errors.js";
+import { HubSpotError, validationError } from "../http/errors.js";
 import type { SandboxState } from "../state/sandbox-state.js";
 import { batchResponse, booleanQuery, propertyValues } from "./schemas.js";
 
@@ -19,7 +19,23 @@ function notFoundError(ids: string[]): Record<string, unknown> {
   };
 }
 
-/** CRM v3 contacts batch API: read, create, update, upsert, archive — ≤100 inputs; missing ids answer 207. */
+/** A failed input of a multi-status batch create: HubSpot's `StandardError`, identified by `context.objectWriteTraceId`. */
+function perInputError(error: HubSpotError, objectWriteTraceId: string): Record<string, unknown> {
+  const { context, errors, subCategory } = error.extra as { context?: Record<string, unknown>; errors?: unknown[]; subCategory?: string };
+  return {
+    status: "error",
+    category: error.category,
+    message: error.message,
+    context: { ...context, objectWriteTraceId: [objectWriteTraceId] },
+    errors: errors ?? [],
+    ...(subCategory !== undefined && { subCategory }),
+  };
+}
+
+/**
+ * CRM v3 contacts batch API: read, create, update, upsert, archive — ≤100 inputs; missing ids answer 207, and so do
+ * creates that fail per input when every input carries an `objectWriteTraceId` (multi-status mode).
+ */
 export const contactsBatchRoutes: FastifyPluginAsyncZod<{ state: SandboxState }> = async (app, { state }) => {
   const service = (request: Parameters<typeof portalOf>[0]) => new ContactService(state, portalOf(request), state.integrationSource());
 
@@ -69,15 +85,23 @@ export const contactsBatchRoutes: FastifyPluginAsyncZod<{ state: SandboxState }>
     async (request, reply) => {
       const startedAt = new Date();
       const inputs = request.body.inputs;
-      const records = service(request).createMany(inputs.map((i) => i.properties));
-      const results = records.map((record, index) => {
+      const traced = inputs.length > 0 && inputs.every((i) => i.objectWriteTraceId !== undefined);
+      // Without a trace id on every input the batch is all or nothing (the first conflict fails it with 409).
+      const outcomes = traced ? service(request).createEach(inputs.map((i) => i.properties)) : service(request).createMany(inputs.map((i) => i.properties));
+      const results: Record<string, unknown>[] = [];
+      const errors: Record<string, unknown>[] = [];
+      outcomes.forEach((outcome, index) => {
         const input = inputs[index];
-        return {
-          ...toPublicObject(record, Object.keys(input?.properties ?? {})),
+        if (outcome instanceof HubSpotError) {
+          errors.push(perInputError(outcome, input?.objectWriteTraceId ?? ""));
+          return;
+        }
+        results.push({
+          ...toPublicObject(outcome, Object.keys(input?.properties ?? {})),
           ...(input?.objectWriteTraceId !== undefined && { objectWriteTraceId: input.objectWriteTraceId }),
-        };
+        });
       });
-      return reply.code(201).send(batchResponse(results, startedAt));
+      return reply.code(errors.length > 0 ? 207 : 201).send(batchResponse(results, startedAt, errors));
     },
   );
 
