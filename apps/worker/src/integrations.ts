@@ -192,6 +192,8 @@ export function createIntegrationDirectory({
         limits: hubspot.limits,
         fetchContacts: (ids, properties) => hubspot.fetchContacts(ids, properties),
         upsertContacts: (inputs) => hubspot.upsertContacts(inputs),
+        createContacts: (inputs) => hubspot.createContacts(inputs),
+        updateContacts: (inputs) => hubspot.updateContacts(inputs),
         fetchContactsByEmail: (emails, properties) => byEmail.fetchContactsByEmail(emails, properties),
       };
       providers.set(integration.id, { provider, updatedAt: integration.updatedAt.getTime() });

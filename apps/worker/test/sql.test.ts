@@ -82,9 +82,14 @@ describe("lead batch writes", () => {
 
   it("saveLinks upserts on (lead, integration) and records what was pushed", async () => {
     const lead = await db.prisma.lead.create({ data: { orgId: "org-sql", formId, email: "c@example.com", source: "jazzaam" } });
-    await saveLinks(db.prisma, integrationId, [{ leadId: lead.id, externalId: "201", lastPushed: { email: "c@example.com" } }]);
-    await saveLinks(db.prisma, integrationId, [{ leadId: lead.id, externalId: "202", lastPushed: { lead_source_system: "jazzaam" } }]);
+    const pushed = (value: string, at: number) => ({ value, at });
+    await saveLinks(db.prisma, integrationId, [{ leadId: lead.id, externalId: "201", lastPushed: { email: pushed("c@example.com", 1) } }]);
+    await saveLinks(db.prisma, integrationId, [{ leadId: lead.id, externalId: "202", lastPushed: { lead_source_system: pushed("jazzaam", 2) } }]);
     const links = await db.prisma.leadCrmLink.findMany({ where: { leadId: lead.id } });
-    expect(links.map((l) => [l.externalId, l.lastPushed])).toEqual([["202", { lead_source_system: "jazzaam" }]]);
+    expect(links.map((l) => [l.externalId, l.lastPushed])).toEqual([["202", { lead_source_system: pushed("jazzaam", 2) }]]);
+    // The same contact again: merged per property, the newer push wins.
+    await saveLinks(db.prisma, integrationId, [{ leadId: lead.id, externalId: "202", lastPushed: { phone: pushed("+1", 3) } }]);
+    const merged = await db.prisma.leadCrmLink.findFirstOrThrow({ where: { leadId: lead.id } });
+    expect(merged.lastPushed).toEqual({ lead_source_system: pushed("jazzaam", 2), phone: pushed("+1", 3) });
   });
 });

@@ -20,16 +20,45 @@ export interface UpsertInput {
   properties: Record<string, string>;
 }
 
+/** Properties to write to one existing record, by the CRM's id. */
+export interface UpdateInput {
+  leadId: string;
+  externalId: string;
+  properties: Record<string, string>;
+}
+
+/** One record's outcome of an upsert, create or update. */
 export type UpsertResult =
   | { leadId: string; ok: true; externalId: string; created: boolean; properties: Record<string, string | null> }
-  | { leadId: string; ok: false; message: string; retryable: boolean };
+  | {
+      leadId: string;
+      ok: false;
+      message: string;
+      retryable: boolean;
+      /** Create only: the CRM already holds a record with this input's email (someone else's). Link to it; never overwrite its origin. */
+      existingId?: string;
+    };
 
 export interface CrmProviderLimits {
   /** Largest number of records one batch read or write may carry. */
   maxBatchSize: number;
 }
 
-/** What the workers call. One instance per integration (it holds that account's credentials). */
+/**
+ * What the workers call. One instance per integration (it holds that account's credentials).
+ *
+ * Writes take any number of inputs and return one result per input, in input order; the provider chunks by its
+ * own `maxBatchSize` and narrows a rejected batch down to the offending input (a 4xx fails that input alone,
+ * `retryable: false`). A transient failure (5xx, network, rate limit) before anything was written throws, so the
+ * job is retried or delayed as a whole. How the next providers fit:
+ * - HubSpot: batch create / update / upsert, 100 per call; create with an `objectWriteTraceId` per input reports
+ *   a taken email per input ("Existing ID: N" → `existingId`).
+ * - Salesforce: composite sObject collections, 200 per call with `allOrNone: false` (per-record results);
+ *   a duplicate-rule match names the existing record → `existingId`.
+ * - Zoho: insert / update 100 per call with per-record status; `DUPLICATE_DATA` carries the existing id.
+ * - Pipedrive: one record per call (`maxBatchSize: 1`); the provider loops and looks the person up by email
+ *   before a create to fill `existingId`.
+ */
 export interface CrmProviderClient {
   readonly provider: string;
   readonly limits: CrmProviderLimits;
@@ -37,4 +66,47 @@ export interface CrmProviderClient {
   fetchContacts(ids: readonly string[], properties: readonly string[]): Promise<CrmContact[]>;
   /** Creates or updates records keyed by email; per-record results, never a partial throw. */
   upsertContacts(inputs: readonly UpsertInput[]): Promise<UpsertResult[]>;
+  /**
+   * Creates one record per input; an input whose email the CRM already has is not written and comes back with
+   * `existingId` (the caller links to that record and updates it without claiming its origin).
+   */
+  createContacts(inputs: readonly UpsertInput[]): Promise<UpsertResult[]>;
+  /** Writes exactly the given properties to existing records by id (`created: false`); an unknown id fails alone. */
+  updateContacts(inputs: readonly UpdateInput[]): Promise<UpsertResult[]>;
+}
+
+/**
+ * What the CRM holds per property as far as the sync knows: the value we last pushed (or last read and applied
+ * to the lead) and when (ms epoch). Stored as `LeadCrmLink.lastPushed`, shape `{ [property]: { value, at } }`.
+ * The outbound worker pushes only properties whose lead value differs from it; the inbound worker treats a
+ * change event carrying the same value as the echo of our own write.
+ */
+export type PushedFields = Record<string, { value: string; at: number }>;
+
+/** `lastPushed` as stored; entries of the older flat shape (`{ [property]: value }`) read with `at: 0`. */
+export function readPushedFields(stored: unknown): PushedFields {
+  if (stored === null || typeof stored !== "object" || Array.isArray(stored)) return {};
+  const fields: PushedFields = {};
+  for (const [property, entry] of Object.entries(stored as Record<string, unknown>)) {
+    if (typeof entry === "string") fields[property] = { value: entry, at: 0 };
+    else if (entry !== null && typeof entry === "object" && typeof (entry as { value?: unknown }).value === "string") {
+      const at = (entry as { at?: unknown }).at;
+      fields[property] = { value: (entry as { value: string }).value, at: typeof at === "number" ? at : 0 };
+    }
+  }
+  return fields;
+}
+
+/** The properties whose value differs from what the CRM holds (per `pushed`): what an update must send. */
+export function changedProperties(properties: Readonly<Record<string, string>>, pushed: PushedFields): Record<string, string> {
+  const changed: Record<string, string> = {};
+  for (const [property, value] of Object.entries(properties)) if (pushed[property]?.value !== value) changed[property] = value;
+  return changed;
+}
+
+/** `pushed` after the CRM accepted `properties` at `at`. */
+export function withPushed(pushed: PushedFields, properties: Readonly<Record<string, string>>, at: number): PushedFields {
+  const next: PushedFields = { ...pushed };
+  for (const [property, value] of Object.entries(properties)) next[property] = { value, at };
+  return next;
 }

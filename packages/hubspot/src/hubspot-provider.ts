@@ -2,12 +2,12 @@ import type { Client } from "@hubspot/api-client";
 import type { Filter } from "@hubspot/api-client/lib/codegen/crm/contacts/index.js";
 import type { Logger } from "@leadsync/config";
 import { normalizeEmail } from "@leadsync/core";
-import type { CrmContact, CrmProviderClient, CrmProviderLimits, UpsertInput, UpsertResult } from "@leadsync/core";
+import type { CrmContact, CrmProviderClient, CrmProviderLimits, UpdateInput, UpsertInput, UpsertResult } from "@leadsync/core";
 import { HubSpotApiError, RateLimitedError, toHubSpotError } from "./errors.js";
 import type { RateBudget } from "./rate-budget.js";
 import type { PortalRateLimiter, RateLimitKind } from "./rate-limiter.js";
 import { createHubSpotClient } from "./sdk-client.js";
-import { upsertWithNarrowing } from "./upsert-batch.js";
+import { createWithNarrowing, updateWithNarrowing, upsertWithNarrowing } from "./upsert-batch.js";
 
 /** HubSpot's batch endpoints take at most 100 records per call. */
 export const HUBSPOT_BATCH_SIZE = 100;
@@ -94,6 +94,59 @@ export class HubSpotProvider implements CrmProviderClient {
         const error = toHubSpotError(err, "contacts batch upsert");
         if (results.length === 0 || !error.retryable) throw error;
         this.options.logger.warn({ err: error, portalId: this.options.portalId }, "HubSpot upsert interrupted; remaining inputs left for retry");
+        results.push(...chunk.map((input) => ({ leadId: input.leadId, ok: false as const, message: error.message, retryable: true })));
+      }
+    }
+    return results;
+  }
+
+  /**
+   * Batch create, 100 per call, each input traced by its lead id so HubSpot answers per input (207): a taken
+   * email comes back with `existingId` and nothing is written to that contact. Chunks run like `upsertContacts`.
+   */
+  async createContacts(inputs: readonly UpsertInput[]): Promise<UpsertResult[]> {
+    return this.writeInChunks("contacts batch create", inputs, (chunk) =>
+      createWithNarrowing(chunk, (batch) =>
+        this.call("contacts batch create", "standard", (client) =>
+          client.crm.contacts.batchApi.createWithHttpInfo({
+            inputs: batch.map((input) => ({
+              associations: [],
+              objectWriteTraceId: input.leadId,
+              properties: { ...input.properties, email: normalizeEmail(input.email) },
+            })),
+          }),
+        ),
+      ),
+    );
+  }
+
+  /** Batch update by contact id, 100 per call, with exactly the given properties. */
+  async updateContacts(inputs: readonly UpdateInput[]): Promise<UpsertResult[]> {
+    return this.writeInChunks("contacts batch update", inputs, (chunk) =>
+      updateWithNarrowing(chunk, (batch) =>
+        this.call("contacts batch update", "standard", (client) =>
+          client.crm.contacts.batchApi.updateWithHttpInfo({
+            inputs: batch.map((input) => ({ id: input.externalId, properties: input.properties })),
+          }),
+        ),
+      ),
+    );
+  }
+
+  /** A transient failure before any chunk was written throws; after that the rest come back retryable, keeping what was written. */
+  private async writeInChunks<I extends { leadId: string }>(
+    operation: string,
+    inputs: readonly I[],
+    write: (chunk: I[]) => Promise<UpsertResult[]>,
+  ): Promise<UpsertResult[]> {
+    const results: UpsertResult[] = [];
+    for (const chunk of chunks(inputs, HUBSPOT_BATCH_SIZE)) {
+      try {
+        results.push(...(await write(chunk)));
+      } catch (err) {
+        const error = toHubSpotError(err, operation);
+        if (results.length === 0 || !error.retryable) throw error;
+        this.options.logger.warn({ err: error, portalId: this.options.portalId }, `HubSpot ${operation} interrupted; remaining inputs left for retry`);
         results.push(...chunk.map((input) => ({ leadId: input.leadId, ok: false as const, message: error.message, retryable: true })));
       }
     }

@@ -1,14 +1,14 @@
 import type { Config, Logger } from "@leadsync/config";
-import { normalizeEmail, type UpsertInput, type UpsertResult } from "@leadsync/core";
+import { DEFAULT_HUBSPOT_FIELD_MAPPING, normalizeEmail, withPushed, type UpsertInput, type UpsertResult } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
 import { HubSpotApiError } from "@leadsync/hubspot";
 import { UnrecoverableError } from "bullmq";
 import type { FlushFailures } from "../coalescer.js";
 import { IntegrationPausedError, waitInsteadOfFailing } from "../job-failures.js";
-import type { Integration, IntegrationDirectory, SyncProvider } from "../integrations.js";
+import type { Integration, IntegrationDirectory } from "../integrations.js";
 import { metrics } from "../metrics.js";
-import { carriesMarker, contactPropertiesFor, type OutboundLead } from "./contact-properties.js";
-import { saveLinks } from "./links.js";
+import { saveLinks, type PushedLink } from "./links.js";
+import { carriesMarker, conflictUpdate, planPush, type PlannedUpdate } from "./plan-push.js";
 
 /** One lead to push, handed from a `crm-outbound` job to its integration's batch. */
 export interface OutboundItem {
@@ -31,10 +31,14 @@ function outboundBlockedReason(integration: Integration): string | null {
   return null;
 }
 
+type Rejection = Extract<UpsertResult, { ok: false }>;
+
 /**
- * Pushes one integration's batch of leads: reloads them (current state, not the state when the job was
- * queued), upserts the contacts by email in one call and stores the links. A lead HubSpot rejects fails
- * alone (UnrecoverableError for a 4xx, plain Error for a retryable one); the others succeed.
+ * Pushes one integration's batch of leads: reloads them (current state, not the state when the job was queued),
+ * creates the unlinked ones (one call per 100; a taken email links to that contact and updates it without the
+ * marker), updates the linked ones with only what changed, and stores the links with what each contact now
+ * holds. A lead HubSpot rejects fails alone (UnrecoverableError for a 4xx, the error itself when retryable);
+ * the others succeed.
  */
 export function createOutboundBatchHandler({ config, prisma, directory, logger }: OutboundBatchDeps) {
   return async function handleOutboundBatch(integrationId: string, items: readonly OutboundItem[]): Promise<FlushFailures<OutboundItem>> {
@@ -52,84 +56,152 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
     }
 
     const leadIds = [...new Set(items.map((i) => i.leadId))];
-    const leads = await prisma.lead.findMany({
+    const rows = await prisma.lead.findMany({
       where: { id: { in: leadIds }, orgId: integration.orgId },
       include: { links: { where: { integrationId }, select: { externalId: true, lastPushed: true } } },
     });
-    if (leads.length === 0) return new Map();
+    if (rows.length === 0) return new Map();
     const provider = directory.providerFor(integration);
-
-    const unlinked = leads.filter((l) => l.links.length === 0).map((l) => l.email);
-    const existing = await existingEmails(provider, unlinked);
-
-    const inputs: UpsertInput[] = leads.map((lead) => {
-      const link = lead.links[0];
-      const withMarker = carriesMarker(lead as OutboundLead, {
-        lastPushed: link ? (link.lastPushed as Record<string, unknown>) : undefined,
-        existsInCrm: existing.has(normalizeEmail(lead.email)),
-        marker: config.leadSourceMarker,
-      });
-      if (withMarker) log.info({ leadId: lead.id }, "Adding lead_source_system property to prevent sync loop");
-      return { leadId: lead.id, email: lead.email, properties: contactPropertiesFor(lead as OutboundLead, withMarker, config.leadSourceMarker) };
-    });
-
-    let results: UpsertResult[];
-    try {
-      results = await provider.upsertContacts(inputs);
-    } catch (error) {
-      if (error instanceof HubSpotApiError && !error.retryable && waitInsteadOfFailing(error) === undefined) {
-        return failAll(integration, items, inputs, error.message);
-      }
-      log.error({ err: error, leads: inputs.length }, `Failed to sync leads to HubSpot: ${error instanceof Error ? error.message : String(error)}`);
-      throw error;
+    // TODO(field mapping): the integration's own mapping once inbound exports fieldMappingOf(integration).
+    const plan = planPush(
+      rows.map((row) => ({ ...row, link: row.links[0] })),
+      { marker: config.leadSourceMarker, mapping: DEFAULT_HUBSPOT_FIELD_MAPPING },
+    );
+    for (const leadId of plan.unchanged) {
+      metrics.outboundLeads.inc({ result: "unchanged" });
+      log.debug({ leadId }, `Lead ${leadId} unchanged since the last push; nothing sent to HubSpot`);
     }
-    return applyResults(integration, items, inputs, results, log);
+
+    const rejected: Rejection[] = [];
+    const links: PushedLink[] = [];
+    const updates: PlannedUpdate[] = [...plan.updates];
+    const failures = new Map<OutboundItem, Error>();
+
+    if (plan.creates.length > 0) {
+      const marked = plan.creates.filter((c) => carriesMarker(c, config.leadSourceMarker)).length;
+      if (marked > 0) log.info({ leads: marked }, "Adding lead_source_system property to prevent sync loop");
+      const outcome = await attempt(() => provider.createContacts(plan.creates));
+      // Nothing was written yet: a transient failure retries (or delays) the whole batch.
+      if ("error" in outcome && !isPermanent(outcome.error)) throw logged(outcome.error, plan.creates.length, log);
+      if ("error" in outcome) {
+        await failWhole(integration.id, outcome.error, plan.creates, items, failures, log);
+      } else {
+        const created = applyCreates(plan.creates, outcome.results, log);
+        links.push(...created.links);
+        updates.push(...created.conflicts);
+        rejected.push(...created.rejected);
+      }
+    }
+
+    if (updates.length > 0) {
+      const outcome = await attempt(() => provider.updateContacts(updates));
+      if ("error" in outcome) {
+        // Links made above are saved before the failure is passed on: a retry must not create those contacts again.
+        links.push(...updates.filter(isNewLink).map((u) => ({ leadId: u.leadId, externalId: u.externalId, lastPushed: {} })));
+        await failWhole(integration.id, outcome.error, updates, items, failures, log);
+      } else {
+        const updated = applyUpdates(updates, outcome.results, log);
+        links.push(...updated.links);
+        rejected.push(...updated.rejected);
+      }
+    }
+
+    await saveLinks(prisma, integration.id, links);
+    await failRejected(integration.id, rejected, items, failures, log);
+    return failures;
   };
 
-  /** Emails that already have a contact in the CRM (created there by a person, or by an earlier push we lost track of). */
-  async function existingEmails(provider: SyncProvider, emails: readonly string[]): Promise<Set<string>> {
-    if (emails.length === 0) return new Set();
-    const found = await provider.fetchContactsByEmail(emails, ["email"]);
-    return new Set(found.map((c) => c.properties["email"]).filter((e): e is string => !!e).map(normalizeEmail));
+  /** One provider write; a thrown error (transient, or a whole-call 4xx such as 401) comes back as a value. */
+  async function attempt(write: () => Promise<UpsertResult[]>): Promise<{ results: UpsertResult[] } | { error: Error }> {
+    try {
+      return { results: await write() };
+    } catch (error) {
+      return { error: error instanceof Error ? error : new Error(String(error)) };
+    }
   }
 
-  async function applyResults(
-    integration: Integration,
+  /**
+   * A call that failed as a whole after other writes of the batch went through: its leads fail (the error itself
+   * when transient, so a 429 delays and a 5xx retries; UnrecoverableError with an error row otherwise).
+   */
+  async function failWhole(
+    integrationId: string,
+    error: Error,
+    inputs: readonly { leadId: string }[],
     items: readonly OutboundItem[],
-    inputs: readonly UpsertInput[],
-    results: readonly UpsertResult[],
+    failures: Map<OutboundItem, Error>,
     log: Logger,
-  ): Promise<FlushFailures<OutboundItem>> {
-    const pushed = new Map(inputs.map((i) => [i.leadId, i.properties]));
-    const succeeded = results.filter((r): r is Extract<UpsertResult, { ok: true }> => r.ok);
-    await saveLinks(
-      prisma,
-      integration.id,
-      succeeded.map((r) => ({ leadId: r.leadId, externalId: r.externalId, lastPushed: pushed.get(r.leadId) ?? {} })),
-    );
-    for (const r of succeeded) {
-      metrics.outboundLeads.inc({ result: "synced" });
-      log.info({ leadId: r.leadId, objectId: r.externalId, created: r.created }, `Lead ${r.leadId} synced to HubSpot contact ${r.externalId}`);
-    }
+  ): Promise<void> {
+    const leadIds = new Set(inputs.map((i) => i.leadId));
+    logged(error, leadIds.size, log);
+    const permanent = isPermanent(error);
+    if (permanent) await recordErrors(integrationId, [...leadIds].map((leadId) => ({ leadId, message: error.message })));
+    const jobError = permanent ? new UnrecoverableError(error.message) : error;
+    for (const item of items) if (leadIds.has(item.leadId)) failures.set(item, jobError);
+  }
 
-    const failures = new Map<OutboundItem, Error>();
-    const rejected = results.filter((r): r is Extract<UpsertResult, { ok: false }> => !r.ok);
-    const permanent = rejected.filter((r) => !r.retryable);
-    await recordErrors(integration.id, permanent.map((r) => ({ leadId: r.leadId, message: r.message })));
+  async function failRejected(
+    integrationId: string,
+    rejected: readonly Rejection[],
+    items: readonly OutboundItem[],
+    failures: Map<OutboundItem, Error>,
+    log: Logger,
+  ): Promise<void> {
+    await recordErrors(integrationId, rejected.filter((r) => !r.retryable).map((r) => ({ leadId: r.leadId, message: r.message })));
     for (const r of rejected) {
       metrics.outboundLeads.inc({ result: r.retryable ? "retry" : "failed" });
       log.error({ leadId: r.leadId, retryable: r.retryable }, `Failed to sync lead ${r.leadId} to HubSpot: ${r.message}`);
       const error = r.retryable ? new Error(r.message) : new UnrecoverableError(r.message);
       for (const item of items) if (item.leadId === r.leadId) failures.set(item, error);
     }
-    return failures;
   }
 
-  async function failAll(integration: Integration, items: readonly OutboundItem[], inputs: readonly UpsertInput[], message: string) {
-    await recordErrors(integration.id, inputs.map((i) => ({ leadId: i.leadId, message })));
-    logger.error({ integrationId: integration.id, leads: inputs.length }, `Failed to sync leads to HubSpot: ${message}`);
-    const error = new UnrecoverableError(message);
-    return new Map(items.map((item) => [item, error]));
+  function applyCreates(creates: readonly UpsertInput[], results: readonly UpsertResult[], log: Logger) {
+    const byLead = new Map(creates.map((c) => [c.leadId, c]));
+    const links: PushedLink[] = [];
+    const conflicts: PlannedUpdate[] = [];
+    const rejected: Rejection[] = [];
+    const at = Date.now();
+    for (const result of results) {
+      const input = byLead.get(result.leadId) as UpsertInput;
+      if (result.ok) {
+        links.push({ leadId: result.leadId, externalId: result.externalId, lastPushed: withPushed({}, sentProperties(input), at) });
+        metrics.outboundLeads.inc({ result: "created" });
+        log.info({ leadId: result.leadId, objectId: result.externalId }, `Lead ${result.leadId} created as HubSpot contact ${result.externalId}`);
+      } else if (result.existingId !== undefined) {
+        conflicts.push(conflictUpdate(input, result.existingId));
+        log.info(
+          { leadId: result.leadId, objectId: result.existingId },
+          `Lead ${result.leadId} linked to existing HubSpot contact ${result.existingId} (its email was taken; its lead_source_system is kept)`,
+        );
+      } else {
+        rejected.push(result);
+      }
+    }
+    return { links, conflicts, rejected };
+  }
+
+  function applyUpdates(updates: readonly PlannedUpdate[], results: readonly UpsertResult[], log: Logger) {
+    const byLead = new Map(updates.map((u) => [u.leadId, u]));
+    const links: PushedLink[] = [];
+    const rejected: Rejection[] = [];
+    const at = Date.now();
+    for (const result of results) {
+      const update = byLead.get(result.leadId) as PlannedUpdate;
+      if (!result.ok) {
+        rejected.push(result);
+        // A contact we just linked to (taken email) stays linked even when its update is refused.
+        if (isNewLink(update)) links.push({ leadId: update.leadId, externalId: update.externalId, lastPushed: {} });
+        continue;
+      }
+      links.push({ leadId: result.leadId, externalId: result.externalId, lastPushed: withPushed({}, update.properties, at) });
+      metrics.outboundLeads.inc({ result: "updated" });
+      log.info(
+        { leadId: result.leadId, objectId: result.externalId, properties: Object.keys(update.properties) },
+        `Lead ${result.leadId} updated in HubSpot contact ${result.externalId}`,
+      );
+    }
+    return { links, rejected };
   }
 
   async function recordErrors(integrationId: string, errors: readonly { leadId: string; message: string }[]): Promise<void> {
@@ -138,4 +210,24 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
       data: errors.map((e) => ({ integrationId, code: "outbound_failed", leadId: e.leadId, message: e.message })),
     });
   }
+}
+
+/** What a create wrote: its properties plus the normalised email the provider sets. */
+function sentProperties(input: UpsertInput): Record<string, string> {
+  return { ...input.properties, email: normalizeEmail(input.email) };
+}
+
+/** An update of a contact we only just linked to (its email was taken), not of an existing link. */
+function isNewLink(update: PlannedUpdate): boolean {
+  return Object.keys(update.pushed).length === 0;
+}
+
+/** A 4xx that retrying cannot fix (a 429 or a paused integration is a wait, not a failure). */
+function isPermanent(error: Error): boolean {
+  return error instanceof HubSpotApiError && !error.retryable && waitInsteadOfFailing(error) === undefined;
+}
+
+function logged(error: Error, leads: number, log: Logger): Error {
+  log.error({ err: error, leads }, `Failed to sync leads to HubSpot: ${error.message}`);
+  return error;
 }

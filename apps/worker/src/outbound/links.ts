@@ -1,16 +1,18 @@
+import type { PushedFields } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
 
 export interface PushedLink {
   leadId: string;
   externalId: string;
-  /** The properties we sent: later webhooks carrying the same values are our own echo. */
-  lastPushed: Record<string, string>;
+  /** What the contact now holds from us, per property (`PushedFields`): merged into the link's `lastPushed`. */
+  lastPushed: PushedFields;
 }
 
 /**
  * Stores (or refreshes) each lead's link to the contact we pushed, in one statement. The inbound worker may
  * have linked the contact already (our creation's webhook can overtake this write): the upsert on
- * (lead, integration) makes both orders end in the same row.
+ * (lead, integration) makes both orders end in the same row. `lastPushed` is merged per property (what the
+ * inbound worker recorded meanwhile for other properties stays); a link to another contact starts afresh.
  */
 export async function saveLinks(prisma: PrismaClient, integrationId: string, links: readonly PushedLink[]): Promise<void> {
   if (links.length === 0) return;
@@ -23,6 +25,9 @@ export async function saveLinks(prisma: PrismaClient, integrationId: string, lin
       ${links.map((l) => JSON.stringify(l.lastPushed))}::text[]
     ) AS v(lead_id, external_id, last_pushed)
     ON CONFLICT (lead_id, integration_id) DO UPDATE
-      SET external_id = EXCLUDED.external_id, last_pushed = EXCLUDED.last_pushed,
+      SET last_pushed = CASE WHEN lead_crm_links.external_id = EXCLUDED.external_id
+                             THEN lead_crm_links.last_pushed || EXCLUDED.last_pushed
+                             ELSE EXCLUDED.last_pushed END,
+          external_id = EXCLUDED.external_id,
           last_synced_at = EXCLUDED.last_synced_at, updated_at = now()`;
 }
