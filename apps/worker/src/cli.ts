@@ -1,15 +1,23 @@
 import { parseArgs } from "node:util";
-import { loadConfig } from "@leadsync/config";
+import { createLogger, loadConfig } from "@leadsync/config";
 import { createPrismaClient } from "@leadsync/db";
 import { QUEUES, closeAll, createQueue, createRedisConnection } from "@leadsync/queue";
+import { findOrCreateBackfill } from "./backfill/backfill-jobs.js";
+import { createProgressBar, formatDuration } from "./backfill/progress-bar.js";
+import { runBackfill } from "./backfill/run-backfill.js";
+import { createIntegrationDirectory } from "./integrations.js";
 import { replayFailedJobs } from "./replay.js";
 
 /**
  * Operator commands (`pnpm cli <command>`):
  *   replay --integration <id> [--dry-run]   re-run the integration's failed inbound and outbound jobs
+ *   backfill --integration <id>             import the portal's existing contacts (resumes an unfinished backfill)
  */
 
-const USAGE = "usage: pnpm cli replay --integration <integration-id> [--dry-run]";
+const USAGE = [
+  "usage: pnpm cli replay --integration <integration-id> [--dry-run]",
+  "       pnpm cli backfill --integration <integration-id>",
+].join("\n");
 
 async function replay(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { integration: { type: "string" }, "dry-run": { type: "boolean", default: false } } });
@@ -43,8 +51,63 @@ async function replay(args: string[]): Promise<number> {
   }
 }
 
+async function backfill(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { integration: { type: "string" } } });
+  if (!values.integration) {
+    console.error(USAGE);
+    return 2;
+  }
+  const config = loadConfig();
+  // Warnings and errors only: the terminal shows the progress bar.
+  const logger = createLogger({ name: "backfill", level: "warn", pretty: false });
+  const prisma = createPrismaClient(config.databaseUrl);
+  const connection = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-cli" });
+  const stop = new AbortController();
+  const interrupt = () => stop.abort();
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+  try {
+    const integration = await prisma.crmIntegration.findUnique({ where: { id: values.integration } });
+    if (!integration) {
+      console.error(`No integration ${values.integration}`);
+      return 1;
+    }
+    if (integration.status !== "active" || integration.syncDirection === "to_crm") {
+      console.error(`Integration ${integration.id} takes no contacts from the CRM (status ${integration.status}, direction ${integration.syncDirection})`);
+      return 1;
+    }
+    const { job, resumed } = await findOrCreateBackfill(prisma, integration.id);
+    console.log(resumed ? `Resuming backfill ${job.id} after ${job.processed} contact(s)` : `Starting backfill ${job.id}`);
+    const directory = createIntegrationDirectory({ config, prisma, connection, logger });
+    const bar = createProgressBar(process.stderr, job.processed);
+    const started = Date.now();
+    const outcome = await runBackfill({ config, prisma, directory, logger }, job.id, { signal: stop.signal, onProgress: (p) => bar.update(p) });
+    bar.done();
+    if (outcome.status === "busy") {
+      console.error(`Backfill ${job.id} is running in another process (${outcome.owner}); try again when it stops`);
+      return 1;
+    }
+    const { processed, created, updated, linked, skipped } = outcome.progress;
+    const summary = `${processed} contact(s): ${created} created, ${updated} updated, ${linked} linked, ${skipped} skipped`;
+    if (outcome.status === "interrupted") {
+      console.log(`Backfill ${job.id} interrupted at ${summary}; run the same command to resume`);
+      return 130;
+    }
+    console.log(`Backfill ${job.id} completed in ${formatDuration(Date.now() - started)}: ${summary}`);
+    return 0;
+  } finally {
+    process.off("SIGINT", interrupt);
+    process.off("SIGTERM", interrupt);
+    await closeAll({ connections: [connection] });
+    await prisma.$disconnect();
+  }
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { replay, backfill };
+
 const [command, ...rest] = process.argv.slice(2);
-const run = command === "replay" ? replay(rest) : Promise.resolve((console.error(USAGE), 2));
+const handler = command === undefined ? undefined : COMMANDS[command];
+const run = handler ? handler(rest) : Promise.resolve((console.error(USAGE), 2));
 run.then(
   (code) => process.exit(code),
   (error: unknown) => {

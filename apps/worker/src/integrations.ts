@@ -24,7 +24,10 @@ import { createHubSpotEmailReader, type ContactsByEmailReader } from "./contacts
 export type Integration = CrmIntegration;
 
 /** What the workers call: the provider seam plus the read by email the outbound worker needs. */
-export type SyncProvider = CrmProviderClient & ContactsByEmailReader;
+export type SyncProvider = CrmProviderClient & ContactsByEmailReader & ContactPager;
+
+/** Paged reads of a whole portal (backfill) and of what changed since a time (reconciliation). */
+export type ContactPager = Pick<HubSpotProvider, "searchContactsAfterId" | "searchContactsModifiedSince">;
 
 export interface IntegrationDirectory {
   findByPortal(portalId: string): Promise<Integration | null>;
@@ -206,3 +209,5 @@ export function createIntegrationDirectory({
     },
   };
 }
+        searchContactsAfterId: (afterId, properties, limit) => hubspot.searchContactsAfterId(afterId, properties, limit),
+        searchContactsModifiedSince: (sinceMs, after, properties) => hubspot.searchContactsModifiedSince(sinceMs, after, properties),

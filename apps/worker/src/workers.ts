@@ -9,6 +9,7 @@ import type { InboundItem } from "./inbound/types.js";
 import { createIntegrationDirectory } from "./integrations.js";
 import { createOutboundBatchHandler, type OutboundItem } from "./outbound/handle-batch.js";
 import { createOutboundProcessor } from "./outbound/processor.js";
+import { startSyncWorker } from "./reconcile/sync-worker.js";
 
 /** HubSpot's batch endpoints take at most 100 records; one batch of work never exceeds one call. */
 const MAX_BATCH = 100;
@@ -56,6 +57,8 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
       logger: outboundLog,
     }),
   ];
+  // Backfills and reconciliation (crm-sync).
+  const syncWorker = startSyncWorker({ config, prisma, connection, directory, logger });
   logger.info({ concurrency: config.workerConcurrency, batchWindowMs: config.inboundBatchWindowMs }, "Workers started");
 
   return {
@@ -64,6 +67,7 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
       const closing = Promise.all(workers.map((w) => w.close()));
       await Promise.all([inboundBatches.drain(), outboundBatches.drain()]);
       await closing;
+      await syncWorker.close();
     },
   };
 }

@@ -59,6 +59,8 @@ export const envSchema = rawEnvSchema
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== "production") return;
     if (!env.HUBSPOT_CLIENT_SECRET && !env.HUBSPOT_WEBHOOK_SECRET) {
+  /** How often reconciliation asks the CRM what changed (ms); 0 turns it off. */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(5 * 60 * 1000),
       ctx.addIssue({
         code: "custom",
         path: ["HUBSPOT_CLIENT_SECRET"],
@@ -112,6 +114,7 @@ export const envSchema = rawEnvSchema
         apiBase: env.HUBSPOT_API_BASE.replace(/\/+$/, ""),
         sandboxPort: env.HUBSPOT_SANDBOX_PORT,
         /** No private-app token configured: `pnpm start` runs the built-in sandbox. */
+      reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
         useSandbox: !env.HUBSPOT_ACCESS_TOKEN,
       },
     };

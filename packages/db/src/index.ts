@@ -1,5 +1,5 @@
 export { PrismaClient, Prisma } from "./generated/prisma/client.js";
-export type { Form, CrmIntegration, Lead, LeadCrmLink, WebhookEvent, IntegrationError } from "./generated/prisma/client.js";
+export type { Form, CrmIntegration, Lead, LeadCrmLink, WebhookEvent, IntegrationError, SyncJob } from "./generated/prisma/client.js";
 export * from "./generated/prisma/enums.js";
 export { createPrismaClient, checkDatabase, isDatabaseReachable, type DatabaseCheck } from "./client.js";
 export { ensureCrmImportForm, CRM_IMPORT_FORM_NAME } from "./forms.js";

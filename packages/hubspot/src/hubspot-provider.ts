@@ -171,6 +171,24 @@ export class HubSpotProvider implements CrmProviderClient {
   /** limiter → SDK → observe headers; errors mapped, 429s pause the portal for every process. */
   private async call<T>(operation: string, kind: RateLimitKind, send: (client: Client) => Promise<HttpInfoLike<T>>): Promise<T> {
     await this.acquire(operation, kind);
+  /**
+   * Every live contact with an id above `afterId`, in id order, `limit` (≤200) per call, for backfills. Keyset
+   * paging by `hs_object_id` never reaches search's 10,000-result cap; `total` counts what is left.
+   */
+  async searchContactsAfterId(afterId: string | undefined, properties: readonly string[], limit = 200): Promise<ContactPage & { total: number }> {
+    const response = await this.call("contacts search", "search", (client) =>
+      client.crm.contacts.searchApi.doSearchWithHttpInfo({
+        filterGroups: [{ filters: [{ propertyName: "hs_object_id", operator: "GT" as Filter["operator"], value: afterId ?? "0" }] }],
+        sorts: ["hs_object_id"],
+        limit,
+        properties: [...properties],
+      }),
+    );
+    const contacts = response.results.map(toCrmContact);
+    const last = contacts.at(-1);
+    return { contacts, total: response.total, ...(response.paging?.next && last ? { after: last.id } : {}) };
+  }
+
     const client = await this.client();
     try {
       const response = await send(client);

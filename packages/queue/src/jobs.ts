@@ -9,6 +9,8 @@ export const QUEUES = {
   hubspotEvents: "hubspot-events",
   /** Leads created or changed on the platform, to push to the CRM. */
   crmOutbound: "crm-outbound",
+  /** Long-running syncs of an integration: backfills, and reconciliation (a repeatable tick fans out per integration). */
+  crmSync: "crm-sync",
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -32,9 +34,20 @@ export const crmOutboundJobSchema = z.object({
 });
 export type CrmOutboundJob = z.infer<typeof crmOutboundJobSchema>;
 
+export const crmSyncJobSchema = z.discriminatedUnion("kind", [
+  /** Runs (or resumes) the backfill recorded in sync_jobs. */
+  z.object({ v: z.literal(1), kind: z.literal("backfill"), integrationId: z.string().uuid(), syncJobId: z.string().uuid() }),
+  /** Repairs what lost webhooks left out of date, from the integration's reconciliation cursor. */
+  z.object({ v: z.literal(1), kind: z.literal("reconcile"), integrationId: z.string().uuid() }),
+  /** The repeatable tick: queues one `reconcile` per integration that takes inbound changes. */
+  z.object({ v: z.literal(1), kind: z.literal("reconcile-all") }),
+]);
+export type CrmSyncJob = z.infer<typeof crmSyncJobSchema>;
+
 export const JOB_SCHEMAS = {
   [QUEUES.hubspotEvents]: hubspotEventsJobSchema,
   [QUEUES.crmOutbound]: crmOutboundJobSchema,
+  [QUEUES.crmSync]: crmSyncJobSchema,
 } as const;
 
 export type JobPayload<Q extends QueueName> = z.infer<(typeof JOB_SCHEMAS)[Q]>;

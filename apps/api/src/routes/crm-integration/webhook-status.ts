@@ -5,6 +5,7 @@ import type { ApiDeps } from "../../deps.js";
 import { authErrors, bearerSecurity, successResponse } from "../../schemas.js";
 import { findOrgIntegration } from "../../services/integrations.js";
 import { parseStoredSubscriptions } from "../../services/webhook-subscriptions.js";
+import { backfillJson, toBackfillJson } from "./backfill.js";
 import { integrationIdParams } from "./integration-json.js";
 
 const webhookStatusJson = z.object({
@@ -22,7 +23,36 @@ const webhookStatusJson = z.object({
     /** Errors in the integration's error log, and the latest. */
     failing: z.object({ count: z.number(), lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable() }),
   }),
+  /** The latest backfill, or null when none was ever started. */
+  backfill: backfillJson.nullable(),
+  /** The last reconciliation run: when, up to which modification time (ISO), contacts checked and repaired. */
+  reconciliation: z.object({
+    status: z.string(),
+    lastRunAt: z.string().nullable(),
+    lastCursor: z.string().nullable(),
+    checked: z.number(),
+    fixed: z.number(),
+    lastError: z.string().nullable(),
+  }).nullable(),
 });
+
+async function syncJobs(prisma: PrismaClient, integrationId: string) {
+  const [backfill, reconcile] = await Promise.all([
+    prisma.syncJob.findFirst({ where: { integrationId, kind: "backfill" }, orderBy: { createdAt: "desc" } }),
+    prisma.syncJob.findFirst({ where: { integrationId, kind: "reconcile" }, orderBy: { createdAt: "asc" } }),
+  ]);
+  return {
+    backfill: backfill && toBackfillJson(backfill),
+    reconciliation: reconcile && {
+      status: reconcile.status,
+      lastRunAt: reconcile.startedAt?.toISOString() ?? null,
+      lastCursor: reconcile.cursor === null ? null : new Date(Number(reconcile.cursor)).toISOString(),
+      checked: reconcile.processed,
+      fixed: reconcile.fixed,
+      lastError: reconcile.lastError,
+    },
+  };
+}
 
 const latest = (a: Date | null, b: Date | null) => (a && b ? (a > b ? a : b) : (a ?? b));
 
@@ -58,9 +88,10 @@ const webhookStatus: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma }) =>
     },
     async (request) => {
       const integration = await findOrgIntegration(prisma, request.user.orgId, request.params.integrationId);
-      const [received, health] = await Promise.all([
+      const [received, health, jobs] = await Promise.all([
         prisma.webhookEvent.aggregate({ where: { integrationId: integration.id }, _count: { _all: true }, _max: { receivedAt: true } }),
         syncHealth(prisma, integration.id),
+        syncJobs(prisma, integration.id),
       ]);
       const subscriptions = parseStoredSubscriptions(integration.webhookSubscriptions);
       // webhook_events rows are the record of what arrived; the integration's counter columns also count events
@@ -77,6 +108,7 @@ const webhookStatus: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma }) =>
           events: [...new Set(subscriptions.map((s) => s.eventType))],
           webhookUrl: integration.webhookUrl,
           syncHealth: health,
+          ...jobs,
         },
       };
     },

@@ -1,0 +1,46 @@
+import type { BackfillProgress } from "./run-backfill.js";
+
+/**
+ * A one-line progress bar with rate and ETA for the terminal: redrawn in place on a TTY, one line every
+ * few seconds otherwise (logs, CI).
+ */
+
+const WIDTH = 30;
+const PLAIN_EVERY_MS = 5_000;
+
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/** The line for a progress: `[#####-----]  45% 4,500/10,000  820/s  ETA 7s`. */
+export function progressLine(progress: BackfillProgress, startedAt: number, startedFrom: number, now = Date.now()): string {
+  const { processed, total } = progress;
+  const ratio = total ? Math.min(1, processed / total) : 0;
+  const filled = Math.round(ratio * WIDTH);
+  const elapsedS = Math.max(0.001, (now - startedAt) / 1000);
+  const rate = (processed - startedFrom) / elapsedS;
+  const eta = total && rate > 0 ? formatDuration(((total - processed) / rate) * 1000) : "?";
+  const count = `${processed.toLocaleString("en")}/${total === null ? "?" : total.toLocaleString("en")}`;
+  return `[${"#".repeat(filled)}${"-".repeat(WIDTH - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}% ${count}  ${Math.round(rate)}/s  ETA ${eta}`;
+}
+
+export function createProgressBar(stream: NodeJS.WriteStream, startedFrom: number) {
+  const startedAt = Date.now();
+  let lastPlain = 0;
+  return {
+    update(progress: BackfillProgress) {
+      const line = progressLine(progress, startedAt, startedFrom);
+      if (stream.isTTY) stream.write(`\r${line}\x1b[K`);
+      else if (Date.now() - lastPlain >= PLAIN_EVERY_MS) {
+        lastPlain = Date.now();
+        stream.write(`${line}\n`);
+      }
+    },
+    done() {
+      if (stream.isTTY) stream.write("\n");
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import type { CrmContact } from "@leadsync/core";
+import type { SyncJob } from "@leadsync/db";
+import { CONTACT_PROPERTIES } from "../inbound/handle-batch.js";
+import { applyContactSnapshots } from "../inbound/apply-snapshots.js";
+import type { Integration } from "../integrations.js";
+import { errorMessage } from "../job-failures.js";
+import { untilNotRateLimited } from "../backfill/rate-limit-wait.js";
+import type { SyncRunDeps } from "../backfill/run-backfill.js";
+import { HEARTBEAT_MS } from "../backfill/sync-job-store.js";
+
+/**
+ * Reconciliation: asks the CRM for the contacts modified since the cursor (minus an overlap: search is eventually
+ * consistent, a change may become searchable a little after later ones) and applies them with the webhook rules,
+ * which repairs whatever a lost webhook left out of date. One sync_jobs row per integration keeps the cursor
+ * (the newest `lastmodifieddate` seen) and the last run's figures.
+ */
+
+/** How far before the cursor each run looks again, for changes search had not indexed yet. */
+export const RECONCILE_OVERLAP_MS = 60_000;
+/** `applyContactSnapshots` takes at most one provider batch per call. */
+const APPLY_CHUNK_SIZE = 100;
+/** Search pages by offset up to 10,000 results; before that, the query restarts from the newest time seen. */
+const SEARCH_OFFSET_LIMIT = 9_900;
+
+export interface ReconcileResult {
+  checked: number;
+  fixed: number;
+  cursor: number;
+}
+
+export async function runReconciliation(deps: SyncRunDeps, integration: Integration): Promise<ReconcileResult> {
+  const { prisma } = deps;
+  const log = deps.logger.child({ integrationId: integration.id, kind: "reconcile" });
+  const row = await reconcileRow(deps, integration.id);
+  const startedAt = new Date();
+  const previous = row.cursor === null ? integration.createdAt.getTime() : Number(row.cursor);
+  const provider = deps.directory.providerFor(integration);
+  const heartbeat = async () => {
+    await prisma.syncJob.update({ where: { id: row.id }, data: { updatedAt: new Date() } });
+  };
+  await prisma.syncJob.update({ where: { id: row.id }, data: { status: "running", startedAt, lastError: null } });
+
+  let checked = 0;
+  let fixed = 0;
+  let newest = previous;
+  try {
+    let since = previous - RECONCILE_OVERLAP_MS;
+    let after: string | undefined;
+    for (;;) {
+      const page = await untilNotRateLimited(() => provider.searchContactsModifiedSince(since, after, CONTACT_PROPERTIES), {
+        heartbeat,
+        heartbeatMs: HEARTBEAT_MS,
+      });
+      for (let i = 0; i < page.contacts.length; i += APPLY_CHUNK_SIZE) fixed += await apply(page.contacts.slice(i, i + APPLY_CHUNK_SIZE));
+      checked += page.contacts.length;
+      for (const contact of page.contacts) newest = Math.max(newest, contact.updatedAt);
+      if (page.after === undefined || page.contacts.length === 0) break;
+      if (Number(page.after) < SEARCH_OFFSET_LIMIT) {
+        after = page.after;
+      } else if (newest > since) {
+        since = newest; // GTE: contacts at exactly `newest` come again, which applying tolerates
+        after = undefined;
+      } else {
+        log.warn({ since }, "More than 10,000 contacts share one modification time; the rest wait for the next run");
+        break;
+      }
+    }
+  } catch (error) {
+    const message = errorMessage(error);
+    log.error({ err: error }, `Reconciliation failed: ${message}`);
+    await prisma.$transaction([
+      prisma.syncJob.update({ where: { id: row.id }, data: { status: "failed", lastError: message, finishedAt: new Date() } }),
+      prisma.integrationError.create({ data: { integrationId: integration.id, code: "reconcile_failed", message } }),
+    ]);
+    throw error;
+  }
+
+  await prisma.syncJob.update({
+    where: { id: row.id },
+    data: { status: "completed", cursor: String(newest), processed: checked, fixed, finishedAt: new Date() },
+  });
+  log.info({ checked, fixed, cursor: newest }, `Reconciliation checked ${checked} contact(s), fixed ${fixed}`);
+  return { checked, fixed, cursor: newest };
+
+  async function apply(contacts: CrmContact[]): Promise<number> {
+    const result = await applyContactSnapshots(deps, integration, contacts, { origin: "reconcile" });
+    return result.created + result.updated + result.linked;
+  }
+}
+
+/** The integration's reconciliation row (created on its first run). */
+async function reconcileRow({ prisma }: SyncRunDeps, integrationId: string): Promise<SyncJob> {
+  const existing = await prisma.syncJob.findFirst({ where: { integrationId, kind: "reconcile" }, orderBy: { createdAt: "asc" } });
+  return existing ?? prisma.syncJob.create({ data: { integrationId, kind: "reconcile" } });
+}

@@ -1,0 +1,121 @@
+import type { Config, Logger } from "@leadsync/config";
+import type { PrismaClient } from "@leadsync/db";
+import { QUEUES, createQueue, createWorker, type JobPayload, type JobProcessor, type TypedQueue } from "@leadsync/queue";
+import { DelayedError, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import { runBackfill } from "../backfill/run-backfill.js";
+import type { IntegrationDirectory } from "../integrations.js";
+import { rethrowForBullMQ } from "../job-failures.js";
+import { runReconciliation } from "./run-reconciliation.js";
+
+/**
+ * The `crm-sync` worker: backfills queued through the API, and reconciliation — one repeatable tick
+ * (`reconcile-all`, every RECONCILE_INTERVAL_MS) that queues a `reconcile` job per integration taking inbound
+ * changes. A tick covers integrations created since the last one without any scheduler bookkeeping; the
+ * per-integration job id keeps two reconciliations of one integration from overlapping.
+ */
+
+export const RECONCILE_SCHEDULER_ID = "reconcile-all";
+/** Backfills run for minutes and mostly wait on search's 5 calls/s: a few at once per process is plenty. */
+const SYNC_CONCURRENCY = 4;
+/** A backfill another live process is running: look again after this long. */
+const BUSY_RETRY_MS = 30_000;
+
+export interface SyncWorkerDeps {
+  config: Config;
+  prisma: PrismaClient;
+  connection: Redis;
+  directory: IntegrationDirectory;
+  logger: Logger;
+}
+
+export function startSyncWorker(deps: SyncWorkerDeps): { close(): Promise<void> } {
+  const { config, prisma, connection, logger } = deps;
+  const log = logger.child({ queue: QUEUES.crmSync });
+  const queue = createQueue(QUEUES.crmSync, { connection, prefix: config.queuePrefix, logger: log });
+  const scheduling = scheduleReconciliation(queue, config.reconcileIntervalMs).catch((err: unknown) =>
+    log.error({ err }, "Could not schedule reconciliation"),
+  );
+
+  /** Aborted on close: running backfills save their cursor and stop instead of holding shutdown up. */
+  const stopping = new AbortController();
+
+  const processor: JobProcessor<"crm-sync"> = async (payload, job) => {
+    switch (payload.kind) {
+      case "reconcile-all":
+        return { queued: await queueReconciliations(queue, prisma) };
+      case "reconcile": {
+        const integration = await prisma.crmIntegration.findUnique({ where: { id: payload.integrationId } });
+        if (!integration || !takesInbound(integration)) return { skipped: true };
+        try {
+          return await runReconciliation({ ...deps, logger: log }, integration);
+        } catch (error) {
+          return rethrowForBullMQ(job, error);
+        }
+      }
+      case "backfill":
+        return runQueuedBackfill(payload, job);
+    }
+  };
+
+  async function runQueuedBackfill(payload: Extract<JobPayload<"crm-sync">, { kind: "backfill" }>, job: Job) {
+    const outcome = await runBackfill({ ...deps, logger: log }, payload.syncJobId, { signal: stopping.signal });
+    // Another live process has it (e.g. the CLI): look again later. Stopped by shutdown: the next worker resumes it.
+    if (outcome.status === "busy") await delay(job, BUSY_RETRY_MS, `backfill ${payload.syncJobId} is running in ${outcome.owner}`);
+    if (outcome.status === "interrupted") await delay(job, 0, `backfill ${payload.syncJobId} was interrupted`);
+    return outcome;
+  }
+
+  /** Back to the delayed set without using an attempt. */
+  async function delay(job: Job, ms: number, reason: string): Promise<never> {
+    if (!job.token) throw new Error(reason);
+    await job.moveToDelayed(Date.now() + ms, job.token);
+    throw new DelayedError(reason);
+  }
+
+  const worker = createWorker(QUEUES.crmSync, processor, { connection, prefix: config.queuePrefix, concurrency: SYNC_CONCURRENCY, logger: log });
+  return {
+    async close() {
+      stopping.abort();
+      await scheduling;
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
+
+function takesInbound(integration: { status: string; syncDirection: string }): boolean {
+  return integration.status === "active" && integration.syncDirection !== "to_crm";
+}
+
+/** The repeatable tick; interval 0 removes it (reconciliation off). */
+async function scheduleReconciliation(queue: TypedQueue<"crm-sync">, intervalMs: number): Promise<void> {
+  if (intervalMs <= 0) {
+    await queue.removeJobScheduler(RECONCILE_SCHEDULER_ID);
+    return;
+  }
+  // The first tick comes one interval after start, not at once (BullMQ runs an `every` scheduler immediately otherwise).
+  await queue.upsertJobScheduler(
+    // BullMQ types the scheduler id as a job name; it is any string.
+    RECONCILE_SCHEDULER_ID as typeof QUEUES.crmSync,
+    { every: intervalMs, startDate: Date.now() + intervalMs },
+    { name: QUEUES.crmSync, data: { v: 1, kind: "reconcile-all" }, opts: { removeOnComplete: true, removeOnFail: 100 } },
+  );
+}
+
+/** One `reconcile` job per integration that takes inbound changes; one already waiting or running is not doubled. */
+async function queueReconciliations(queue: TypedQueue<"crm-sync">, prisma: PrismaClient): Promise<number> {
+  const integrations = await prisma.crmIntegration.findMany({
+    where: { status: "active", syncDirection: { in: ["from_crm", "bidirectional"] } },
+    select: { id: true },
+  });
+  await queue.addBulk(
+    integrations.map(({ id }) => ({
+      name: QUEUES.crmSync,
+      data: { v: 1 as const, kind: "reconcile" as const, integrationId: id },
+      // Removed when done, so the id only dedupes while one is pending or running.
+      opts: { jobId: `reconcile-${id}`, removeOnComplete: true, removeOnFail: true },
+    })),
+  );
+  return integrations.length;
+}
