@@ -38,7 +38,8 @@ export async function runReconciliation(deps: SyncRunDeps, integration: Integrat
   const heartbeat = async () => {
     await prisma.syncJob.update({ where: { id: row.id }, data: { updatedAt: new Date() } });
   };
-  await prisma.syncJob.update({ where: { id: row.id }, data: { status: "running", startedAt, lastError: null } });
+  // finishedAt, processed and fixed keep describing the last finished run until this one ends.
+  await prisma.syncJob.update({ where: { id: row.id }, data: { status: "running", startedAt } });
 
   let checked = 0;
   let fixed = 0;
@@ -77,7 +78,7 @@ export async function runReconciliation(deps: SyncRunDeps, integration: Integrat
 
   await prisma.syncJob.update({
     where: { id: row.id },
-    data: { status: "completed", cursor: String(newest), processed: checked, fixed, finishedAt: new Date() },
+    data: { status: "completed", cursor: String(newest), processed: checked, fixed, finishedAt: new Date(), lastError: null },
   });
   log.info({ checked, fixed, cursor: newest }, `Reconciliation checked ${checked} contact(s), fixed ${fixed}`);
   return { checked, fixed, cursor: newest };

@@ -25,9 +25,13 @@ const webhookStatusJson = z.object({
   }),
   /** The latest backfill, or null when none was ever started. */
   backfill: backfillJson.nullable(),
-  /** The last reconciliation run: when, up to which modification time (ISO), contacts checked and repaired. */
+  /**
+   * Reconciliation: the last finished run (when it ended, the modification time it reached, contacts checked and
+   * repaired, its error) and whether one is running now.
+   */
   reconciliation: z.object({
     status: z.string(),
+    running: z.boolean(),
     lastRunAt: z.string().nullable(),
     lastCursor: z.string().nullable(),
     checked: z.number(),
@@ -45,7 +49,8 @@ async function syncJobs(prisma: PrismaClient, integrationId: string) {
     backfill: backfill && toBackfillJson(backfill),
     reconciliation: reconcile && {
       status: reconcile.status,
-      lastRunAt: reconcile.startedAt?.toISOString() ?? null,
+      running: reconcile.status === "running",
+      lastRunAt: reconcile.finishedAt?.toISOString() ?? null,
       lastCursor: reconcile.cursor === null ? null : new Date(Number(reconcile.cursor)).toISOString(),
       checked: reconcile.processed,
       fixed: reconcile.fixed,
