@@ -13,6 +13,7 @@ export interface ContactsByEmailReader {
 export interface HubSpotEmailReaderOptions {
   portalId: string;
   basePath: string;
+  requestTimeoutMs?: number;
   getAccessToken: () => Promise<string>;
   limiter?: { limiter: PortalRateLimiter; budget: RateBudget };
 }
@@ -40,7 +41,11 @@ export function createHubSpotEmailReader(options: HubSpotEmailReaderOptions): Co
       const contacts: CrmContact[] = [];
       for (let i = 0; i < unique.length; i += BATCH_SIZE) {
         await acquire();
-        const client = createHubSpotClient({ accessToken: await options.getAccessToken(), basePath: options.basePath });
+        const client = createHubSpotClient({
+          accessToken: await options.getAccessToken(),
+          basePath: options.basePath,
+          ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
+        });
         try {
           const response = await client.crm.contacts.batchApi.read(
             {

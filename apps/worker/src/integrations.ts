@@ -185,6 +185,7 @@ export function createIntegrationDirectory({
       const access = {
         portalId: integration.externalAccountId,
         basePath: config.hubspot.apiBase,
+        requestTimeoutMs: config.hubspot.requestTimeoutMs,
         getAccessToken: accessTokenOf(integration),
         limiter: { limiter, budget },
       };

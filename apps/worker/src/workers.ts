@@ -46,7 +46,13 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
     flush: createOutboundBatchHandler({ config, prisma, directory, logger: outboundLog }),
   });
 
-  const common = { connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency };
+  const common = {
+    connection,
+    prefix: config.queuePrefix,
+    concurrency: config.workerConcurrency,
+    lockDuration: config.workerLockDurationMs,
+    stalledInterval: config.workerStalledIntervalMs,
+  };
   const workers = [
     createWorker(QUEUES.hubspotEvents, createInboundProcessor({ prisma, directory, batches: inboundBatches, logger: inboundLog }), {
       ...common,

@@ -49,6 +49,12 @@ export const rawEnvSchema = z.object({
   /** How long the inbound worker gathers events of one portal before one batch read (ms). */
   INBOUND_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(50),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** BullMQ job lock: a worker that dies holding a job loses it after this long (then stalled-job recovery). */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).default(30_000),
+  /** How often workers look for stalled jobs (those whose lock expired). */
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
+  /** A HubSpot call with no response for this long fails (and is retried like a 5xx). */
+  HUBSPOT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   /** Webhook bodies above this size answer 413 (HubSpot sends at most 100 events per request). */
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
 });
@@ -102,6 +108,8 @@ export const envSchema = rawEnvSchema
             : { user: "admin", password: "admin" },
       inboundBatchWindowMs: env.INBOUND_BATCH_WINDOW_MS,
       workerConcurrency: env.WORKER_CONCURRENCY,
+      workerLockDurationMs: env.WORKER_LOCK_DURATION_MS,
+      workerStalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
       webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
       hubspot: {
         /** The secret that signs webhooks (HUBSPOT_CLIENT_SECRET, alias HUBSPOT_WEBHOOK_SECRET). */
@@ -112,6 +120,7 @@ export const envSchema = rawEnvSchema
         appId: env.HUBSPOT_APP_ID,
         developerApiKey: env.HUBSPOT_DEVELOPER_API_KEY,
         apiBase: env.HUBSPOT_API_BASE.replace(/\/+$/, ""),
+        requestTimeoutMs: env.HUBSPOT_REQUEST_TIMEOUT_MS,
         sandboxPort: env.HUBSPOT_SANDBOX_PORT,
         /** No private-app token configured: `pnpm start` runs the built-in sandbox. */
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,

@@ -16,6 +16,8 @@ const SEARCH_PAGE_SIZE = 100;
 export interface HubSpotProviderOptions {
   portalId: string;
   basePath: string;
+  /** Per-call timeout (ms); default the SDK client's. */
+  requestTimeoutMs?: number;
   /** The current access token (private-app token, or an OAuth token kept fresh by `AccessTokenCache`). */
   getAccessToken: () => Promise<string>;
   limiter?: { limiter: PortalRateLimiter; budget: RateBudget; timeZone?: string };
@@ -250,7 +252,11 @@ export class HubSpotProvider implements CrmProviderClient {
       throw toHubSpotError(err, "access token lookup");
     }
     if (this.cached?.token !== token) {
-      this.cached = { token, client: createHubSpotClient({ accessToken: token, basePath: this.options.basePath }) };
+      this.cached = { token, client: createHubSpotClient({
+          accessToken: token,
+          basePath: this.options.basePath,
+          ...(this.options.requestTimeoutMs === undefined ? {} : { timeoutMs: this.options.requestTimeoutMs }),
+        }) };
     }
     return this.cached.client;
   }

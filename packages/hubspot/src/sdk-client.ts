@@ -1,4 +1,7 @@
+import { Agent as HttpAgent, type AgentOptions } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { createRequire } from "node:module";
+import type { Socket } from "node:net";
 import { Client } from "@hubspot/api-client";
 
 /**
@@ -18,7 +21,12 @@ export interface HubSpotClientOptions {
   developerApiKey?: string;
   /** `https://api.hubapi.com` or the sandbox URL; a trailing slash is removed (the SDK appends paths verbatim). */
   basePath: string;
+  /** A call with no response (no bytes) for this long fails; default DEFAULT_REQUEST_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
+
+/** The SDK's fetch has no timeout at all: a HubSpot that never answers would hold a job (and its batch) forever. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
 
 interface DecoratorRegistry {
   decorators: unknown[];
@@ -50,6 +58,7 @@ export function createHubSpotClient(options: HubSpotClientOptions): Client {
       ...(options.developerApiKey === undefined ? {} : { developerApiKey: options.developerApiKey }),
       basePath: options.basePath.replace(/\/+$/, ""),
       numberOfApiCallRetries: 0,
+      httpAgent: timeoutAgent(options.basePath, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
     });
     // Bind the APIs LeadSync uses now, undecorated (each discovery object is cached by the client).
     void client.crm.contacts.batchApi;
@@ -60,4 +69,21 @@ export function createHubSpotClient(options: HubSpotClientOptions): Client {
     client.apiRequest = (opts) => withoutSdkDecorators(() => apiRequest(opts));
     return client;
   });
+}
+
+/**
+ * A keep-alive agent whose sockets are destroyed after `timeoutMs` without traffic. With an agent the SDK sends
+ * through `http.request`, so the destroyed socket rejects the call (a retryable "no response" error).
+ */
+function timeoutAgent(basePath: string, timeoutMs: number): HttpAgent {
+  const options: AgentOptions = { keepAlive: true, timeout: timeoutMs };
+  const agent = basePath.startsWith("https:") ? new HttpsAgent(options) : new HttpAgent(options);
+  const createConnection = agent.createConnection.bind(agent) as (...args: unknown[]) => Socket;
+  agent.createConnection = ((...args: unknown[]) => {
+    const socket = createConnection(...args);
+    socket.setTimeout(timeoutMs);
+    socket.on("timeout", () => socket.destroy(new Error(`HubSpot did not answer within ${timeoutMs} ms`)));
+    return socket;
+  }) as typeof agent.createConnection;
+  return agent;
 }

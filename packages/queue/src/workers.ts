@@ -13,6 +13,10 @@ export interface CreateWorkerOptions {
   concurrency: number;
   logger: QueueLogger;
   limiter?: WorkerOptions["limiter"];
+  /** BullMQ's job lock (ms): a crashed worker's jobs become stalled after it. Default BullMQ's 30 s. */
+  lockDuration?: number;
+  /** How often stalled jobs are moved back to waiting (ms). Default BullMQ's 30 s. */
+  stalledInterval?: number;
   /** false: call `worker.run()` yourself (tests). Default true. */
   autorun?: boolean;
 }
@@ -42,6 +46,8 @@ export function createWorker<Q extends QueueName, R = unknown>(
     concurrency: options.concurrency,
     autorun: options.autorun ?? true,
     ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
+    ...(options.lockDuration === undefined ? {} : { lockDuration: options.lockDuration }),
+    ...(options.stalledInterval === undefined ? {} : { stalledInterval: options.stalledInterval }),
   });
   worker.on("error", (err) => logger.error({ err, queue: name }, "worker error"));
   worker.on("failed", (job, err) => {
