@@ -1,5 +1,5 @@
 import type { Config, Logger } from "@leadsync/config";
-import { DEFAULT_HUBSPOT_FIELD_MAPPING, normalizeEmail, withPushed, type UpsertInput, type UpsertResult } from "@leadsync/core";
+import { fieldMappingOf, normalizeEmail, withPushed, type UpsertInput, type UpsertResult } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
 import { HubSpotApiError } from "@leadsync/hubspot";
 import { UnrecoverableError } from "bullmq";
@@ -62,10 +62,9 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
     });
     if (rows.length === 0) return new Map();
     const provider = directory.providerFor(integration);
-    // TODO(field mapping): the integration's own mapping once inbound exports fieldMappingOf(integration).
     const plan = planPush(
       rows.map((row) => ({ ...row, link: row.links[0] })),
-      { marker: config.leadSourceMarker, mapping: DEFAULT_HUBSPOT_FIELD_MAPPING },
+      { marker: config.leadSourceMarker, mapping: fieldMappingOf(integration) },
     );
     for (const leadId of plan.unchanged) {
       metrics.outboundLeads.inc({ result: "unchanged" });
