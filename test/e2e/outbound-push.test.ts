@@ -133,3 +133,32 @@ describe("linked leads", () => {
     expect(readPushedFields((await linkOf(bad.id, integration.id))?.lastPushed)["email"]?.value).toBe("will-break@example.com");
   });
 });
+
+describe("HubSpot answering 429 or 5xx", () => {
+  it("a 429 on create delays the push without using an attempt; a 503 on update is retried; no error rows", async () => {
+    // to_crm: no inbound reads that could take the injected faults instead of the outbound calls.
+    const { portalId, integration } = await h.addIntegration({ syncDirection: "to_crm" }, "org-faults");
+    const fault = (body: Record<string, unknown>) =>
+      fetch(`${h.sandbox.url}/__sandbox/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ portalId, count: 1, ...body }) });
+    const push = (leadId: string, reason: "created" | "updated") =>
+      h.outbound.add("crm-outbound", { v: 1, integrationId: integration.id, leadId, reason, requestedAt: Date.now() }, { attempts: 2 });
+    const lead = await h.createPlatformLead({ email: "throttled@example.com", firstName: "Slow" }, "org-faults");
+
+    await fault({ kind: "rate_limit", retryAfterSeconds: 1 });
+    const created = await push(lead.id, "created");
+    await eventually(async () => (await created.isCompleted()) || undefined, { what: "the create job" });
+    // Delayed, not failed: the one attempt it used is the one that succeeded.
+    expect((await h.outbound.getJob(created.id as string))?.attemptsMade).toBe(1);
+    expect((await h.stats(portalId)).throttled).toBe(1);
+    const link = await linkOf(lead.id, integration.id);
+    if (!link) throw new Error("the lead was not linked");
+
+    await h.prisma.lead.update({ where: { id: lead.id }, data: { firstName: "Steady" } });
+    await fault({ kind: "error", status: 503 });
+    const updated = await push(lead.id, "updated");
+    await eventually(async () => (await updated.isCompleted()) || undefined, { what: "the retried update", timeoutMs: 15_000 });
+    expect((await h.outbound.getJob(updated.id as string))?.attemptsMade).toBe(2);
+    expect((await sandboxContact(portalId, link.externalId))["firstname"]).toBe("Steady");
+    expect(await h.prisma.integrationError.count({ where: { leadId: lead.id } })).toBe(0);
+  });
+});
