@@ -3,10 +3,12 @@ import type { PrismaClient } from "@leadsync/db";
 import { QUEUES, createWorker } from "@leadsync/queue";
 import type { Redis } from "ioredis";
 import { Coalescer } from "./coalescer.js";
+import { withDailyCapLog } from "./daily-cap.js";
 import { createInboundBatchHandler } from "./inbound/handle-batch.js";
 import { createInboundProcessor } from "./inbound/processor.js";
 import type { InboundItem } from "./inbound/types.js";
 import { createIntegrationDirectory } from "./integrations.js";
+import { observeJobDuration } from "./metrics.js";
 import { createOutboundBatchHandler, type OutboundItem } from "./outbound/handle-batch.js";
 import { createOutboundProcessor } from "./outbound/processor.js";
 import { startSyncWorker } from "./reconcile/sync-worker.js";
@@ -33,17 +35,22 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
   const inboundLog = logger.child({ queue: QUEUES.hubspotEvents });
   const outboundLog = logger.child({ queue: QUEUES.crmOutbound });
 
+  const dailyCapLog = { prisma, redis: connection, keyPrefix: config.queuePrefix, logger };
   const inboundBatches = new Coalescer<InboundItem>({
     windowMs: config.inboundBatchWindowMs,
     maxDistinct: MAX_BATCH,
     distinctKey: (item) => item.event.objectId,
-    flush: createInboundBatchHandler({ config, prisma, directory, logger: inboundLog }),
+    flush: withDailyCapLog(
+      createInboundBatchHandler({ config, prisma, directory, logger: inboundLog }),
+      async (portalId) => (await directory.findByPortal(portalId))?.id ?? null,
+      dailyCapLog,
+    ),
   });
   const outboundBatches = new Coalescer<OutboundItem>({
     windowMs: config.inboundBatchWindowMs,
     maxDistinct: MAX_BATCH,
     distinctKey: (item) => item.leadId,
-    flush: createOutboundBatchHandler({ config, prisma, directory, logger: outboundLog }),
+    flush: withDailyCapLog(createOutboundBatchHandler({ config, prisma, directory, logger: outboundLog }), async (id) => id, dailyCapLog),
   });
 
   const common = {
@@ -63,6 +70,10 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
       logger: outboundLog,
     }),
   ];
+  for (const worker of workers) {
+    worker.on("completed", (job) => observeJobDuration(worker.name, "completed", job));
+    worker.on("failed", (job) => observeJobDuration(worker.name, "failed", job));
+  }
   // Backfills and reconciliation (crm-sync).
   const syncWorker = startSyncWorker({ config, prisma, connection, directory, logger });
   logger.info({ concurrency: config.workerConcurrency, batchWindowMs: config.inboundBatchWindowMs }, "Workers started");

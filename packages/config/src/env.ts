@@ -49,6 +49,8 @@ export const rawEnvSchema = z.object({
   /** How long the inbound worker gathers events of one portal before one batch read (ms). */
   INBOUND_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(50),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Where a standalone worker process serves /metrics and /health (0: a free port). */
+  WORKER_METRICS_PORT: port.default(9464),
   /** BullMQ job lock: a worker that dies holding a job loses it after this long (then stalled-job recovery). */
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).default(30_000),
   /** How often workers look for stalled jobs (those whose lock expired). */
@@ -57,6 +59,8 @@ export const rawEnvSchema = z.object({
   HUBSPOT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   /** Webhook bodies above this size answer 413 (HubSpot sends at most 100 events per request). */
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** How often reconciliation asks the CRM what changed (ms); 0 turns it off. */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(5 * 60 * 1000),
 });
 
 export type RawEnv = z.input<typeof rawEnvSchema>;
@@ -65,8 +69,6 @@ export const envSchema = rawEnvSchema
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== "production") return;
     if (!env.HUBSPOT_CLIENT_SECRET && !env.HUBSPOT_WEBHOOK_SECRET) {
-  /** How often reconciliation asks the CRM what changed (ms); 0 turns it off. */
-  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(5 * 60 * 1000),
       ctx.addIssue({
         code: "custom",
         path: ["HUBSPOT_CLIENT_SECRET"],
@@ -108,9 +110,11 @@ export const envSchema = rawEnvSchema
             : { user: "admin", password: "admin" },
       inboundBatchWindowMs: env.INBOUND_BATCH_WINDOW_MS,
       workerConcurrency: env.WORKER_CONCURRENCY,
+      workerMetricsPort: env.WORKER_METRICS_PORT,
       workerLockDurationMs: env.WORKER_LOCK_DURATION_MS,
       workerStalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
       webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
+      reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
       hubspot: {
         /** The secret that signs webhooks (HUBSPOT_CLIENT_SECRET, alias HUBSPOT_WEBHOOK_SECRET). */
         clientSecret: env.HUBSPOT_CLIENT_SECRET ?? env.HUBSPOT_WEBHOOK_SECRET ?? DEV_CLIENT_SECRET,
@@ -123,7 +127,6 @@ export const envSchema = rawEnvSchema
         requestTimeoutMs: env.HUBSPOT_REQUEST_TIMEOUT_MS,
         sandboxPort: env.HUBSPOT_SANDBOX_PORT,
         /** No private-app token configured: `pnpm start` runs the built-in sandbox. */
-      reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
         useSandbox: !env.HUBSPOT_ACCESS_TOKEN,
       },
     };

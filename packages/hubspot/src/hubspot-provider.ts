@@ -5,8 +5,9 @@ import { normalizeEmail } from "@leadsync/core";
 import type { CrmContact, CrmProviderClient, CrmProviderLimits, UpdateInput, UpsertInput, UpsertResult } from "@leadsync/core";
 import { HubSpotApiError, RateLimitedError, toHubSpotError } from "./errors.js";
 import type { RateBudget } from "./rate-budget.js";
-import type { PortalRateLimiter, RateLimitKind } from "./rate-limiter.js";
+import { LOCAL_DAILY_POLICY, type PortalRateLimiter, type RateLimitKind } from "./rate-limiter.js";
 import { createHubSpotClient } from "./sdk-client.js";
+import { hubspotCallMetrics } from "./call-metrics.js";
 import { createWithNarrowing, updateWithNarrowing, upsertWithNarrowing } from "./upsert-batch.js";
 
 /** HubSpot's batch endpoints take at most 100 records per call. */
@@ -170,9 +171,6 @@ export class HubSpotProvider implements CrmProviderClient {
     return { contacts: response.results.map(toCrmContact), ...(next ? { after: next } : {}) };
   }
 
-  /** limiter → SDK → observe headers; errors mapped, 429s pause the portal for every process. */
-  private async call<T>(operation: string, kind: RateLimitKind, send: (client: Client) => Promise<HttpInfoLike<T>>): Promise<T> {
-    await this.acquire(operation, kind);
   /**
    * Every live contact with an id above `afterId`, in id order, `limit` (≤200) per call, for backfills. Keyset
    * paging by `hs_object_id` never reaches search's 10,000-result cap; `total` counts what is left.
@@ -191,15 +189,27 @@ export class HubSpotProvider implements CrmProviderClient {
     return { contacts, total: response.total, ...(response.paging?.next && last ? { after: last.id } : {}) };
   }
 
+  /** limiter → SDK → observe headers; errors mapped, 429s pause the portal for every process. */
+  private async call<T>(operation: string, kind: RateLimitKind, send: (client: Client) => Promise<HttpInfoLike<T>>): Promise<T> {
+    await this.acquire(operation, kind);
     const client = await this.client();
+    const labels = { portal: this.options.portalId, endpoint: operation };
+    const stopTimer = hubspotCallMetrics.duration.startTimer(labels);
     try {
       const response = await send(client);
+      hubspotCallMetrics.calls.inc({ ...labels, status: String(response.httpStatusCode) });
       await this.observe(response.headers);
       return response.data;
     } catch (err) {
       const error = toHubSpotError(err, operation, this.timeZoneOption());
-      if (error instanceof RateLimitedError) await this.pauseAfter429(error, kind);
+      hubspotCallMetrics.calls.inc({ ...labels, status: error.status === undefined ? "network" : String(error.status) });
+      if (error instanceof RateLimitedError) {
+        hubspotCallMetrics.throttled.inc({ ...labels, policy: error.policy });
+        await this.pauseAfter429(error, kind);
+      }
       throw error;
+    } finally {
+      stopTimer();
     }
   }
 
@@ -208,9 +218,11 @@ export class HubSpotProvider implements CrmProviderClient {
     if (!limiter) return;
     const result = await limiter.limiter.acquire(this.portalKey, { ...limiter.budget, kind, ...this.timeZoneOption() });
     if (!result.ok) {
-      throw new RateLimitedError(`HubSpot ${operation} deferred: portal ${this.options.portalId} is at its rate limit`, {
+      const daily = result.reason === "daily";
+      const limit = daily ? `daily cap (resets in ${Math.ceil(result.retryAfterMs / 60_000)} min)` : "rate limit";
+      throw new RateLimitedError(`HubSpot ${operation} deferred: portal ${this.options.portalId} is at its ${limit}`, {
         retryAfterMs: result.retryAfterMs,
-        policy: "local",
+        policy: daily ? LOCAL_DAILY_POLICY : "local",
       });
     }
   }

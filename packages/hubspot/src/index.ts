@@ -9,6 +9,7 @@ export * from "./rate-limiter.js";
 // SDK access: client factory, provider, properties, account, webhook subscriptions, OAuth tokens.
 export * from "./sdk-client.js";
 export * from "./hubspot-provider.js";
+export { hubspotCallMetrics } from "./call-metrics.js";
 export * from "./upsert-batch.js";
 export * from "./properties.js";
 export * from "./account.js";

@@ -18,7 +18,15 @@ import { RedisScript } from "./redis-script.js";
 
 export type RateLimitKind = "standard" | "search";
 
-export type AcquireResult = { ok: true; grantedAt: number } | { ok: false; retryAfterMs: number };
+/** Why a call was refused: the rolling window is full, the daily cap is reached, or the portal is paused after a 429. */
+export type RefusalReason = "window" | "daily" | "paused";
+
+export type AcquireResult = { ok: true; grantedAt: number } | { ok: false; retryAfterMs: number; reason: RefusalReason };
+
+/** The `policy` of a RateLimitedError our limiter raises when the portal's daily cap is used up (HubSpot's own is `DAILY`). */
+export const LOCAL_DAILY_POLICY = "local_daily";
+
+const REFUSAL_REASONS: Record<number, RefusalReason> = { 0: "window", 2: "daily", 3: "paused" };
 
 export interface AcquireOptions extends RateBudget {
   kind: RateLimitKind;
@@ -72,7 +80,7 @@ end
 `;
 
 // KEYS: pause, window, daily. ARGV: now, windowMs, limit, dailyLimit, msToMidnight, member.
-// Returns {1, now} when granted, {0, retryAfterMs} when refused.
+// Returns {1, now} when granted, {0 | 2 | 3, retryAfterMs} when refused (window full | daily cap | paused).
 const ACQUIRE = new RedisScript(`${LUA_HELPERS}
 local now = clock(ARGV[1])
 local windowMs = tonumber(ARGV[2])
@@ -80,12 +88,13 @@ local limit = tonumber(ARGV[3])
 local dailyLimit = tonumber(ARGV[4])
 local msToMidnight = tonumber(ARGV[5])
 
-local pausedUntil = tonumber(redis.call('GET', KEYS[1]) or '0')
-if pausedUntil > now then return {0, pausedUntil - now} end
-
+-- The daily cap first: when it is the reason (also after a 429 DAILY paused us), the refusal says so.
 if dailyLimit >= 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= dailyLimit then
-  return {0, msToMidnight}
+  return {2, msToMidnight}
 end
+
+local pausedUntil = tonumber(redis.call('GET', KEYS[1]) or '0')
+if pausedUntil > now then return {3, pausedUntil - now} end
 
 if limit >= 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - windowMs)
@@ -183,7 +192,7 @@ export class PortalRateLimiter {
         `${now}:${randomUUID()}`,
       ],
     )) as [number, number];
-    return granted === 1 ? { ok: true, grantedAt: value } : { ok: false, retryAfterMs: value };
+    return granted === 1 ? { ok: true, grantedAt: value } : { ok: false, retryAfterMs: value, reason: REFUSAL_REASONS[granted] ?? "window" };
   }
 
   /** After a 429: every caller for this portal is refused until `ms` from now. No kind = both kinds. */

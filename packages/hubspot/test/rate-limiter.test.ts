@@ -58,12 +58,12 @@ describe("PortalRateLimiter", () => {
     const limiter = new PortalRateLimiter({ redis, keyPrefix, now: clock.now });
     const budget = { per10s: 100, kind: "standard" as const };
     await limiter.pause("paused", 5_000);
-    expect(await limiter.acquire("paused", budget)).toEqual({ ok: false, retryAfterMs: 5_000 });
-    expect(await limiter.acquire("paused", { ...budget, kind: "search" })).toEqual({ ok: false, retryAfterMs: 5_000 });
+    expect(await limiter.acquire("paused", budget)).toEqual({ ok: false, retryAfterMs: 5_000, reason: "paused" });
+    expect(await limiter.acquire("paused", { ...budget, kind: "search" })).toEqual({ ok: false, retryAfterMs: 5_000, reason: "paused" });
     expect((await limiter.acquire("other", budget)).ok).toBe(true);
     // A shorter pause never shortens a longer one.
     await limiter.pause("paused", 1_000);
-    expect(await limiter.acquire("paused", budget)).toEqual({ ok: false, retryAfterMs: 5_000 });
+    expect(await limiter.acquire("paused", budget)).toEqual({ ok: false, retryAfterMs: 5_000, reason: "paused" });
     clock.advance(5_000);
     expect((await limiter.acquire("paused", budget)).ok).toBe(true);
   });
@@ -73,7 +73,7 @@ describe("PortalRateLimiter", () => {
     const limiter = new PortalRateLimiter({ redis, keyPrefix, now: clock.now, safetyMargin: 1 });
     const budget = { per10s: 100, daily: 3, kind: "standard" as const };
     for (let i = 0; i < 3; i++) expect((await limiter.acquire("daily", budget)).ok).toBe(true);
-    expect(await limiter.acquire("daily", budget)).toEqual({ ok: false, retryAfterMs: 1_000 });
+    expect(await limiter.acquire("daily", budget)).toEqual({ ok: false, retryAfterMs: 1_000, reason: "daily" });
     clock.advance(1_000); // 00:00:00 UTC, a new day
     expect((await limiter.acquire("daily", budget)).ok).toBe(true);
   });
@@ -84,7 +84,7 @@ describe("PortalRateLimiter", () => {
     const limiter = new PortalRateLimiter({ redis, keyPrefix, now: clock.now, safetyMargin: 1 });
     const budget = { per10s: null, daily: 1, kind: "standard" as const, timeZone: "America/New_York" };
     expect((await limiter.acquire("ny", budget)).ok).toBe(true);
-    expect(await limiter.acquire("ny", budget)).toEqual({ ok: false, retryAfterMs: 30 * 60_000 });
+    expect(await limiter.acquire("ny", budget)).toEqual({ ok: false, retryAfterMs: 30 * 60_000, reason: "daily" });
     clock.advance(30 * 60_000);
     expect((await limiter.acquire("ny", budget)).ok).toBe(true);
   });
@@ -116,11 +116,11 @@ describe("PortalRateLimiter", () => {
       "X-HubSpot-RateLimit-Remaining": "0",
       "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
     });
-    expect(await limiter.acquire("zero", budget)).toEqual({ ok: false, retryAfterMs: 10_000 });
+    expect(await limiter.acquire("zero", budget)).toEqual({ ok: false, retryAfterMs: 10_000, reason: "paused" });
     // Daily-Remaining 0 pauses until midnight.
     clock.set(Date.UTC(2026, 5, 1, 23, 0, 0, 0));
     await limiter.observe("day", { "x-hubspot-ratelimit-daily": "1000", "x-hubspot-ratelimit-daily-remaining": "0" });
-    expect(await limiter.acquire("day", budget)).toEqual({ ok: false, retryAfterMs: 3_600_000 });
+    expect(await limiter.acquire("day", budget)).toEqual({ ok: false, retryAfterMs: 3_600_000, reason: "paused" });
   });
 });
 
