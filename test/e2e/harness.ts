@@ -121,6 +121,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     API_URL: apiUrl,
     HUBSPOT_CLIENT_SECRET: CLIENT_SECRET,
     HUBSPOT_CLIENT_ID: sandbox.app.clientId,
+    HUBSPOT_APP_ID: String(sandbox.app.appId),
     HUBSPOT_API_BASE: sandbox.url,
     INBOUND_BATCH_WINDOW_MS: String(options.batchWindowMs ?? 50),
     WORKER_CONCURRENCY: String(options.concurrency ?? 64),

@@ -35,7 +35,7 @@ describe("a lead created on the platform", () => {
       async () => (await h.prisma.webhookEvent.findFirst({ where: { objectId: link.externalId, subscriptionType: "contact.creation" } })) ?? undefined,
       { what: "the echo" },
     );
-    expect([echo.outcome, echo.reason]).toEqual(["skipped", "own_record"]);
+    expect([echo.outcome, echo.reason]).toEqual(["skipped", "echo"]);
     await h.settled();
     expect(await h.prisma.lead.count({ where: { email: "platform@example.com" } })).toBe(1);
     expect(await h.prisma.leadCrmLink.count({ where: { leadId: lead.id } })).toBe(1);

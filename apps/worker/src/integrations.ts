@@ -1,5 +1,12 @@
 import type { Config, Logger } from "@leadsync/config";
-import { decryptToken, encryptToken, type CrmProviderClient } from "@leadsync/core";
+import {
+  conflictRuleOf,
+  contactDeletedPolicyOf,
+  decryptToken,
+  encryptToken,
+  fieldMappingOf,
+  type CrmProviderClient,
+} from "@leadsync/core";
 import type { CrmIntegration, PrismaClient } from "@leadsync/db";
 import {
   AccessTokenCache,
@@ -22,6 +29,19 @@ import { createHubSpotEmailReader, type ContactsByEmailReader } from "./contacts
  */
 
 export type Integration = CrmIntegration;
+
+/** The integration's field mapping (settings.fieldMapping over HubSpot's defaults); outbound writes through it too. */
+export { fieldMappingOf } from "@leadsync/core";
+
+/** The settings that decide how inbound changes apply: mapping, conflict rule, deletion policy, our app id. */
+export function syncRulesOf(integration: Integration, config: Config) {
+  return {
+    mapping: fieldMappingOf(integration),
+    rule: conflictRuleOf(integration),
+    onContactDeleted: contactDeletedPolicyOf(integration),
+    appId: config.hubspot.appId,
+  };
+}
 
 /** What the workers call: the provider seam plus the read by email the outbound worker needs. */
 export type SyncProvider = CrmProviderClient & ContactsByEmailReader & ContactPager;
@@ -199,6 +219,8 @@ export function createIntegrationDirectory({
         createContacts: (inputs) => hubspot.createContacts(inputs),
         updateContacts: (inputs) => hubspot.updateContacts(inputs),
         fetchContactsByEmail: (emails, properties) => byEmail.fetchContactsByEmail(emails, properties),
+        searchContactsAfterId: (afterId, properties, limit) => hubspot.searchContactsAfterId(afterId, properties, limit),
+        searchContactsModifiedSince: (sinceMs, after, properties) => hubspot.searchContactsModifiedSince(sinceMs, after, properties),
       };
       providers.set(integration.id, { provider, updatedAt: integration.updatedAt.getTime() });
       return provider;
@@ -210,5 +232,3 @@ export function createIntegrationDirectory({
     },
   };
 }
-        searchContactsAfterId: (afterId, properties, limit) => hubspot.searchContactsAfterId(afterId, properties, limit),
-        searchContactsModifiedSince: (sinceMs, after, properties) => hubspot.searchContactsModifiedSince(sinceMs, after, properties),

@@ -1,6 +1,6 @@
 import { ensureCrmImportForm } from "@leadsync/db";
 import type { CrmContact } from "@leadsync/core";
-import type { Integration } from "../integrations.js";
+import { syncRulesOf, type Integration } from "../integrations.js";
 import { TRANSACTION_LIMITS, decideAll, logApplied, writeDecisions } from "./contact-changes.js";
 import type { InboundBatchDeps } from "./handle-batch.js";
 import type { InboundItem } from "./types.js";
@@ -32,9 +32,10 @@ export async function applyContactSnapshots(
   const byId = new Map(contacts.map((c) => [c.id, c]));
   const byContact = new Map([...byId.values()].map((c) => [c.id, [snapshotItem(integration, c, origin)]]));
   const formId = (await ensureCrmImportForm(deps.prisma, integration.orgId)).id;
+  const rules = syncRulesOf(integration, deps.config);
   const applied = await deps.prisma.$transaction(async (tx) => {
-    const decisions = await decideAll(tx, deps.config, integration, byContact, byId);
-    return writeDecisions(tx, integration, decisions, new Set(byId.keys()), formId);
+    const decisions = await decideAll(tx, deps.config, integration, byContact, byId, rules);
+    return writeDecisions(tx, integration, decisions, new Set(byId.keys()), formId, rules);
   }, TRANSACTION_LIMITS);
   logApplied(deps.logger.child({ integrationId: integration.id, portalId: integration.externalAccountId, origin }), applied);
 

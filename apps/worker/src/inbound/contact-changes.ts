@@ -1,5 +1,14 @@
 import type { Config, Logger } from "@leadsync/config";
-import { normalizeEmail, type CrmContact } from "@leadsync/core";
+import {
+  LEAD_FIELDS,
+  normalizeEmail,
+  type ConflictRule,
+  type ContactDeletedPolicy,
+  type CrmContact,
+  type FieldMapping,
+  type LeadFieldValues,
+  type PushedFields,
+} from "@leadsync/core";
 import type { Prisma } from "@leadsync/db";
 import type { Integration } from "../integrations.js";
 import { contactEmail, decideContact, type ContactDecision } from "./decide.js";
@@ -10,12 +19,13 @@ import {
   linksOfContacts,
   linksOfLeads,
   lockLeads,
-  touchLinks,
+  recordPulled,
   updateLeads,
   type NewLead,
 } from "./lead-store.js";
-import { withChanges, type LeadState } from "./merge-fields.js";
-import type { InboundItem } from "./types.js";
+import { archiveLeads, forgetUnlinked, rememberUnlinked } from "./lifecycle.js";
+import { withChanges, type FieldConflict, type LeadState } from "./merge-fields.js";
+import { contactIdOf, type InboundItem } from "./types.js";
 
 /**
  * The part of inbound sync shared by webhook batches and fetched snapshots (backfill, reconciliation): inside
@@ -31,6 +41,17 @@ export interface AppliedChanges {
   linked: Map<string, string>;
   unlinked: { contactId: string; leadId: string | null }[];
   skipped: Map<string, string>;
+  conflicts: { contactId: string; conflict: FieldConflict }[];
+  archived: string[];
+}
+
+/** The integration's sync settings the decisions depend on. */
+export interface SyncRules {
+  mapping: FieldMapping;
+  rule: ConflictRule;
+  onContactDeleted: ContactDeletedPolicy;
+  /** Our app id in the CRM (tells our own changes from a person's). */
+  appId: string | undefined;
 }
 
 /** Decides every contact of the batch against the leads it may touch, which stay locked until the transaction ends. */
@@ -40,6 +61,7 @@ export async function decideAll(
   integration: Integration,
   byContact: ReadonlyMap<string, readonly InboundItem[]>,
   contacts: ReadonlyMap<string, CrmContact>,
+  rules: SyncRules,
 ): Promise<Map<string, ContactDecision>> {
   const contactIds = [...byContact.keys()];
   const links = await linksOfContacts(tx, integration.id, contactIds);
@@ -64,11 +86,14 @@ export async function decideAll(
       contactId,
       items: group,
       contact,
-      linked: link && linkedLead ? { lead: linkedLead, lastPushed: link.lastPushed } : undefined,
+      linked: link && linkedLead ? { lead: linkedLead, lastPushed: link.lastPushed, lastSyncedAt: link.lastSyncedAt } : undefined,
       leadWithEmail: emailLead
         ? { lead: emailLead, linkedToOtherContact: (contactOfLead.get(emailLead.id) ?? contactId) !== contactId }
         : undefined,
       marker: config.leadSourceMarker,
+      mapping: rules.mapping,
+      rule: rules.rule,
+      appId: rules.appId,
     });
     const claimsEmail = decision.action.kind === "create" || decision.action.kind === "link" || (decision.action.kind === "update" && decision.action.createLink);
     if (claimsEmail && email) {
@@ -90,24 +115,35 @@ export async function writeDecisions(
   decisions: ReadonlyMap<string, ContactDecision>,
   contactsToApply: ReadonlySet<string>,
   formId: string | null,
+  rules: Pick<SyncRules, "mapping" | "onContactDeleted">,
 ): Promise<AppliedChanges> {
-  const applied: AppliedChanges = { created: new Map(), updated: new Map(), linked: new Map(), unlinked: [], skipped: new Map() };
+  const applied: AppliedChanges = {
+    created: new Map(),
+    updated: new Map(),
+    linked: new Map(),
+    unlinked: [],
+    skipped: new Map(),
+    conflicts: [],
+    archived: [],
+  };
   const newLeads: NewLead[] = [];
   const updates: LeadState[] = [];
   const newLinks: { leadId: string; externalId: string }[] = [];
-  const synced: string[] = [];
+  const pulled: { externalId: string; fields: PushedFields }[] = [];
   for (const [contactId, decision] of decisions) {
     if (!contactsToApply.has(contactId)) continue;
     if (decision.skipReason) applied.skipped.set(contactId, decision.skipReason);
     const action = decision.action;
+    for (const conflict of decision.conflicts ?? []) applied.conflicts.push({ contactId, conflict });
     switch (action.kind) {
       case "create":
         newLeads.push({ fields: action.fields, fieldVersions: action.fieldVersions, externalId: contactId });
+        pulled.push({ externalId: contactId, fields: pulledFields(action.fields, action.fieldVersions, rules.mapping) });
         break;
       case "update": {
         updates.push(withChanges(action.lead, action));
         if (action.createLink) newLinks.push({ leadId: action.lead.id, externalId: contactId });
-        else synced.push(contactId);
+        pulled.push({ externalId: contactId, fields: pulledFields(action.changes, action.fieldVersions, rules.mapping) });
         applied.updated.set(contactId, action.lead.id);
         break;
       }
@@ -128,9 +164,26 @@ export async function writeDecisions(
   }
   await updateLeads(tx, updates);
   await createLinks(tx, integration.id, newLinks);
-  await touchLinks(tx, integration.id, synced);
+  await recordPulled(tx, integration.id, pulled);
+  await forgetUnlinked(tx, integration.id, newLinks);
+  const unlinkedLeads = applied.unlinked.flatMap((u) => (u.leadId ? [{ externalId: u.contactId, leadId: u.leadId }] : []));
   await deleteLinks(tx, integration.id, applied.unlinked.map((u) => u.contactId));
+  await rememberUnlinked(tx, integration.id, unlinkedLeads);
+  if (rules.onContactDeleted === "archive") {
+    applied.archived = unlinkedLeads.map((u) => u.leadId);
+    await archiveLeads(tx, applied.archived);
+  }
   return applied;
+}
+
+/** The CRM values a lead took, as `lastPushed` entries (property → value and the change's time). */
+function pulledFields(values: LeadFieldValues, versions: Record<string, number>, mapping: FieldMapping): PushedFields {
+  const fields: PushedFields = {};
+  for (const field of LEAD_FIELDS) {
+    const value = values[field];
+    if (value !== undefined && value !== null) fields[mapping[field]] = { value, at: versions[field] ?? 0 };
+  }
+  return fields;
 }
 
 export function logApplied(log: Logger, applied: AppliedChanges): void {
@@ -143,8 +196,17 @@ export function logApplied(log: Logger, applied: AppliedChanges): void {
     log.info({ objectId: contactId, leadId }, `Lead updated: ${leadId}`);
   }
   for (const [contactId, leadId] of applied.linked) log.info({ objectId: contactId, leadId }, `Linked contact ${contactId} to lead ${leadId}`);
+  const archived = new Set(applied.archived);
   for (const { contactId, leadId } of applied.unlinked) {
-    log.info({ objectId: contactId, leadId }, `Contact ${contactId} deleted in HubSpot - unlinked, lead kept`);
+    const kept = leadId && archived.has(leadId) ? "lead archived" : "lead kept";
+    log.info({ objectId: contactId, leadId }, `Contact ${contactId} deleted in HubSpot - unlinked, ${kept}`);
+  }
+  // Values stay out of info logs (personal data): field, both times and the rule say what happened.
+  for (const { contactId, conflict } of applied.conflicts) {
+    log.info(
+      { objectId: contactId, ...conflict },
+      `Conflict on ${conflict.field} for lead ${conflict.leadId}: ${conflict.rule} kept the ${conflict.winner === "crm" ? "HubSpot" : "platform"} value`,
+    );
   }
   for (const [contactId, reason] of applied.skipped) {
     if (reason === "own_record") log.info({ objectId: contactId, reason }, `Skipping contact ${contactId} - originated from our platform`);
@@ -157,9 +219,10 @@ export function logApplied(log: Logger, applied: AppliedChanges): void {
 export function groupByContact(items: readonly InboundItem[]): Map<string, InboundItem[]> {
   const groups = new Map<string, InboundItem[]>();
   for (const item of items) {
-    const group = groups.get(item.event.objectId) ?? [];
+    const contactId = contactIdOf(item.event);
+    const group = groups.get(contactId) ?? [];
     group.push(item);
-    groups.set(item.event.objectId, group);
+    groups.set(contactId, group);
   }
   return groups;
 }

@@ -1,5 +1,22 @@
-import { LEAD_SOURCE_PROPERTY, contactToLeadFields, type CrmContact, type LeadFieldValues } from "@leadsync/core";
-import { hasChanges, initialFieldVersions, mergeContactIntoLead, type LeadState } from "./merge-fields.js";
+import {
+  DEFAULT_HUBSPOT_FIELD_MAPPING,
+  LEAD_SOURCE_PROPERTY,
+  contactToLeadFields,
+  isForeignChange,
+  type ConflictRule,
+  type CrmContact,
+  type FieldMapping,
+  type LeadFieldValues,
+} from "@leadsync/core";
+import {
+  hasChanges,
+  initialFieldVersions,
+  mergeContactIntoLead,
+  type FieldConflict,
+  type LeadState,
+  type MergeContext,
+  type PropertyChange,
+} from "./merge-fields.js";
 import { eventKind, type EventVerdict, type InboundItem } from "./types.js";
 
 /** What one contact's events do to the platform's leads. */
@@ -16,6 +33,8 @@ export interface ContactDecision {
   verdictFor(item: InboundItem): EventVerdict;
   /** Why the contact was skipped, for the log; null when it was applied. */
   skipReason: string | null;
+  /** Fields both sides changed since the last sync (logged with the rule's choice). */
+  conflicts?: FieldConflict[];
 }
 
 export interface ContactContext {
@@ -23,11 +42,17 @@ export interface ContactContext {
   items: readonly InboundItem[];
   /** The contact as read from the CRM; undefined when the read did not return it (deleted meanwhile). */
   contact: CrmContact | undefined;
-  /** The lead this contact is linked to in this integration, with what we last pushed to it. */
-  linked: { lead: LeadState; lastPushed: Record<string, unknown> } | undefined;
+  /** The lead this contact is linked to in this integration, with what we last pushed to it and when it last synced. */
+  linked: { lead: LeadState; lastPushed: Record<string, unknown>; lastSyncedAt?: number } | undefined;
   /** The org's lead with the contact's email, if any, and whether that lead is linked to another contact. */
   leadWithEmail: { lead: LeadState; linkedToOtherContact: boolean } | undefined;
   marker: string;
+  /** The integration's field mapping (default: HubSpot's). */
+  mapping?: FieldMapping;
+  /** The integration's conflict rule (default: latest_wins). */
+  rule?: ConflictRule;
+  /** Our app id in the CRM, to tell our own changes from a person's. */
+  appId?: string | undefined;
 }
 
 const processed: EventVerdict = { outcome: "processed", reason: null };
@@ -46,6 +71,18 @@ export function contactEmail(contact: CrmContact | undefined): string | null {
   return contact ? (contactToLeadFields(contact.properties).email ?? null) : null;
 }
 
+/** The latest property change per property among the contact's events. */
+function propertyChangesOf(ctx: ContactContext): Map<string, PropertyChange> {
+  const changes = new Map<string, PropertyChange>();
+  for (const { event } of ctx.items) {
+    if (event.subscriptionType !== "contact.propertyChange" || event.propertyName === undefined) continue;
+    const known = changes.get(event.propertyName);
+    if (known && known.occurredAt > event.occurredAt) continue;
+    changes.set(event.propertyName, { value: event.propertyValue, occurredAt: event.occurredAt, foreign: isForeignChange(event, ctx.appId) });
+  }
+  return changes;
+}
+
 export function decideContact(ctx: ContactContext): ContactDecision {
   const deletes = ctx.items.filter((i) => eventKind(i.event.subscriptionType) === "delete");
   const upserts = ctx.items.filter((i) => eventKind(i.event.subscriptionType) === "upsert");
@@ -61,17 +98,30 @@ export function decideContact(ctx: ContactContext): ContactDecision {
   if (!ctx.contact) return uniform({ kind: "none" }, skipped("not_found"));
 
   const contact = ctx.contact;
-  const fields = contactToLeadFields(contact.properties);
+  const mapping = ctx.mapping ?? DEFAULT_HUBSPOT_FIELD_MAPPING;
+  const fields = contactToLeadFields(contact.properties, mapping);
+  const mergeContext = (lastPushed: Record<string, unknown>, lastSyncedAt: number): MergeContext => ({
+    contactUpdatedAt: contact.updatedAt,
+    lastPushed,
+    lastSyncedAt,
+    mapping,
+    rule: ctx.rule ?? "latest_wins",
+    propertyChanges: propertyChangesOf(ctx),
+  });
   const fromOurPlatform = contact.properties[LEAD_SOURCE_PROPERTY] === ctx.marker;
   const onlyCreations = upserts.every((i) => i.event.subscriptionType !== "contact.propertyChange");
 
   if (ctx.linked) {
     // Our own creation echoing back: the lead is the source, nothing to read from the contact.
     if (fromOurPlatform && onlyCreations) return uniform({ kind: "none" }, skipped("own_record"));
-    const merge = mergeContactIntoLead(ctx.linked.lead, withoutTakenEmail(fields, ctx), contact.updatedAt, ctx.linked.lastPushed);
+    const { conflicts, ...merge } = mergeContactIntoLead(
+      ctx.linked.lead,
+      withoutTakenEmail(fields, ctx),
+      mergeContext(ctx.linked.lastPushed, ctx.linked.lastSyncedAt ?? 0),
+    );
     // Nothing new on a contact we created: the echo of our own write.
-    if (!hasChanges(merge.changes)) return uniform({ kind: "none" }, fromOurPlatform ? skipped("own_record") : processed);
-    return uniform({ kind: "update", lead: ctx.linked.lead, ...merge, createLink: false }, processed);
+    if (!hasChanges(merge.changes)) return { ...uniform({ kind: "none" }, fromOurPlatform ? skipped("own_record") : processed), conflicts };
+    return { ...uniform({ kind: "update", lead: ctx.linked.lead, ...merge, createLink: false }, processed), conflicts };
   }
 
   if (fromOurPlatform) {
@@ -86,8 +136,8 @@ export function decideContact(ctx: ContactContext): ContactDecision {
   const match = ctx.leadWithEmail;
   if (match) {
     if (match.linkedToOtherContact) return uniform({ kind: "none" }, skipped("lead_linked_to_other_contact"));
-    const merge = mergeContactIntoLead(match.lead, fields, contact.updatedAt, {});
-    return uniform({ kind: "update", lead: match.lead, ...merge, createLink: true }, processed);
+    const { conflicts, ...merge } = mergeContactIntoLead(match.lead, fields, mergeContext({}, 0));
+    return { ...uniform({ kind: "update", lead: match.lead, ...merge, createLink: true }, processed), conflicts };
   }
 
   const created = { ...fields, email: fields.email };

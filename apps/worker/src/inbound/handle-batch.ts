@@ -1,16 +1,18 @@
 import type { Config, Logger } from "@leadsync/config";
-import { DEFAULT_HUBSPOT_FIELD_MAPPING, LEAD_SOURCE_PROPERTY, type CrmContact } from "@leadsync/core";
+import { DEFAULT_HUBSPOT_FIELD_MAPPING, propertiesToRead, type CrmContact } from "@leadsync/core";
 import { ensureCrmImportForm, type PrismaClient } from "@leadsync/db";
 import type { FlushFailures } from "../coalescer.js";
 import { IntegrationPausedError } from "../job-failures.js";
-import type { Integration, IntegrationDirectory } from "../integrations.js";
+import { syncRulesOf, type Integration, type IntegrationDirectory } from "../integrations.js";
 import { metrics } from "../metrics.js";
-import { TRANSACTION_LIMITS, decideAll, groupByContact, logApplied, writeDecisions } from "./contact-changes.js";
+import { TRANSACTION_LIMITS, decideAll, groupByContact, logApplied, writeDecisions, type SyncRules } from "./contact-changes.js";
 import { claimEvents, countReceived, eventRows } from "./event-claims.js";
-import { eventKind, type EventVerdict, type InboundItem } from "./types.js";
+import { eraseForPrivacy, relinkMergedContacts } from "./lifecycle.js";
+import { knownContacts, verdictWithoutRead } from "./prefilter.js";
+import { contactIdOf, eventKind, mergedIdsOf, type EventVerdict, type InboundItem } from "./types.js";
 
-/** Properties read for every contact: the mapped lead fields and the origin marker. */
-export const CONTACT_PROPERTIES = [...Object.values(DEFAULT_HUBSPOT_FIELD_MAPPING), LEAD_SOURCE_PROPERTY];
+/** Properties read for a contact under the default mapping (each integration reads its own: propertiesToRead). */
+export const CONTACT_PROPERTIES = propertiesToRead(DEFAULT_HUBSPOT_FIELD_MAPPING);
 
 export interface InboundBatchDeps {
   config: Config;
@@ -71,13 +73,24 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
       return new Map();
     }
 
+    const rules = syncRulesOf(integration, config);
     const byContact = groupByContact(items.filter((i) => eventKind(i.event.subscriptionType) !== "unsupported"));
-    const toRead = [...byContact].filter(([, group]) => group.some((i) => eventKind(i.event.subscriptionType) === "upsert")).map(([id]) => id);
     try {
-      const read = toRead.length > 0 ? await directory.providerFor(integration).fetchContacts(toRead, CONTACT_PROPERTIES) : [];
+      const known = await knownContacts(prisma, integration.id, [...byContact.keys()]);
+      const prefilter = { known, mapping: rules.mapping, rule: rules.rule, marker: config.leadSourceMarker, appId: rules.appId };
+      const settled = new Map<InboundItem, EventVerdict>();
+      for (const item of [...byContact.values()].flat()) {
+        const verdict = verdictWithoutRead(item, prefilter);
+        if (verdict) settled.set(item, verdict);
+      }
+      const privacyDeleted = new Set([...byContact].filter(([, group]) => group.some(isPrivacyDeletion)).map(([id]) => id));
+      const toDecide = new Map([...byContact].filter(([id, group]) => !privacyDeleted.has(id) && group.some((i) => !settled.has(i))));
+      const toRead = [...toDecide].filter(([, group]) => group.some((i) => eventKind(i.event.subscriptionType) === "upsert" && !settled.has(i))).map(([id]) => id);
+
+      const read = toRead.length > 0 ? await directory.providerFor(integration).fetchContacts(toRead, propertiesToRead(rules.mapping)) : [];
       const contacts = new Map(read.map((c) => [c.id, c]));
       const formId = read.length > 0 ? await crmImportFormId(integration.orgId) : null;
-      await applyBatch(integration, byContact, contacts, formId, items, log);
+      await applyBatch({ integration, rules, toDecide, privacyDeleted, settled, contacts, formId, items, log });
     } catch (error) {
       logFailure(log, items, error);
       throw error;
@@ -85,31 +98,58 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
     return new Map();
   };
 
-  async function applyBatch(
-    integration: Integration,
-    byContact: Map<string, InboundItem[]>,
-    contacts: Map<string, CrmContact>,
-    formId: string | null,
-    items: readonly InboundItem[],
-    log: Logger,
-  ): Promise<void> {
+  async function applyBatch(batch: {
+    integration: Integration;
+    rules: SyncRules;
+    /** Contacts whose events need a decision (the others were settled without a read or are privacy-deleted). */
+    toDecide: Map<string, InboundItem[]>;
+    privacyDeleted: Set<string>;
+    settled: Map<InboundItem, EventVerdict>;
+    contacts: Map<string, CrmContact>;
+    formId: string | null;
+    items: readonly InboundItem[];
+    log: Logger;
+  }): Promise<void> {
+    const { integration, rules, toDecide, privacyDeleted, settled, contacts, formId, items, log } = batch;
     const result = await prisma.$transaction(async (tx) => {
-      const decisions = await decideAll(tx, config, integration, byContact, contacts);
+      // Idempotent steps first: a redelivered merge or privacy deletion finds nothing left to do.
+      const erased = await eraseForPrivacy(tx, integration.id, [...privacyDeleted]);
+      await relinkMergedContacts(tx, integration.id, merges(toDecide));
+      const decisions = await decideAll(tx, config, integration, toDecide, contacts, rules);
       const rows = eventRows(items, (item) => {
-        const decision = eventKind(item.event.subscriptionType) === "unsupported" ? undefined : decisions.get(item.event.objectId);
-        return decision?.verdictFor(item) ?? ignored("unsupported_type");
+        const contactId = contactIdOf(item.event);
+        const settledVerdict = settled.get(item);
+        if (eventKind(item.event.subscriptionType) === "unsupported") return ignored("unsupported_type");
+        if (privacyDeleted.has(contactId)) return eventKind(item.event.subscriptionType) === "delete" ? processed : skipped("privacy_deleted");
+        return settledVerdict ?? decisions.get(contactId)?.verdictFor(item) ?? ignored("unsupported_type");
       });
       const claimed = await claimEvents(tx, { integrationId: integration.id, portalId: integration.externalAccountId }, rows);
       const claimedRows = rows.filter((r) => claimed.has(r.dedupeKey));
-      const contactsToApply = new Set(claimedRows.map((r) => r.item.event.objectId));
-      const applied = await writeDecisions(tx, integration, decisions, contactsToApply, formId);
+      const contactsToApply = new Set(claimedRows.map((r) => contactIdOf(r.item.event)));
+      const applied = await writeDecisions(tx, integration, decisions, contactsToApply, formId, rules);
       await countReceived(tx, integration.id, claimedRows);
-      return { applied, claimedRows, redeliveries: rows.length - claimedRows.length };
+      return { applied, erased, claimedRows, redeliveries: rows.length - claimedRows.length };
     }, TRANSACTION_LIMITS);
-    for (const row of result.claimedRows) metrics.inboundEvents.inc({ outcome: row.verdict.outcome });
+    for (const row of result.claimedRows) metrics.inboundEvents.inc({ outcome: row.verdict.outcome, reason: row.verdict.reason ?? "none" });
     logApplied(log, result.applied);
+    for (const [contactId, leadId] of result.erased) log.info({ objectId: contactId, leadId }, `Contact ${contactId} privacy-deleted in HubSpot - lead ${leadId} erased`);
+    const echoes = result.claimedRows.filter((r) => r.verdict.reason === "echo").length;
+    if (echoes > 0) log.info({ echoes }, `Dropped ${echoes} echo(es) of our own writes`);
     if (result.redeliveries > 0) log.info({ redeliveries: result.redeliveries }, "Skipped events already processed (redelivery)");
   }
+}
+
+const processed: EventVerdict = { outcome: "processed", reason: null };
+const skipped = (reason: string): EventVerdict => ({ outcome: "skipped", reason });
+
+function isPrivacyDeletion(item: InboundItem): boolean {
+  return item.event.subscriptionType === "contact.privacyDeletion";
+}
+
+function merges(byContact: Map<string, InboundItem[]>) {
+  return [...byContact].flatMap(([survivorId, group]) =>
+    group.filter((i) => i.event.subscriptionType === "contact.merge").map((i) => ({ survivorId, mergedIds: mergedIdsOf(i.event) })),
+  );
 }
 
 function logFailure(log: Logger, items: readonly InboundItem[], error: unknown): void {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { LeadFieldValues } from "@leadsync/core";
+import { readPushedFields, type LeadFieldValues, type PushedFields } from "@leadsync/core";
 import type { Prisma } from "@leadsync/db";
 import type { LeadState } from "./merge-fields.js";
 
@@ -9,29 +9,53 @@ export interface LinkRow {
   leadId: string;
   externalId: string;
   lastPushed: Record<string, unknown>;
+  /** ms epoch; 0 when never synced. */
+  lastSyncedAt: number;
 }
 
-function asObject(value: unknown): Record<string, unknown> {
+export function asObject(value: unknown): Record<string, unknown> {
   if (typeof value === "string") return asObject(JSON.parse(value));
   return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+function toLinkRow(r: { leadId: string; externalId: string; lastPushed: unknown; lastSyncedAt: Date | null }): LinkRow {
+  return { leadId: r.leadId, externalId: r.externalId, lastPushed: pushedValues(r.lastPushed), lastSyncedAt: r.lastSyncedAt?.getTime() ?? 0 };
+}
+
+/** The values of a link's `lastPushed` (either stored shape), per property. */
+export function pushedValues(stored: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries(readPushedFields(typeof stored === "string" ? JSON.parse(stored) : stored)).map(([p, f]) => [p, f.value]));
+}
+
+/**
+ * Records what the CRM holds after we applied its values to the lead (merged into `lastPushed`, as the outbound
+ * worker expects: a value the lead took from the CRM is never pushed back) and the sync time.
+ */
+export async function recordPulled(tx: Prisma.TransactionClient, integrationId: string, pulled: readonly { externalId: string; fields: PushedFields }[]): Promise<void> {
+  if (pulled.length === 0) return;
+  await tx.$executeRaw`
+    UPDATE lead_crm_links AS l
+    SET last_pushed = l.last_pushed || v.fields::jsonb, last_synced_at = now(), updated_at = now()
+    FROM unnest(${pulled.map((p) => p.externalId)}::text[], ${pulled.map((p) => JSON.stringify(p.fields))}::text[]) AS v(external_id, fields)
+    WHERE l.integration_id = ${integrationId}::uuid AND l.external_id = v.external_id`;
 }
 
 export async function linksOfContacts(tx: Prisma.TransactionClient, integrationId: string, contactIds: readonly string[]): Promise<LinkRow[]> {
   if (contactIds.length === 0) return [];
   const rows = await tx.leadCrmLink.findMany({
     where: { integrationId, externalId: { in: [...contactIds] } },
-    select: { leadId: true, externalId: true, lastPushed: true },
+    select: { leadId: true, externalId: true, lastPushed: true, lastSyncedAt: true },
   });
-  return rows.map((r) => ({ leadId: r.leadId, externalId: r.externalId, lastPushed: asObject(r.lastPushed) }));
+  return rows.map(toLinkRow);
 }
 
 export async function linksOfLeads(tx: Prisma.TransactionClient, integrationId: string, leadIds: readonly string[]): Promise<LinkRow[]> {
   if (leadIds.length === 0) return [];
   const rows = await tx.leadCrmLink.findMany({
     where: { integrationId, leadId: { in: [...leadIds] } },
-    select: { leadId: true, externalId: true, lastPushed: true },
+    select: { leadId: true, externalId: true, lastPushed: true, lastSyncedAt: true },
   });
-  return rows.map((r) => ({ leadId: r.leadId, externalId: r.externalId, lastPushed: asObject(r.lastPushed) }));
+  return rows.map(toLinkRow);
 }
 
 /**

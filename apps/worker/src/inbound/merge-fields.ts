@@ -1,4 +1,13 @@
-import { DEFAULT_HUBSPOT_FIELD_MAPPING, LEAD_FIELDS, type FieldMapping, type LeadField, type LeadFieldValues } from "@leadsync/core";
+import {
+  DEFAULT_HUBSPOT_FIELD_MAPPING,
+  LEAD_FIELDS,
+  resolveField,
+  type ConflictRule,
+  type FieldMapping,
+  type FieldSides,
+  type LeadField,
+  type LeadFieldValues,
+} from "@leadsync/core";
 
 /** The lead columns the sync reads and writes, plus the per-field versions (ms epoch). */
 export interface LeadState {
@@ -17,31 +26,77 @@ export interface FieldMerge {
   fieldVersions: Record<string, number>;
 }
 
+/** What the CRM side knows about one property beyond the read: the latest change event for it. */
+export interface PropertyChange {
+  value: string | undefined;
+  occurredAt: number;
+  /** A person or another app made it (the event's changeSource/sourceId). */
+  foreign: boolean;
+}
+
+export interface MergeContext {
+  /** The read's time: the contact's last modification (ms epoch). */
+  contactUpdatedAt: number;
+  lastPushed: Readonly<Record<string, unknown>>;
+  /** When the link last synced (ms epoch); 0 when unknown. */
+  lastSyncedAt?: number;
+  mapping?: FieldMapping;
+  rule?: ConflictRule;
+  /** Property name → its latest change event in this batch. */
+  propertyChanges?: ReadonlyMap<string, PropertyChange>;
+}
+
+/** A field both sides changed since the last sync, and which side the rule kept. */
+export interface FieldConflict {
+  leadId: string;
+  field: LeadField;
+  crmChangedAt: number;
+  platformChangedAt: number;
+  rule: ConflictRule;
+  winner: "crm" | "platform";
+}
+
+export interface ContactMerge extends FieldMerge {
+  conflicts: FieldConflict[];
+}
+
 /**
- * Which of a contact's values reach the lead. A value is applied when it differs from the lead's, is not an
- * echo of what we last pushed to the CRM (then the lead is the newer side), and comes from a read at least as
- * new as the change that set the lead's field (reads of one contact can finish out of order). Empty CRM values
+ * Merges a contact read into a lead, field by field (core's resolveField): a CRM value is taken when it differs
+ * from the lead's, is not our own last push coming back, and is not older than the lead's value — and when the
+ * platform changed the field too since the last sync, the integration's conflict rule decides. Empty CRM values
  * never blank a lead field.
  */
-export function mergeContactIntoLead(
-  lead: LeadState,
-  contactFields: LeadFieldValues,
-  contactUpdatedAt: number,
-  lastPushed: Readonly<Record<string, unknown>>,
-  mapping: FieldMapping = DEFAULT_HUBSPOT_FIELD_MAPPING,
-): FieldMerge {
+export function mergeContactIntoLead(lead: LeadState, contactFields: LeadFieldValues, ctx: MergeContext): ContactMerge {
+  const mapping = ctx.mapping ?? DEFAULT_HUBSPOT_FIELD_MAPPING;
+  const rule = ctx.rule ?? "latest_wins";
   const changes: LeadFieldValues = {};
   const fieldVersions = { ...lead.fieldVersions };
+  const conflicts: FieldConflict[] = [];
   for (const field of LEAD_FIELDS) {
     const value = contactFields[field];
     if (value === undefined || value === null) continue;
-    if (value === lead[field]) continue;
-    if (lastPushed[mapping[field]] === value) continue;
-    if ((lead.fieldVersions[field] ?? 0) > contactUpdatedAt) continue;
+    const event = ctx.propertyChanges?.get(mapping[field]);
+    // The event dates this value only when it carries it; otherwise the read's time is all we know.
+    const dated = event !== undefined && (event.value === undefined || event.value === value);
+    const sides: FieldSides = {
+      crmValue: value,
+      crmChangedAt: dated ? event.occurredAt : ctx.contactUpdatedAt,
+      crmChangeIsForeign: dated && event.foreign,
+      leadValue: lead[field],
+      leadChangedAt: lead.fieldVersions[field] ?? 0,
+      lastPushedValue: ctx.lastPushed[mapping[field]],
+      lastSyncedAt: ctx.lastSyncedAt ?? 0,
+    };
+    const resolution = resolveField(sides, rule);
+    const conflict = resolution.winner === "crm" ? resolution.conflict : resolution.reason === "conflict";
+    if (conflict) {
+      conflicts.push({ leadId: lead.id, field, crmChangedAt: sides.crmChangedAt, platformChangedAt: sides.leadChangedAt, rule, winner: resolution.winner });
+    }
+    if (resolution.winner !== "crm") continue;
     changes[field] = value;
-    fieldVersions[field] = contactUpdatedAt;
+    fieldVersions[field] = Math.max(ctx.contactUpdatedAt, sides.crmChangedAt);
   }
-  return { changes, fieldVersions };
+  return { changes, fieldVersions, conflicts };
 }
 
 /** Field versions for a lead created from a contact: every field as of the contact's read. */

@@ -1,5 +1,19 @@
 import type { HubSpotEvent } from "@leadsync/core";
 
+/** The contact an event is about: for a merge, the surviving contact (newObjectId, else the primary). */
+export function contactIdOf(event: HubSpotEvent): string {
+  if (event.subscriptionType === "contact.merge") return event.newObjectId ?? event.primaryObjectId ?? event.objectId;
+  return event.objectId;
+}
+
+/** The contacts a merge folded into the survivor (all but the survivor). */
+export function mergedIdsOf(event: HubSpotEvent): string[] {
+  const survivor = contactIdOf(event);
+  return [...new Set([event.objectId, event.primaryObjectId, ...(event.mergedObjectIds ?? [])])].filter(
+    (id): id is string => id !== undefined && id !== survivor,
+  );
+}
+
 /** One webhook event handed from a job to the portal's batch. */
 export interface InboundItem {
   event: HubSpotEvent;
@@ -24,6 +38,7 @@ export function eventKind(type: string): EventKind {
     case "contact.creation":
     case "contact.restore":
     case "contact.propertyChange":
+    case "contact.merge":
       return "upsert";
     case "contact.deletion":
     case "contact.privacyDeletion":

@@ -1,0 +1,69 @@
+import { fieldOfProperty, isPropertyChangeEcho, type ConflictRule, type FieldMapping } from "@leadsync/core";
+import type { PrismaClient } from "@leadsync/db";
+import { asObject, pushedValues } from "./lead-store.js";
+import type { EventVerdict, InboundItem } from "./types.js";
+
+/**
+ * What can be decided about a contact's events before reading the contact (issue 6: ping-pong impossible by
+ * construction, and fewer reads): our own echoes, events no newer than what the lead already holds, and changes
+ * of properties the integration does not map. Only what is left is read.
+ */
+
+export interface KnownContact {
+  leadId: string;
+  leadSource: string;
+  fieldVersions: Record<string, number>;
+  lastPushed: Record<string, unknown>;
+  lastSyncedAt: number;
+}
+
+/** The linked contacts among `contactIds`, read without locks (the transaction re-reads and locks what it writes). */
+export async function knownContacts(prisma: PrismaClient, integrationId: string, contactIds: readonly string[]): Promise<Map<string, KnownContact>> {
+  if (contactIds.length === 0) return new Map();
+  const links = await prisma.leadCrmLink.findMany({
+    where: { integrationId, externalId: { in: [...contactIds] } },
+    select: { externalId: true, leadId: true, lastPushed: true, lastSyncedAt: true, lead: { select: { source: true, fieldVersions: true } } },
+  });
+  return new Map(
+    links.map((l) => [
+      l.externalId,
+      {
+        leadId: l.leadId,
+        leadSource: l.lead.source,
+        fieldVersions: asObject(l.lead.fieldVersions) as Record<string, number>,
+        lastPushed: pushedValues(l.lastPushed),
+        lastSyncedAt: l.lastSyncedAt?.getTime() ?? 0,
+      },
+    ]),
+  );
+}
+
+export interface PrefilterContext {
+  known: ReadonlyMap<string, KnownContact>;
+  mapping: FieldMapping;
+  rule: ConflictRule;
+  marker: string;
+  appId: string | undefined;
+}
+
+const skipped = (reason: string): EventVerdict => ({ outcome: "skipped", reason });
+
+/** The verdict of an event that needs no read, or undefined when the contact must be read for it. */
+export function verdictWithoutRead(item: InboundItem, ctx: PrefilterContext): EventVerdict | undefined {
+  const { event } = item;
+  const known = ctx.known.get(event.objectId);
+  if (event.subscriptionType === "contact.creation") {
+    // The creation of a contact our push made: the lead is the source.
+    return known && known.leadSource === ctx.marker ? skipped("echo") : undefined;
+  }
+  if (event.subscriptionType !== "contact.propertyChange" || event.propertyName === undefined) return undefined;
+  const field = fieldOfProperty(ctx.mapping, event.propertyName);
+  if (!field) return skipped("unmapped_property");
+  if (!known) return undefined;
+  if (isPropertyChangeEcho(event, { appId: ctx.appId, lastPushed: known.lastPushed })) return skipped("echo");
+  const version = known.fieldVersions[field] ?? 0;
+  // prefer_crm lets an older CRM change beat a pending platform change: that one must be read.
+  const platformPending = version > known.lastSyncedAt;
+  if (version >= event.occurredAt && !(ctx.rule === "prefer_crm" && platformPending)) return skipped("stale");
+  return undefined;
+}
