@@ -209,6 +209,8 @@ describe("webhooks", () => {
         events: [],
         webhookUrl: null,
         syncHealth: { leadsInSync: 0, excluded: { total: 0, byReason: {} }, failing: { count: 0, lastError: null } },
+        backfill: null,
+        reconciliation: null,
       },
     });
   });
