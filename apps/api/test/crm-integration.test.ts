@@ -60,7 +60,7 @@ describe("POST /api/v1/crm-integration", () => {
         authType: "private_app",
         tier: "starter",
         status: "active",
-        settings: { autoSync: { enabled: true }, syncDirection: "bidirectional" },
+        settings: { autoSync: { enabled: true }, syncDirection: "bidirectional", conflictRule: "latest_wins", fieldMapping: expect.any(Object), onContactDeleted: "keep" },
         webhooksEnabled: false,
         webhookUrl: null,
         createdAt: expect.any(String),
@@ -158,19 +158,22 @@ describe("reading and configuring integrations", () => {
   it("PATCH merges the guide's settings (one-way, then bidirectional)", async () => {
     const oneWay = await api.call("org-cfg", "PATCH", `/api/v1/crm-integration/${integrationId}`, { settings: { autoSync: { enabled: false }, syncDirection: "from_crm" } });
     expect(oneWay.statusCode).toBe(200);
-    expect(oneWay.json().data.settings).toEqual({ autoSync: { enabled: false }, syncDirection: "from_crm" });
+    expect(oneWay.json().data.settings).toMatchObject({ autoSync: { enabled: false }, syncDirection: "from_crm" });
     const partial = await api.call("org-cfg", "PATCH", `/api/v1/crm-integration/${integrationId}`, { settings: { autoSync: { enabled: true } } });
-    expect(partial.json().data.settings).toEqual({ autoSync: { enabled: true }, syncDirection: "from_crm" });
+    expect(partial.json().data.settings).toMatchObject({ autoSync: { enabled: true }, syncDirection: "from_crm" });
     const both = await api.call("org-cfg", "PATCH", `/api/v1/crm-integration/${integrationId}`, { settings: { autoSync: { enabled: true }, syncDirection: "bidirectional" } });
-    expect(both.json().data.settings).toEqual({ autoSync: { enabled: true }, syncDirection: "bidirectional" });
+    expect(both.json().data.settings).toMatchObject({ autoSync: { enabled: true }, syncDirection: "bidirectional" });
   });
 
   it("PATCH rejects an unknown direction or setting naming the field", async () => {
     const res = await api.call("org-cfg", "PATCH", `/api/v1/crm-integration/${integrationId}`, { settings: { syncDirection: "sideways" } });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.details[0].field).toBe("settings.syncDirection");
-    const unknown = await api.call("org-cfg", "PATCH", `/api/v1/crm-integration/${integrationId}`, { settings: { conflictRule: "crm_wins" } });
-    expect(unknown.json().error.details).toEqual([{ field: "settings.conflictRule", message: "unknown field" }]);
+    const unknown = await api.call("org-cfg", "PATCH", `/api/v1/crm-integration/${integrationId}`, { settings: { colour: "blue" } });
+    expect(unknown.json().error.details).toEqual([{ field: "settings.colour", message: "unknown field" }]);
+    const badRule = await api.call("org-cfg", "PATCH", `/api/v1/crm-integration/${integrationId}`, { settings: { conflictRule: "crm_wins" } });
+    expect(badRule.statusCode).toBe(400);
+    expect(badRule.json().error.details[0].field).toBe("settings.conflictRule");
   });
 
   it("answers 404 for another org on every integration route, and changes nothing", async () => {
@@ -223,7 +226,7 @@ describe("webhooks", () => {
     expect(body).toMatchObject({ success: true, data: { webhookUrl }, message: "Webhooks enabled successfully" });
     const subscriptions = body.data.subscriptions as { id: string; eventType: string; active: boolean; propertyName?: string }[];
     expect(subscriptions.every((s) => typeof s.id === "string" && s.active === true)).toBe(true);
-    expect(new Set(subscriptions.map((s) => s.eventType))).toEqual(new Set(["contact.creation", "contact.deletion", "contact.propertyChange"]));
+    expect(new Set(subscriptions.map((s) => s.eventType))).toEqual(new Set(["contact.creation", "contact.deletion", "contact.merge", "contact.privacyDeletion", "contact.propertyChange", "contact.restore"]));
     expect(subscriptions.filter((s) => s.eventType === "contact.propertyChange").map((s) => s.propertyName).sort()).toEqual(
       ["company", "email", "firstname", "jobtitle", "lastname", "lead_source_system", "phone"],
     );
@@ -238,7 +241,7 @@ describe("webhooks", () => {
 
     const status = (await api.call("org-wh", "GET", `/api/v1/crm-integration/${integrationId}/webhook-status`)).json().data;
     expect(status).toMatchObject({ enabled: true, webhookUrl, subscriptionId: subscriptions[0]?.id });
-    expect(status.events.sort()).toEqual(["contact.creation", "contact.deletion", "contact.propertyChange"]);
+    expect(status.events.sort()).toEqual(["contact.creation", "contact.deletion", "contact.merge", "contact.privacyDeletion", "contact.propertyChange", "contact.restore"]);
   });
 
   it("defaults the target to API_URL + /api/v1/webhooks/hubspot", async () => {

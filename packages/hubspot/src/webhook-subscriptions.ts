@@ -19,6 +19,8 @@ export interface EnableWebhookSubscriptionsOptions extends WebhookAppOptions {
   targetUrl: string;
   /** One `contact.propertyChange` subscription per property. */
   propertyNames: readonly string[];
+  /** Further object-level event types to subscribe to (e.g. contact.merge), besides creation and deletion. */
+  eventTypes?: readonly string[];
   /** HubSpot's in-flight request cap per installing account (default 10; HubSpot requires more than 5). */
   maxConcurrentRequests?: number;
 }
@@ -51,6 +53,7 @@ export async function enableWebhookSubscriptions(options: EnableWebhookSubscript
   const wanted: Array<{ eventType: string; propertyName?: string }> = [
     { eventType: "contact.creation" },
     { eventType: "contact.deletion" },
+    ...(options.eventTypes ?? []).map((eventType) => ({ eventType })),
     ...[...new Set(options.propertyNames)].map((propertyName) => ({ eventType: "contact.propertyChange", propertyName })),
   ];
   const existing = await listWith(client, appId);

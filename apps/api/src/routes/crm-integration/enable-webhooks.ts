@@ -1,3 +1,4 @@
+import { fieldMappingOf, type FieldMapping } from "@leadsync/core";
 import { enableWebhookSubscriptions, HubSpotApiError } from "@leadsync/hubspot";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -5,7 +6,7 @@ import type { ApiDeps } from "../../deps.js";
 import { BadGatewayError, ConflictError, UnprocessableError } from "../../errors.js";
 import { authErrors, bearerSecurity, errorResponse } from "../../schemas.js";
 import { findOrgIntegration } from "../../services/integrations.js";
-import { requiredSubscriptions, watchedProperties, type StoredSubscription } from "../../services/webhook-subscriptions.js";
+import { LIFECYCLE_EVENT_TYPES, requiredSubscriptions, watchedProperties, type StoredSubscription } from "../../services/webhook-subscriptions.js";
 import { integrationIdParams } from "./integration-json.js";
 
 const WEBHOOK_PATH = "/api/v1/webhooks/hubspot";
@@ -18,8 +19,8 @@ const subscriptionJson = z.object({
 });
 
 /** Private apps cannot manage subscriptions by API (hubspot-facts.md §3.2): say exactly what to set up by hand. */
-function managedInHubSpotError(targetUrl: string): ConflictError {
-  const subscriptions = requiredSubscriptions();
+function managedInHubSpotError(targetUrl: string, mapping: FieldMapping): ConflictError {
+  const subscriptions = requiredSubscriptions(mapping);
   const list = subscriptions.map((s) => (s.propertyName ? `${s.eventType} (${s.propertyName})` : s.eventType)).join(", ");
   return new ConflictError(
     "webhooks_managed_in_hubspot",
@@ -58,14 +59,16 @@ const enableWebhooks: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, con
       const integration = await findOrgIntegration(prisma, request.user.orgId, request.params.integrationId);
       const targetUrl = request.body?.webhookUrl ?? `${config.apiUrl}${WEBHOOK_PATH}`;
       const { appId, developerApiKey, apiBase } = config.hubspot;
-      if (!appId || !developerApiKey) throw managedInHubSpotError(targetUrl);
+      const mapping = fieldMappingOf(integration);
+      if (!appId || !developerApiKey) throw managedInHubSpotError(targetUrl, mapping);
 
       const created = await enableWebhookSubscriptions({
         basePath: apiBase,
         appId,
         developerApiKey,
         targetUrl,
-        propertyNames: watchedProperties(),
+        propertyNames: watchedProperties(mapping),
+        eventTypes: LIFECYCLE_EVENT_TYPES,
       }).catch((err: unknown) => {
         if (err instanceof HubSpotApiError && err.status !== undefined && err.status < 500 && err.status !== 429) {
           throw new UnprocessableError("hubspot_rejected", `HubSpot refused the webhook subscriptions: ${err.message}`);

@@ -1,19 +1,38 @@
+import { CONFLICT_RULES, CONTACT_DELETED_POLICIES, LEAD_FIELDS, conflictRuleOf, contactDeletedPolicyOf, fieldMappingOf } from "@leadsync/core";
 import { z } from "zod";
 
 export const SYNC_DIRECTIONS = ["to_crm", "from_crm", "bidirectional"] as const;
+
+/** lead field → CRM property; fields left out keep HubSpot's default property. */
+const fieldMappingInput = z.partialRecord(z.enum(LEAD_FIELDS), z.string().trim().min(1).max(100));
 
 /** The settings a caller may change (PATCH) or set at creation; omitted keys keep their value. */
 export const integrationSettingsInput = z.strictObject({
   autoSync: z.strictObject({ enabled: z.boolean() }).optional(),
   syncDirection: z.enum(SYNC_DIRECTIONS).optional(),
+  conflictRule: z.enum(CONFLICT_RULES).optional(),
+  fieldMapping: fieldMappingInput.optional(),
+  onContactDeleted: z.enum(CONTACT_DELETED_POLICIES).optional(),
 });
 export type IntegrationSettingsInput = z.infer<typeof integrationSettingsInput>;
 
-/** The column values for the given settings: only what was given, so an update merges. */
-export function settingsToColumns(settings: IntegrationSettingsInput | undefined) {
+function settingsObject(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/**
+ * The column values for the given settings: only what was given, so an update merges. Mapping, conflict rule and
+ * deletion policy live in the `settings` JSON next to operator keys (rateLimit), which are kept.
+ */
+export function settingsToColumns(settings: IntegrationSettingsInput | undefined, currentSettings: unknown = {}) {
+  const json = { ...settingsObject(currentSettings) };
+  if (settings?.conflictRule !== undefined) json["conflictRule"] = settings.conflictRule;
+  if (settings?.onContactDeleted !== undefined) json["onContactDeleted"] = settings.onContactDeleted;
+  if (settings?.fieldMapping !== undefined) json["fieldMapping"] = { ...settingsObject(json["fieldMapping"]), ...settings.fieldMapping };
   return {
     ...(settings?.autoSync !== undefined && { autoSyncEnabled: settings.autoSync.enabled }),
     ...(settings?.syncDirection !== undefined && { syncDirection: settings.syncDirection }),
+    settings: json as object,
   };
 }
 
@@ -25,7 +44,13 @@ export const integrationJson = z.object({
   authType: z.string(),
   tier: z.string(),
   status: z.string(),
-  settings: z.object({ autoSync: z.object({ enabled: z.boolean() }), syncDirection: z.enum(SYNC_DIRECTIONS) }),
+  settings: z.object({
+    autoSync: z.object({ enabled: z.boolean() }),
+    syncDirection: z.enum(SYNC_DIRECTIONS),
+    conflictRule: z.enum(CONFLICT_RULES),
+    fieldMapping: z.record(z.string(), z.string()),
+    onContactDeleted: z.enum(CONTACT_DELETED_POLICIES),
+  }),
   webhooksEnabled: z.boolean(),
   webhookUrl: z.string().nullable(),
   createdAt: z.string(),
@@ -43,6 +68,7 @@ export const integrationSelect = {
   status: true,
   autoSyncEnabled: true,
   syncDirection: true,
+  settings: true,
   webhooksEnabled: true,
   webhookUrl: true,
   createdAt: true,
@@ -58,6 +84,7 @@ interface IntegrationRow {
   status: string;
   autoSyncEnabled: boolean;
   syncDirection: (typeof SYNC_DIRECTIONS)[number];
+  settings: unknown;
   webhooksEnabled: boolean;
   webhookUrl: string | null;
   createdAt: Date;
@@ -72,7 +99,13 @@ export function toIntegrationJson(row: IntegrationRow): IntegrationJson {
     authType: row.authType,
     tier: row.tier,
     status: row.status,
-    settings: { autoSync: { enabled: row.autoSyncEnabled }, syncDirection: row.syncDirection },
+    settings: {
+      autoSync: { enabled: row.autoSyncEnabled },
+      syncDirection: row.syncDirection,
+      conflictRule: conflictRuleOf(row),
+      fieldMapping: { ...fieldMappingOf(row) },
+      onContactDeleted: contactDeletedPolicyOf(row),
+    },
     webhooksEnabled: row.webhooksEnabled,
     webhookUrl: row.webhookUrl,
     createdAt: row.createdAt.toISOString(),

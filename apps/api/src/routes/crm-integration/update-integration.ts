@@ -1,30 +1,56 @@
+import { decryptToken, fieldMappingOf, fieldMappingProblem, LEAD_FIELDS } from "@leadsync/core";
+import { createHubSpotClient } from "@leadsync/hubspot";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
-import { authErrors, bearerSecurity, successResponse } from "../../schemas.js";
+import { BadGatewayError, BadRequestError } from "../../errors.js";
+import { authErrors, bearerSecurity, errorResponse, successResponse } from "../../schemas.js";
 import { findOrgIntegration } from "../../services/integrations.js";
 import { integrationIdParams, integrationJson, integrationSelect, integrationSettingsInput, settingsToColumns, toIntegrationJson } from "./integration-json.js";
 
-const updateIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma }) => {
+/** The portal's contact property names, read with the integration's stored access token. */
+async function portalContactProperties(apiBase: string, accessToken: string): Promise<Set<string>> {
+  const client = createHubSpotClient({ accessToken, basePath: apiBase });
+  try {
+    const page = await client.crm.properties.coreApi.getAll("contacts", false);
+    return new Set(page.results.map((p) => p.name));
+  } catch (err) {
+    throw new BadGatewayError("hubspot_unavailable", `HubSpot's contact properties could not be read to check the field mapping: ${err instanceof Error ? err.message : "unknown error"}`);
+  }
+}
+
+const updateIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, config }) => {
   app.patch(
     "/:integrationId",
     {
       schema: {
         tags: ["crm-integration"],
-        summary: "Change auto-sync and sync direction; omitted settings keep their value",
+        summary: "Change auto-sync, sync direction, conflict rule, field mapping (checked against the portal) and deletion policy; omitted settings keep their value",
         security: bearerSecurity,
         params: integrationIdParams,
         body: z.strictObject({ settings: integrationSettingsInput }),
-        response: { 200: successResponse(integrationJson), ...authErrors },
+        response: { 200: successResponse(integrationJson), ...authErrors, 400: errorResponse, 502: errorResponse },
       },
     },
     async (request) => {
-      const { id } = await findOrgIntegration(prisma, request.user.orgId, request.params.integrationId);
-      const updated = await prisma.crmIntegration.update({
-        where: { id },
-        data: settingsToColumns(request.body.settings),
-        select: integrationSelect,
-      });
+      const current = await findOrgIntegration(prisma, request.user.orgId, request.params.integrationId);
+      const columns = settingsToColumns(request.body.settings, current.settings);
+
+      if (request.body.settings.fieldMapping !== undefined) {
+        const mapping = fieldMappingOf({ settings: columns.settings });
+        const problem = fieldMappingProblem(mapping);
+        if (problem) throw new BadRequestError("invalid_field_mapping", problem);
+        const { accessTokenEnc } = await prisma.crmIntegration.findUniqueOrThrow({ where: { id: current.id }, select: { accessTokenEnc: true } });
+        if (!accessTokenEnc) throw new BadRequestError("invalid_field_mapping", "The integration has no access token to check the mapping with");
+        const known = await portalContactProperties(config.hubspot.apiBase, decryptToken(accessTokenEnc, config.encryptionKey));
+        const unknown = LEAD_FIELDS.filter((field) => !known.has(mapping[field]));
+        if (unknown.length > 0) {
+          const named = unknown.map((field) => `${mapping[field]} (${field})`).join(", ");
+          throw new BadRequestError("unknown_property", `HubSpot portal ${current.externalAccountId} has no contact property ${named}`, unknown.map((field) => ({ field: `settings.fieldMapping.${field}`, message: `unknown property ${mapping[field]}` })));
+        }
+      }
+
+      const updated = await prisma.crmIntegration.update({ where: { id: current.id }, data: columns, select: integrationSelect });
       return { success: true as const, data: toIntegrationJson(updated), message: "Integration settings updated" };
     },
   );
