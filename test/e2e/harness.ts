@@ -30,7 +30,10 @@ export interface HarnessOptions {
   concurrency?: number;
   tier?: SandboxTier;
   /** Integration columns to override (direction, auto-sync, status…). */
-  integration?: Partial<Pick<CrmIntegration, "syncDirection" | "autoSyncEnabled" | "status" | "authType" | "refreshTokenEnc" | "accessTokenExpiresAt">>;
+  integration?: Partial<Pick<CrmIntegration, "syncDirection" | "autoSyncEnabled" | "status" | "authType" | "refreshTokenEnc" | "accessTokenExpiresAt">> & {
+    /** The integration's settings JSON (conflictRule, fieldMapping, onContactDeleted, rateLimit…). */
+    settings?: Record<string, unknown>;
+  };
   orgId?: string;
 }
 
@@ -48,7 +51,7 @@ export interface Harness {
   logs: LogLine[];
   /** Contacts created as a person would in HubSpot's UI (webhooks fire); returns their ids. */
   createContacts(contacts: Record<string, string>[], portalId?: number): Promise<string[]>;
-  updateContact(contactId: string, properties: Record<string, string>): Promise<void>;
+  updateContact(contactId: string, properties: Record<string, string>, portalId?: number): Promise<void>;
   getContact(contactId: string): Promise<{ id: string; properties: Record<string, string | null> }>;
   stats(portalId?: number): Promise<SandboxStats>;
   /** Posts events to the receiver, signed (v3) like HubSpot; returns the HTTP status. */
@@ -180,8 +183,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       });
       return ids;
     },
-    async updateContact(contactId, properties) {
-      await admin("PATCH", `/__sandbox/portals/${main.portalId}/contacts/${contactId}`, { properties });
+    async updateContact(contactId, properties, portalId = main.portalId) {
+      await admin("PATCH", `/__sandbox/portals/${portalId}/contacts/${contactId}`, { properties });
     },
     getContact: (contactId) => admin("GET", `/__sandbox/portals/${main.portalId}/contacts/${contactId}`),
     stats: (portalId = main.portalId) => admin<SandboxStats>("GET", `/__sandbox/portals/${portalId}/stats`),
