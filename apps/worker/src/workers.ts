@@ -67,6 +67,9 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
     }),
     createWorker(QUEUES.crmOutbound, createOutboundProcessor({ prisma, batches: outboundBatches, logger: outboundLog }), {
       ...common,
+      // One lead per job, and a batch only gathers jobs that are running: fewer than 100 at once would cap every
+      // HubSpot call below 100 leads. The jobs mostly wait for their batch, so this costs little.
+      concurrency: Math.max(config.workerConcurrency, MAX_BATCH),
       logger: outboundLog,
     }),
   ];
