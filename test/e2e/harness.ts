@@ -139,7 +139,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (receiver) await receiver.listen({ port: receiverPort, host: "127.0.0.1" });
   const workers: RunningWorkers = startWorkers({ config, prisma: db.prisma, connection: workerConnection, logger });
 
-  async function addIntegration(overrides: HarnessOptions["integration"] = {}, forOrg = orgId) {
+  async function addIntegration({ settings, ...overrides }: NonNullable<HarnessOptions["integration"]> = {}, forOrg = orgId) {
     const portal = sandbox.createPortal({ tier: options.tier ?? "professional" });
     await ensureLeadSourceProperty(createHubSpotClient({ accessToken: portal.accessToken, basePath: sandbox.url }), config.leadSourceMarker);
     const integration = await db.prisma.crmIntegration.create({
@@ -151,6 +151,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         accessTokenEnc: encryptToken(portal.accessToken, config.encryptionKey),
         webhooksEnabled: true,
         ...overrides,
+        ...(settings && { settings: settings as object }),
       },
     });
     return { portalId: portal.portalId, integration };
