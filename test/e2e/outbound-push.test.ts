@@ -135,6 +135,29 @@ describe("linked leads", () => {
   });
 });
 
+describe("edits on both sides", () => {
+  it("a value the lead took from HubSpot is not pushed back when the platform then edits another field", async () => {
+    const lead = await h.createPlatformLead({ email: "both-ways@example.com", firstName: "Bo", jobTitle: "Buyer" });
+    const link = await pushAndLink(lead.id, h.integration.id);
+    await h.settled();
+
+    // A person edits the contact in HubSpot; the webhook brings the value to the lead.
+    await h.updateContact(link.externalId, { firstname: "Bodil" });
+    await eventually(async () => (await h.prisma.lead.findUniqueOrThrow({ where: { id: lead.id } })).firstName === "Bodil", { what: "the inbound edit" });
+    await h.settled();
+    const before = await calls(h.portalId);
+
+    await h.prisma.lead.update({ where: { id: lead.id }, data: { jobTitle: "Head of Buying" } });
+    await h.enqueueOutbound(lead.id, { reason: "updated" });
+    await eventually(async () => (await sandboxContact(h.portalId, link.externalId))["jobtitle"] === "Head of Buying", { what: "the platform edit" });
+    await h.settled();
+    expect(await calls(h.portalId)).toEqual({ ...before, update: before.update + 1 });
+    const updates = h.logs.filter((l) => l["leadId"] === lead.id && String(l.msg).startsWith(`Lead ${lead.id} updated`));
+    expect(updates.map((l) => l["properties"])).toEqual([["jobtitle"]]);
+    expect(await h.prisma.lead.count({ where: { email: "both-ways@example.com" } })).toBe(1);
+  });
+});
+
 describe("HubSpot answering 429 or 5xx", () => {
   it("a 429 on create delays the push without using an attempt; a 503 on update is retried; no error rows", async () => {
     // to_crm: no inbound reads that could take the injected faults instead of the outbound calls.

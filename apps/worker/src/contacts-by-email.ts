@@ -2,9 +2,9 @@ import { normalizeEmail, type CrmContact } from "@leadsync/core";
 import { RateLimitedError, createHubSpotClient, toHubSpotError, type PortalRateLimiter, type RateBudget } from "@leadsync/hubspot";
 
 /**
- * Batch read by email (`idProperty: "email"`), which the outbound worker needs to leave the origin of contacts
- * people created in HubSpot alone. `HubSpotProvider` has no such method yet; this stays here, with the same
- * limiter discipline, until it does (then `integrations.ts` uses the provider's).
+ * Batch read by email (`idProperty: "email"`), with the provider's limiter discipline. The outbound worker no
+ * longer needs it (batch create answers a taken email per input); it stays available on `SyncProvider` for
+ * lookups by email.
  */
 export interface ContactsByEmailReader {
   fetchContactsByEmail(emails: readonly string[], properties: readonly string[]): Promise<CrmContact[]>;
