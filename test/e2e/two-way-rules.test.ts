@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONFLICT_RULES, decryptToken, type ConflictRule } from "../../packages/core/src/index.js";
-import { createHubSpotClient } from "../../packages/hubspot/src/index.js";
 import { eventually, startHarness, type Harness } from "./harness.js";
 import { startPlatformApi, type PlatformApi } from "./two-way-api.js";
 
@@ -92,8 +91,13 @@ describe("field mapping per integration", () => {
   it("is checked against the portal's properties when saved, drives the subscriptions and the inbound mapping", async () => {
     const { orgId, portalId, integration } = await portalWith({}, { autoSyncEnabled: true });
     const path = `/api/v1/crm-integration/${integration.id}`;
-    const client = createHubSpotClient({ accessToken: decryptToken(integration.accessTokenEnc ?? "", h.config.encryptionKey), basePath: h.sandbox.url });
-    await client.crm.properties.coreApi.create("contacts", { name: "job_function", label: "Job function", type: "string", fieldType: "text", groupName: "contactinformation" });
+    // A custom property, created as an admin would in the portal.
+    const created = await fetch(`${h.sandbox.url}/crm/v3/properties/contacts`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${decryptToken(integration.accessTokenEnc ?? "", h.config.encryptionKey)}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "job_function", label: "Job function", type: "string", fieldType: "text", groupName: "contactinformation" }),
+    });
+    expect(created.status).toBe(201);
 
     const unknown = await api.call(orgId, "PATCH", path, { settings: { fieldMapping: { jobTitle: "no_such_property" } } });
     expect(unknown.status).toBe(400);
