@@ -54,7 +54,8 @@ export function toMarkdown(report: BenchReport): string {
   }
   for (const failure of report.failures) lines.push(`| ${failure.id} | did not complete | ${cell(failure.error)} | | | | ❌ |`);
   for (const s of report.scenarios) {
-    lines.push("", `## ${s.title}`, "", `Sizes: ${Object.entries(s.sizes).map(([k, v]) => `${k} ${v}`).join(", ")}.`, "");
+    const load = s.loadAverage ? ` Load average (1 min) ${s.loadAverage.before} before, ${s.loadAverage.after} after (${m.cores} cores).` : "";
+    lines.push("", `## ${s.title}`, "", `Sizes: ${Object.entries(s.sizes).map(([k, v]) => `${k} ${v}`).join(", ")}.${load}`, "");
     lines.push("| figure | value | baseline | ratio | target | pass |", "| --- | --- | --- | --- | --- | --- |");
     for (const f of s.figures) {
       const baseline = f.baseline ? `${cell(f.baseline.name)}: ${formatValue(f.baseline.value, f.baseline.unit)}` : "";

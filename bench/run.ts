@@ -3,6 +3,7 @@
  * beside its baseline, and writes `bench/results/latest.json` and `latest.md`.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { cleanupMark, cleanupOnSignals, cleanupSince } from "./lib/cleanup.js";
@@ -25,8 +26,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     progress(`${label}: starting`);
     const mark = cleanupMark();
     const started = Date.now();
+    const loadBefore = loadavg()[0] ?? 0;
     try {
       const result: ScenarioResult = await scenario.run({ quick: options.quick, progress: (m) => progress(`${label} ${m}`) });
+      result.loadAverage = { before: Math.round(loadBefore * 100) / 100, after: Math.round((loadavg()[0] ?? 0) * 100) / 100 };
       report.scenarios.push(result);
       const failed = result.figures.filter((f) => f.pass === false).map((f) => f.name);
       done(`${label}: done in ${Math.round((Date.now() - started) / 100) / 10} s${failed.length > 0 ? ` (below target: ${failed.join(", ")})` : ""}`);

@@ -120,11 +120,11 @@ export class BenchEnvironment {
   }
 
   /** A worker process (apps/worker/src/main.ts), ready when its /health answers. */
-  async startWorker(name = "worker", extraEnv: Record<string, string> = {}): Promise<BenchProcess> {
+  async startWorker(name = "worker", extraEnv: Record<string, string> = {}): Promise<BenchProcess & { metricsUrl: string }> {
     const port = await freePort();
     const proc = startApp(name, "apps/worker/src/main.ts", { ...this.env, WORKER_METRICS_PORT: String(port), ...extraEnv }, this.logDir);
     await waitForHttp(`http://127.0.0.1:${port}/health`, proc);
-    return proc;
+    return Object.assign(proc, { metricsUrl: `http://127.0.0.1:${port}/metrics` });
   }
 
   /** The receiver process (apps/receiver/src/server.ts) on `receiverUrl`. */
@@ -231,4 +231,15 @@ export async function waitUntil(check: () => Promise<boolean>, { timeoutMs, inte
     if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** Samples of a worker's own Prometheus metrics (by name, without labels), e.g. its V8 heap. */
+export async function scrapeGauges(metricsUrl: string, names: readonly string[]): Promise<Record<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const values: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    const [key, value] = line.split(" ");
+    if (key && value && names.includes(key)) values[key] = Number(value);
+  }
+  return values;
 }

@@ -23,6 +23,8 @@ export interface ScenarioResult {
   /** Markdown (a code block or a mermaid chart). */
   chart?: string;
   durationSeconds?: number;
+  /** 1-minute load average before and after: other work on the machine shows here. */
+  loadAverage?: { before: number; after: number };
 }
 
 export interface ScenarioContext {

@@ -1,5 +1,5 @@
 import { percentile, rollingWindow, round, sparkline } from "../lib/stats.js";
-import { BenchEnvironment, hubspotEvent, waitUntil } from "../lib/environment.js";
+import { BenchEnvironment, hubspotEvent, scrapeGauges, waitUntil } from "../lib/environment.js";
 import type { BenchProcess } from "../lib/processes.js";
 import type { Figure, Scenario, ScenarioContext, ScenarioResult } from "../lib/scenario.js";
 
@@ -32,7 +32,7 @@ async function runBurst(id: string, title: string, workerCount: number, { quick,
   const size = quick ? QUICK : FULL;
   const env = await BenchEnvironment.start({ tier: "starter" });
   const receiver = await env.startReceiver();
-  const workers: BenchProcess[] = [];
+  const workers: (BenchProcess & { metricsUrl: string })[] = [];
   for (let i = 0; i < workerCount; i++) workers.push(await env.startWorker(`worker-${i + 1}`));
 
   progress(`${id}: creating ${size.contacts} contacts in the sandbox`);
@@ -53,9 +53,19 @@ async function runBurst(id: string, title: string, workerCount: number, { quick,
   const started = Date.now();
   const callSamples: number[] = [];
   const rssSamples: number[] = [];
+  let peakHeap = 0;
+  let peakExternal = 0;
   const sampler = setInterval(() => {
     void env.stats().then((s) => callSamples.push(s.calls.total - before.calls.total));
-    for (const worker of workers) rssSamples.push(worker.peakRssBytes() ?? 0);
+    for (const worker of workers) {
+      rssSamples.push(worker.peakRssBytes() ?? 0);
+      void scrapeGauges(worker.metricsUrl, ["nodejs_heap_size_used_bytes", "nodejs_external_memory_bytes"])
+        .then((g) => {
+          peakHeap = Math.max(peakHeap, g["nodejs_heap_size_used_bytes"] ?? 0);
+          peakExternal = Math.max(peakExternal, g["nodejs_external_memory_bytes"] ?? 0);
+        })
+        .catch(() => undefined);
+    }
   }, 1_000);
 
   // Post the burst: 10 requests in flight, every one must be accepted.
@@ -136,12 +146,13 @@ async function runBurst(id: string, title: string, workerCount: number, { quick,
     notes: [
       `${events.length} events (${size.contacts} contact.creation + ${size.contacts * size.editsPerContact} contact.propertyChange) in ${batches.length} signed batches posted to the receiver in ${round(postedAfter, 2)} s (${rejected} rejected); the clock runs from the first post to the last lead written and both queues empty.`,
       `Every lead checked field by field against its sandbox contact. ${reads} of the ${calls} calls were batch reads. Median calls per rolling 10 s while draining: ${percentile(windows, 50)}.`,
-      `Worker peak RSS is VmHWM of the worker process(es) (${workerCount}).`,
+      `Worker peak RSS is VmHWM of the worker process(es) (${workerCount}); the largest V8 heap in use seen by a 1 s scrape of its /metrics was ${round(peakHeap / 2 ** 20)} MB, external memory ${round(peakExternal / 2 ** 20)} MB.`,
     ],
-    chart: callSamples.length > 1 ? `calls per rolling 10 s, sampled each second (budget ${STARTER_PER_10S}):\n\n\`\`\`\n${sparkline(windows, STARTER_PER_10S)}  max ${Math.max(...windows)}\n\`\`\`` : undefined,
+    ...(callSamples.length > 1
+      ? { chart: `calls per rolling 10 s, sampled each second (budget ${STARTER_PER_10S}):\n\n\`\`\`\n${sparkline(windows, STARTER_PER_10S)}  max ${Math.max(...windows)}\n\`\`\`` }
+      : {}),
     durationSeconds: round(drainSeconds, 1),
   };
-  if (!result.chart) delete result.chart;
   await Promise.all([receiver.stop(), ...workers.map((w) => w.stop())]);
   return result;
 }

@@ -1,6 +1,6 @@
 import { hubspotEventBatchSchema, type HubSpotEvent } from "@leadsync/core";
 import { buildRequestUri, verifyHubSpotSignature, type SignatureRejection } from "@leadsync/hubspot";
-import { enqueue, QUEUES, type TypedQueue } from "@leadsync/queue";
+import { QUEUES, type TypedQueue } from "@leadsync/queue";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
@@ -84,8 +84,9 @@ async function receiverPlugin(fastify: FastifyInstance, options: ReceiverPluginO
 
         const { raw, events } = parseEventBatch(rawBody);
         const jobId = hubspotBatchJobId(events);
+        // queue.add, not enqueue(): the payload's one variable part, the events, was validated just above.
         await withinTimeout(
-          enqueue(options.queue, hubspotEventsJob(raw, Date.now()), { jobId }),
+          options.queue.add(QUEUES.hubspotEvents, hubspotEventsJob(raw, Date.now()), { jobId }),
           options.enqueueTimeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
         ).catch((err: unknown) => {
           loggerFor(request, options).warn({ err, jobId }, "could not queue webhook batch");

@@ -1,15 +1,29 @@
 import { createHash } from "node:crypto";
-import { eventDedupeKey, type HubSpotEvent } from "@leadsync/core";
+import type { HubSpotEvent } from "@leadsync/core";
 import type { HubspotEventsJob } from "@leadsync/queue";
 
 /**
- * The job id of a delivered batch: "hs-" + sha256 of its events' sorted dedupe keys. attemptNumber is not part of an
- * event's key, so HubSpot redelivering the same batch maps to the same id and BullMQ ignores the second add
+ * The job id of a delivered batch: "hs-" + sha256 of its events' identities, sorted. attemptNumber is not part of an
+ * event's identity, so HubSpot redelivering the same batch maps to the same id and BullMQ ignores the second add
  * (while the first job is retained: 48 h, longer than HubSpot's 24 h retry window). Hex only: BullMQ ids may not contain ":".
+ * One hash over the joined identities rather than one per event: this runs on every webhook request.
  */
 export function hubspotBatchJobId(events: readonly HubSpotEvent[]): string {
-  const keys = events.map((event) => eventDedupeKey(event)).sort();
-  return `hs-${createHash("sha256").update(keys.join("\n")).digest("hex")}`;
+  const identities = events.map(eventIdentity).sort();
+  return `hs-${createHash("sha256").update(identities.join("\u001e")).digest("hex")}`;
+}
+
+/** The fields of core's `eventDedupeKey` (the event's content, without attemptNumber), unhashed. */
+function eventIdentity(event: HubSpotEvent): string {
+  return [
+    event.portalId,
+    event.subscriptionType,
+    event.objectId,
+    event.propertyName ?? "",
+    event.propertyValue ?? "",
+    String(event.occurredAt),
+    event.eventId,
+  ].join("\u001f");
 }
 
 /** The queued payload keeps the events as HubSpot sent them; the worker re-validates them with core's schema. */
