@@ -1,5 +1,5 @@
 import { ensureCrmImportForm } from "@leadsync/db";
-import type { CrmContact } from "@leadsync/core";
+import { fieldMappingOf, propertiesToRead, type CrmContact } from "@leadsync/core";
 import { syncRulesOf, type Integration } from "../integrations.js";
 import { TRANSACTION_LIMITS, decideAll, logApplied, writeDecisions } from "./contact-changes.js";
 import type { InboundBatchDeps } from "./handle-batch.js";
@@ -42,6 +42,11 @@ export async function applyContactSnapshots(
   const skipped: Record<string, number> = {};
   for (const reason of applied.skipped.values()) skipped[reason] = (skipped[reason] ?? 0) + 1;
   return { created: applied.created.size, updated: applied.updated.size, linked: applied.linked.size, skipped };
+}
+
+/** The properties to read for an integration's snapshots: its mapped properties and the origin marker. */
+export function snapshotProperties(integration: Pick<Integration, "settings">): string[] {
+  return propertiesToRead(fieldMappingOf(integration));
 }
 
 /** A fetched contact as the change it stands for: "the contact as of updatedAt". */
