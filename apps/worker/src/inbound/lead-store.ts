@@ -155,11 +155,6 @@ export async function updateLeads(tx: Prisma.TransactionClient, leads: readonly 
     WHERE l.id = v.id`;
 }
 
-export async function touchLinks(tx: Prisma.TransactionClient, integrationId: string, externalIds: readonly string[]): Promise<void> {
-  if (externalIds.length === 0) return;
-  await tx.leadCrmLink.updateMany({ where: { integrationId, externalId: { in: [...externalIds] } }, data: { lastSyncedAt: new Date() } });
-}
-
 export async function deleteLinks(tx: Prisma.TransactionClient, integrationId: string, externalIds: readonly string[]): Promise<void> {
   if (externalIds.length === 0) return;
   await tx.leadCrmLink.deleteMany({ where: { integrationId, externalId: { in: [...externalIds] } } });
