@@ -78,6 +78,17 @@ describe("conflict rules: both sides changed a field since the last sync", () =>
     });
   }
 
+  it("per field: pulling another field in between does not hide the platform's pending edit (prefer_platform)", async () => {
+    const { orgId, portalId } = await portalWith({ conflictRule: "prefer_platform" });
+    const { contactId, leadId } = await personContact(portalId, { email: "per-field@example.com", firstname: "Orig", company: "Orig" });
+    expect((await api.call(orgId, "PATCH", `/api/v1/leads/${leadId}`, { firstName: "Platform" })).status).toBe(200);
+    await h.updateContact(contactId, { company: "Pulled" }, portalId);
+    await eventually(async () => (await lead(leadId)).company === "Pulled", { what: "the other field pulled" });
+    await h.updateContact(contactId, { firstname: "Crm" }, portalId);
+    await processed(contactId, "firstname");
+    expect(await lead(leadId)).toMatchObject({ firstName: "Platform", company: "Pulled" });
+  });
+
   it("without a platform change since the last sync, the HubSpot edit simply applies (prefer_platform)", async () => {
     const { portalId } = await portalWith({ conflictRule: "prefer_platform" });
     const { contactId, leadId } = await personContact(portalId, { email: "no-conflict@example.com", firstname: "Orig" });

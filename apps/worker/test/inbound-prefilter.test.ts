@@ -9,7 +9,14 @@ function item(fields: Record<string, unknown>): InboundItem {
   return { event: hubspotEventSchema.parse({ eventId: 1, portalId: 1, objectId: 42, occurredAt: 5000, ...fields }), receivedAt: 0, jobId: "j" };
 }
 
-const known: KnownContact = { leadId: "l", leadSource: "hubspot", fieldVersions: { firstName: 4000 }, lastPushed: { firstname: "Ann" }, lastSyncedAt: 4500 };
+const known: KnownContact = {
+  leadId: "l",
+  leadSource: "hubspot",
+  fieldVersions: { firstName: 4000 },
+  lastPushed: { firstname: "Ann" },
+  lastSyncedAt: 4500,
+  propertySyncedAt: {},
+};
 
 function ctx(overrides: Partial<PrefilterContext> = {}, contact: Partial<KnownContact> = {}): PrefilterContext {
   return { known: new Map([["42", { ...known, ...contact }]]), mapping: DEFAULT_HUBSPOT_FIELD_MAPPING, rule: "latest_wins", marker: "jazzaam", appId: APP, ...overrides };
@@ -35,6 +42,8 @@ describe("verdictWithoutRead", () => {
     const pending = { fieldVersions: { firstName: 6000 }, lastSyncedAt: 4500 };
     expect(verdictWithoutRead(change(), ctx({}, pending))).toEqual({ outcome: "skipped", reason: "stale" });
     expect(verdictWithoutRead(change(), ctx({ rule: "prefer_crm" }, pending))).toBeUndefined();
+    // Pending is per property: the field was pushed after its platform edit, though the link synced earlier.
+    expect(verdictWithoutRead(change(), ctx({ rule: "prefer_crm" }, { ...pending, propertySyncedAt: { firstname: 6500 } }))).toEqual({ outcome: "skipped", reason: "stale" });
   });
 
   it("changes of unmapped properties need no read; unknown contacts are read", () => {

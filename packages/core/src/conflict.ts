@@ -19,7 +19,7 @@ export interface FieldSides {
   leadChangedAt: number;
   /** What we last pushed for the property, if anything. */
   lastPushedValue: unknown;
-  /** When the link last synced (push or pull); 0 when never. */
+  /** When the field was last in sync with the CRM (our push or pull of it; else the link's last sync); 0 when never. */
   lastSyncedAt: number;
 }
 

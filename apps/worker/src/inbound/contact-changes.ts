@@ -86,7 +86,7 @@ export async function decideAll(
       contactId,
       items: group,
       contact,
-      linked: link && linkedLead ? { lead: linkedLead, lastPushed: link.lastPushed, lastSyncedAt: link.lastSyncedAt } : undefined,
+      linked: link && linkedLead ? { lead: linkedLead, lastPushed: link.lastPushed, lastSyncedAt: link.lastSyncedAt, propertySyncedAt: link.propertySyncedAt } : undefined,
       leadWithEmail: emailLead
         ? { lead: emailLead, linkedToOtherContact: (contactOfLead.get(emailLead.id) ?? contactId) !== contactId }
         : undefined,

@@ -43,7 +43,9 @@ export interface ContactContext {
   /** The contact as read from the CRM; undefined when the read did not return it (deleted meanwhile). */
   contact: CrmContact | undefined;
   /** The lead this contact is linked to in this integration, with what we last pushed to it and when it last synced. */
-  linked: { lead: LeadState; lastPushed: Record<string, unknown>; lastSyncedAt?: number } | undefined;
+  linked:
+    | { lead: LeadState; lastPushed: Record<string, unknown>; lastSyncedAt?: number; propertySyncedAt?: Record<string, number> }
+    | undefined;
   /** The org's lead with the contact's email, if any, and whether that lead is linked to another contact. */
   leadWithEmail: { lead: LeadState; linkedToOtherContact: boolean } | undefined;
   marker: string;
@@ -100,10 +102,11 @@ export function decideContact(ctx: ContactContext): ContactDecision {
   const contact = ctx.contact;
   const mapping = ctx.mapping ?? DEFAULT_HUBSPOT_FIELD_MAPPING;
   const fields = contactToLeadFields(contact.properties, mapping);
-  const mergeContext = (lastPushed: Record<string, unknown>, lastSyncedAt: number): MergeContext => ({
+  const mergeContext = (lastPushed: Record<string, unknown>, lastSyncedAt: number, propertySyncedAt: Record<string, number> = {}): MergeContext => ({
     contactUpdatedAt: contact.updatedAt,
     lastPushed,
     lastSyncedAt,
+    propertySyncedAt,
     mapping,
     rule: ctx.rule ?? "latest_wins",
     propertyChanges: propertyChangesOf(ctx),
@@ -117,7 +120,7 @@ export function decideContact(ctx: ContactContext): ContactDecision {
     const { conflicts, ...merge } = mergeContactIntoLead(
       ctx.linked.lead,
       withoutTakenEmail(fields, ctx),
-      mergeContext(ctx.linked.lastPushed, ctx.linked.lastSyncedAt ?? 0),
+      mergeContext(ctx.linked.lastPushed, ctx.linked.lastSyncedAt ?? 0, ctx.linked.propertySyncedAt),
     );
     // Nothing new on a contact we created: the echo of our own write.
     if (!hasChanges(merge.changes)) return { ...uniform({ kind: "none" }, fromOurPlatform ? skipped("own_record") : processed), conflicts };

@@ -11,6 +11,8 @@ export interface LinkRow {
   lastPushed: Record<string, unknown>;
   /** ms epoch; 0 when never synced. */
   lastSyncedAt: number;
+  /** Per property, when its value was last in sync with the CRM (our push or our pull of it); absent when unknown. */
+  propertySyncedAt: Record<string, number>;
 }
 
 export function asObject(value: unknown): Record<string, unknown> {
@@ -19,7 +21,19 @@ export function asObject(value: unknown): Record<string, unknown> {
 }
 
 function toLinkRow(r: { leadId: string; externalId: string; lastPushed: unknown; lastSyncedAt: Date | null }): LinkRow {
-  return { leadId: r.leadId, externalId: r.externalId, lastPushed: pushedValues(r.lastPushed), lastSyncedAt: r.lastSyncedAt?.getTime() ?? 0 };
+  return {
+    leadId: r.leadId,
+    externalId: r.externalId,
+    lastPushed: pushedValues(r.lastPushed),
+    lastSyncedAt: r.lastSyncedAt?.getTime() ?? 0,
+    propertySyncedAt: pushedTimes(r.lastPushed),
+  };
+}
+
+/** The times of a link's `lastPushed` entries that have one (the older flat shape has none). */
+export function pushedTimes(stored: unknown): Record<string, number> {
+  const entries = Object.entries(readPushedFields(typeof stored === "string" ? JSON.parse(stored) : stored));
+  return Object.fromEntries(entries.filter(([, f]) => f.at > 0).map(([p, f]) => [p, f.at]));
 }
 
 /** The values of a link's `lastPushed` (either stored shape), per property. */

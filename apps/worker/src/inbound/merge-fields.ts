@@ -40,6 +40,8 @@ export interface MergeContext {
   lastPushed: Readonly<Record<string, unknown>>;
   /** When the link last synced (ms epoch); 0 when unknown. */
   lastSyncedAt?: number;
+  /** Per property, when it was last in sync (a push or pull of it); more precise than the link's lastSyncedAt. */
+  propertySyncedAt?: Readonly<Record<string, number>>;
   mapping?: FieldMapping;
   rule?: ConflictRule;
   /** Property name → its latest change event in this batch. */
@@ -85,7 +87,7 @@ export function mergeContactIntoLead(lead: LeadState, contactFields: LeadFieldVa
       leadValue: lead[field],
       leadChangedAt: lead.fieldVersions[field] ?? 0,
       lastPushedValue: ctx.lastPushed[mapping[field]],
-      lastSyncedAt: ctx.lastSyncedAt ?? 0,
+      lastSyncedAt: ctx.propertySyncedAt?.[mapping[field]] ?? ctx.lastSyncedAt ?? 0,
     };
     const resolution = resolveField(sides, rule);
     const conflict = resolution.winner === "crm" ? resolution.conflict : resolution.reason === "conflict";

@@ -1,6 +1,6 @@
 import { fieldOfProperty, isPropertyChangeEcho, type ConflictRule, type FieldMapping } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
-import { asObject, pushedValues } from "./lead-store.js";
+import { asObject, pushedTimes, pushedValues } from "./lead-store.js";
 import type { EventVerdict, InboundItem } from "./types.js";
 
 /**
@@ -15,6 +15,8 @@ export interface KnownContact {
   fieldVersions: Record<string, number>;
   lastPushed: Record<string, unknown>;
   lastSyncedAt: number;
+  /** Per property, when it was last in sync (see LinkRow). */
+  propertySyncedAt: Record<string, number>;
 }
 
 /** The linked contacts among `contactIds`, read without locks (the transaction re-reads and locks what it writes). */
@@ -33,6 +35,7 @@ export async function knownContacts(prisma: PrismaClient, integrationId: string,
         fieldVersions: asObject(l.lead.fieldVersions) as Record<string, number>,
         lastPushed: pushedValues(l.lastPushed),
         lastSyncedAt: l.lastSyncedAt?.getTime() ?? 0,
+        propertySyncedAt: pushedTimes(l.lastPushed),
       },
     ]),
   );
@@ -63,7 +66,7 @@ export function verdictWithoutRead(item: InboundItem, ctx: PrefilterContext): Ev
   if (isPropertyChangeEcho(event, { appId: ctx.appId, lastPushed: known.lastPushed })) return skipped("echo");
   const version = known.fieldVersions[field] ?? 0;
   // prefer_crm lets an older CRM change beat a pending platform change: that one must be read.
-  const platformPending = version > known.lastSyncedAt;
+  const platformPending = version > (known.propertySyncedAt[event.propertyName] ?? known.lastSyncedAt);
   if (version >= event.occurredAt && !(ctx.rule === "prefer_crm" && platformPending)) return skipped("stale");
   return undefined;
 }
