@@ -71,6 +71,7 @@ async function run({ quick, progress }: ScenarioContext): Promise<ScenarioResult
     ],
     notes: [
       `The worker's rate runs from its first lead's createdAt to its last lead's updatedAt (process start-up excluded); it includes the sandbox's batch reads (in the bench process), event claims, link rows and status counters, which the raw baseline does not write.`,
+      `Profiled (node --cpu-prof): about a third of the worker's CPU is Prisma's client and its WASM query compiler, a tenth garbage collection; each 100-contact batch is one read and one transaction of about ten statements (apps/worker/src/inbound/handle-batch.ts, lead-store.ts, event-claims.ts), one batch of a portal at a time.`,
     ],
     durationSeconds: round(workerSeconds + rawSeconds, 1),
   };

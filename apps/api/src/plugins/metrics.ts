@@ -15,7 +15,8 @@ let metrics: { httpRequests: Counter<"method" | "route" | "status_code"> } | und
 
 function processMetrics() {
   if (metrics) return metrics;
-  collectDefaultMetrics();
+  // A standalone worker's metrics server may have turned them on already in this process.
+  if (!register.getSingleMetric("process_cpu_user_seconds_total")) collectDefaultMetrics();
   new Gauge({
     name: "leadsync_queue_jobs",
     help: "Jobs per BullMQ queue and state, read from Redis on each scrape",
