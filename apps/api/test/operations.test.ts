@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "@leadsync/config";
 import { createPrismaClient } from "@leadsync/db";
-import { createQueue, createRedisConnection, QUEUES } from "@leadsync/queue";
+import { createQueue, QUEUES } from "@leadsync/queue";
+import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApiApp } from "../src/app.js";
@@ -31,8 +32,10 @@ describe("health and readiness", () => {
     // Nothing listens on port 1: a Postgres and a Redis that are unreachable.
     const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent" });
     const prisma = createPrismaClient("postgresql://postgres@127.0.0.1:1/leadsync_down");
-    const connection = createRedisConnection("redis://127.0.0.1:1", { role: "producer" });
+    // No reconnect attempts: a retry racing the teardown below would reject inside ioredis after the test ended.
+    const connection = new Redis("redis://127.0.0.1:1", { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
     connection.on("error", () => undefined);
+    const closed = new Promise((resolve) => connection.once("end", resolve));
     const logger = pino({ level: "silent" });
     const crmOutbound = createQueue(QUEUES.crmOutbound, { connection, prefix: "{test-down}", logger });
     const app = buildApiApp({ config, prisma, connection, queues: { crmOutbound }, logger });
@@ -43,6 +46,10 @@ describe("health and readiness", () => {
         success: false,
         error: { code: "not_ready", message: "Not ready: postgres and redis unreachable", details: { postgres: "down", redis: "down" } },
       });
+      // Metrics still answer while Redis is down (queue depths are left out, not an error).
+      const metrics = await app.inject("/metrics");
+      expect(metrics.statusCode).toBe(200);
+      expect(metrics.body).toContain("process_cpu_user_seconds_total");
       // Postgres up, Redis down: only Redis is named.
       const half = buildApiApp({ config, prisma: api.db.prisma, connection, queues: { crmOutbound }, logger });
       const halfRes = await half.inject("/ready");
@@ -51,7 +58,7 @@ describe("health and readiness", () => {
     } finally {
       await app.close();
       await crmOutbound.close().catch(() => undefined);
-      connection.disconnect();
+      await closed;
       await prisma.$disconnect();
     }
   });

@@ -25,7 +25,9 @@ function processMetrics() {
       this.reset();
       for (const queues of liveQueueSets) {
         for (const queue of queues) {
-          const counts = await queue.getJobCounts(...QUEUE_STATES);
+          // Redis down: leave this queue's series out rather than fail the whole scrape (process metrics still matter).
+          const counts = await queue.getJobCounts(...QUEUE_STATES).catch(() => undefined);
+          if (!counts) continue;
           for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
         }
       }
