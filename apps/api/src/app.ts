@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import { pickDeps, type ApiDeps } from "./deps.js";
-import authPlugin from "./plugins/auth.js";
+import authPlugin, { type PlatformClaims } from "./plugins/auth.js";
 import bullBoardPlugin from "./plugins/bull-board.js";
 import docsPlugin from "./plugins/docs.js";
 import errorHandlerPlugin from "./plugins/error-handler.js";
@@ -14,20 +14,31 @@ import healthRoutes from "./plugins/health.js";
 import metricsPlugin from "./plugins/metrics.js";
 import crmIntegrationRoutes from "./routes/crm-integration/index.js";
 import leadRoutes from "./routes/leads/index.js";
+import { forgetPushingIntegrations } from "./services/outbound.js";
 
 export interface BuildApiAppOptions extends ApiDeps {
   /** A pino logger (with redaction); default: the shared LeadSync logger at `config.logLevel`. */
   logger?: Logger;
 }
 
-/** Generous per-IP budget for public endpoints: it stops a runaway client, not a busy integration. */
-const RATE_LIMIT = { max: 1000, timeWindow: "1 minute" } as const;
+/**
+ * Requests per minute without a platform JWT (health checks, docs, the dashboard, refused tokens), per client IP:
+ * it stops a runaway client. Authenticated requests count per org instead (`API_RATE_LIMIT_PER_MINUTE`): the
+ * platform's backend calls for every org from a few IPs, and one org's import must not throttle the others.
+ */
+const ANONYMOUS_PER_IP_PER_MINUTE = 1000;
 /** HubSpot's webhook deliveries are bursts from few IPs and must never be throttled (the receiver's own limits apply). */
 const isWebhookRequest = (url: string) => url.startsWith("/api/v1/webhooks/");
 
 /** Everything under /api/v1 except webhooks: a platform JWT is required, and its orgId scopes every query. */
 const platformApi: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   app.addHook("onRequest", app.authenticate);
+  // An integration this process changed is seen by the org's next lead, not after the pushing-integrations cache expires.
+  app.addHook("onSend", async (request, reply) => {
+    if (request.method !== "GET" && request.url.startsWith("/api/v1/crm-integration") && reply.statusCode < 400) {
+      forgetPushingIntegrations(deps.prisma, request.user.orgId);
+    }
+  });
   await app.register(leadRoutes, { ...pickDeps(deps), prefix: "/leads" });
   await app.register(crmIntegrationRoutes, { ...pickDeps(deps), prefix: "/crm-integration" });
 };
@@ -57,7 +68,16 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
   const deps: ApiDeps = { config, prisma, connection, queues };
 
   app.register(errorHandlerPlugin);
-  app.register(fastifyRateLimit, { ...RATE_LIMIT, allowList: (request) => isWebhookRequest(request.url) });
+  app.register(fastifyRateLimit, {
+    timeWindow: "1 minute",
+    // The limit runs after /api/v1's authentication hook: `request.user` is set only by a verified JWT.
+    keyGenerator: (request) => {
+      const orgId = (request.user as PlatformClaims | null | undefined)?.orgId;
+      return orgId ? `org:${orgId}` : `ip:${request.ip}`;
+    },
+    max: (_request, key) => (key.startsWith("org:") ? config.apiRateLimitPerMinute : ANONYMOUS_PER_IP_PER_MINUTE),
+    allowList: (request) => isWebhookRequest(request.url),
+  });
   app.register(metricsPlugin, { queues: [hubspotEvents, queues.crmOutbound] });
   app.register(docsPlugin, { serverUrl: config.apiUrl });
   app.register(authPlugin, { jwtSecret: config.jwtSecret });

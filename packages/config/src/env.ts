@@ -56,6 +56,8 @@ export const rawEnvSchema = z.object({
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
   /** A HubSpot call with no response for this long fails (and is retried like a 5xx). */
   HUBSPOT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+  /** Platform API requests per minute per org (authenticated; anonymous requests: 1,000 per IP). Default 60,000 (1,000/s). */
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60_000),
   /** Webhook bodies above this size answer 413 (HubSpot sends at most 100 events per request). */
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** How often reconciliation asks the CRM what changed (ms); 0 turns it off. */
@@ -113,6 +115,7 @@ export const envSchema = rawEnvSchema
       workerLockDurationMs: env.WORKER_LOCK_DURATION_MS,
       workerStalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
       webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
+      apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
       hubspot: {
         /** The secret that signs webhooks (HUBSPOT_CLIENT_SECRET, alias HUBSPOT_WEBHOOK_SECRET). */

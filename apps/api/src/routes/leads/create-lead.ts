@@ -4,10 +4,13 @@ import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { ConflictError, isUniqueViolation } from "../../errors.js";
 import { authErrors, bearerSecurity, errorResponse, successResponse } from "../../schemas.js";
-import { resolveLeadForm } from "../../services/forms.js";
+import { forgetDefaultForm, resolveLeadForm } from "../../services/forms.js";
 import { enqueueOutboundSync } from "../../services/outbound.js";
 import { blankToNull, stampFieldVersions } from "./field-versions.js";
-import { leadEmail, leadInclude, leadJson, leadWritableFields, toLeadJson } from "./lead-json.js";
+import { leadColumnsSelect, leadEmail, leadJson, leadWritableFields, toLeadJson } from "./lead-json.js";
+
+/** Prisma's "foreign key constraint failed" (P2003). */
+const isForeignKeyViolation = (err: unknown) => typeof err === "object" && err !== null && (err as { code?: unknown }).code === "P2003";
 
 const createLeadBody = z.strictObject({
   email: leadEmail,
@@ -38,7 +41,8 @@ const createLead: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, config,
         jobTitle: blankToNull(fields.jobTitle) ?? null,
       };
       const setFields = ["email", ...Object.keys(values).filter((k) => values[k as keyof typeof values] !== null)];
-      const lead = await prisma.lead
+      // One INSERT … RETURNING: a new lead has no CRM links to load, so no transaction and no second query.
+      const row = await prisma.lead
         .create({
           data: {
             orgId,
@@ -48,14 +52,17 @@ const createLead: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, config,
             source: config.leadSourceMarker,
             fieldVersions: stampFieldVersions({}, setFields as LeadField[], Date.now()),
           },
-          include: leadInclude,
+          select: leadColumnsSelect,
         })
         .catch((err: unknown) => {
           if (isUniqueViolation(err)) {
             throw new ConflictError("lead_exists", `A lead with email ${normalizeEmail(email)} already exists`);
           }
+          // A remembered default form the database no longer has: the next lead looks it up again.
+          if (isForeignKeyViolation(err) && formId === undefined) forgetDefaultForm(prisma, orgId);
           throw err;
         });
+      const lead = { ...row, orgId, links: [] };
       await enqueueOutboundSync({ prisma, queue: queues.crmOutbound, log: request.log }, lead, "created");
       return reply.status(201).send({ success: true as const, data: toLeadJson(lead) });
     },
