@@ -14,7 +14,10 @@ export type FlushFailures<Item> = ReadonlyMap<Item, Error>;
 export type FlushFn<Item> = (groupKey: string, items: readonly Item[]) => Promise<FlushFailures<Item>>;
 
 export interface CoalescerOptions<Item> {
-  windowMs: number;
+  /** How long a group's new batch stays open; a function may adapt it per group (see `onBatchClosed`). */
+  windowMs: number | ((groupKey: string) => number);
+  /** Told how each batch closed (how many distinct items, whether it was full), e.g. to adapt the next window. */
+  onBatchClosed?: (groupKey: string, batch: { distinct: number; full: boolean }) => void;
   maxDistinct: number;
   /** Items with the same distinct key count once towards `maxDistinct` (e.g. events of one contact). */
   distinctKey: (item: Item) => string;
@@ -61,7 +64,9 @@ export class Coalescer<Item> {
       batch = undefined;
     }
     if (!batch) {
-      batch = { items: [], distinct: new Set(), timer: setTimeout(() => this.flushGroup(groupKey), this.options.windowMs) };
+      const { windowMs } = this.options;
+      const delay = typeof windowMs === "function" ? windowMs(groupKey) : windowMs;
+      batch = { items: [], distinct: new Set(), timer: setTimeout(() => this.flushGroup(groupKey), delay) };
       this.open.set(groupKey, batch);
     }
     batch.items.push(pending);
@@ -74,6 +79,7 @@ export class Coalescer<Item> {
     if (!batch) return;
     this.open.delete(groupKey);
     clearTimeout(batch.timer);
+    this.options.onBatchClosed?.(groupKey, { distinct: batch.distinct.size, full: batch.distinct.size >= this.options.maxDistinct });
     const previous = this.tails.get(groupKey) ?? Promise.resolve();
     const run = previous.then(() => this.runFlush(groupKey, batch.items));
     this.tails.set(groupKey, run);

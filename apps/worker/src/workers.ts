@@ -10,11 +10,14 @@ import type { InboundItem } from "./inbound/types.js";
 import { createIntegrationDirectory } from "./integrations.js";
 import { observeJobDuration } from "./metrics.js";
 import { createOutboundBatchHandler, type OutboundItem } from "./outbound/handle-batch.js";
+import { GrowingBatchWindow } from "./outbound/batch-window.js";
 import { createOutboundProcessor } from "./outbound/processor.js";
 import { startSyncWorker } from "./reconcile/sync-worker.js";
 
 /** HubSpot's batch endpoints take at most 100 records; one batch of work never exceeds one call. */
 const MAX_BATCH = 100;
+/** The longest an outbound batch gathers leads while they arrive steadily (outbound/batch-window.ts). */
+const MAX_OUTBOUND_WINDOW_MS = 500;
 
 export interface WorkersDeps {
   config: Config;
@@ -46,8 +49,10 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
       dailyCapLog,
     ),
   });
+  const outboundWindow = new GrowingBatchWindow(config.inboundBatchWindowMs, MAX_OUTBOUND_WINDOW_MS);
   const outboundBatches = new Coalescer<OutboundItem>({
-    windowMs: config.inboundBatchWindowMs,
+    windowMs: outboundWindow.windowMs,
+    onBatchClosed: outboundWindow.closed,
     maxDistinct: MAX_BATCH,
     distinctKey: (item) => item.leadId,
     flush: withDailyCapLog(createOutboundBatchHandler({ config, prisma, directory, logger: outboundLog }), async (id) => id, dailyCapLog),
