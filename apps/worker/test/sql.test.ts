@@ -2,7 +2,7 @@ import { hubspotEventSchema } from "@leadsync/core";
 import { createTestDatabase, type TestDatabase } from "@leadsync/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimEvents, countReceived, eventRows } from "../src/inbound/event-claims.js";
-import { createLeadsWithLinks, lockLeads, updateLeads } from "../src/inbound/lead-store.js";
+import { createLeadsWithLinks, lockLeadsOfContacts, updateLeads } from "../src/inbound/lead-store.js";
 import type { InboundItem } from "../src/inbound/types.js";
 import { saveLinks } from "../src/outbound/links.js";
 
@@ -55,17 +55,27 @@ describe("event claims", () => {
 });
 
 describe("lead batch writes", () => {
-  it("creates leads with links, locks them by id or email, updates many in one statement", async () => {
+  it("creates leads with links, locks them by contact or email with their links, updates many in one statement", async () => {
     const ids = await db.prisma.$transaction((tx) =>
       createLeadsWithLinks(tx, { orgId: "org-sql", formId, integrationId }, [
-        { fields: { email: "a@example.com", firstName: "Ann", phone: null }, fieldVersions: { email: 5 }, externalId: "101" },
+        {
+          fields: { email: "a@example.com", firstName: "Ann", phone: null },
+          fieldVersions: { email: 5 },
+          externalId: "101",
+          pulled: { email: { value: "a@example.com", at: 5 } },
+        },
         { fields: { email: "b@example.com", lastName: "Bo" }, fieldVersions: {}, externalId: "102" },
       ]),
     );
     const a = ids.get("101") as string;
-    const locked = await db.prisma.$transaction((tx) => lockLeads(tx, "org-sql", [a], ["b@example.com"]));
+    const rows = await db.prisma.$transaction((tx) => lockLeadsOfContacts(tx, { orgId: "org-sql", integrationId }, ["101"], ["b@example.com"]));
+    const locked = rows.map((r) => r.lead);
     expect(locked.map((l) => l.email).sort()).toEqual(["a@example.com", "b@example.com"]);
     expect(locked.find((l) => l.id === a)?.fieldVersions).toEqual({ email: 5 });
+    const linkOfA = rows.find((r) => r.lead.id === a)?.link;
+    expect([linkOfA?.externalId, linkOfA?.lastPushed, linkOfA?.propertySyncedAt]).toEqual(["101", { email: "a@example.com" }, { email: 5 }]);
+    expect(linkOfA?.lastSyncedAt).toBeGreaterThan(0);
+    expect(rows.find((r) => r.lead.id !== a)?.link?.externalId).toBe("102");
 
     await db.prisma.$transaction((tx) =>
       updateLeads(

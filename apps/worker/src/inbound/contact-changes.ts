@@ -12,17 +12,7 @@ import {
 import type { Prisma } from "@leadsync/db";
 import type { Integration } from "../integrations.js";
 import { contactEmail, decideContact, type ContactDecision } from "./decide.js";
-import {
-  createLeadsWithLinks,
-  createLinks,
-  deleteLinks,
-  linksOfContacts,
-  linksOfLeads,
-  lockLeads,
-  recordPulled,
-  updateLeads,
-  type NewLead,
-} from "./lead-store.js";
+import { createLeadsWithLinks, createLinks, deleteLinks, lockLeadsOfContacts, recordPulled, updateLeads, type LinkRow, type NewLead } from "./lead-store.js";
 import { archiveLeads, forgetUnlinked, rememberUnlinked } from "./lifecycle.js";
 import { withChanges, type FieldConflict, type LeadState } from "./merge-fields.js";
 import { contactIdOf, type InboundItem } from "./types.js";
@@ -64,29 +54,32 @@ export async function decideAll(
   rules: SyncRules,
 ): Promise<Map<string, ContactDecision>> {
   const contactIds = [...byContact.keys()];
-  const links = await linksOfContacts(tx, integration.id, contactIds);
-  const linkByContact = new Map(links.map((l) => [l.externalId, l]));
   const emails = [...new Set(contactIds.map((id) => contactEmail(contacts.get(id))).filter((e): e is string => e !== null))];
-  const leads = await lockLeads(tx, integration.orgId, links.map((l) => l.leadId), emails);
-  const leadById = new Map(leads.map((l) => [l.id, l]));
-  const leadByEmail = new Map(leads.map((l) => [normalizeEmail(l.email), l]));
-  const linksOfEmailLeads = await linksOfLeads(tx, integration.id, leads.map((l) => l.id));
-  const contactOfLead = new Map(linksOfEmailLeads.map((l) => [l.leadId, l.externalId]));
+  const locked = await lockLeadsOfContacts(tx, { orgId: integration.orgId, integrationId: integration.id }, contactIds, emails);
+  const leadByEmail = new Map(locked.map(({ lead }) => [normalizeEmail(lead.email), lead]));
+  const linkByContact = new Map<string, { link: LinkRow; lead: LeadState }>();
+  const contactOfLead = new Map<string, string>();
+  for (const { lead, link } of locked) {
+    if (!link) continue;
+    linkByContact.set(link.externalId, { link, lead });
+    contactOfLead.set(lead.id, link.externalId);
+  }
   // Two unlinked contacts with one email in the same batch: the first one creates (or links) the lead.
   const emailsTaken = new Set<string>();
 
   const decisions = new Map<string, ContactDecision>();
   for (const [contactId, group] of byContact) {
     const contact = contacts.get(contactId);
-    const link = linkByContact.get(contactId);
-    const linkedLead = link ? leadById.get(link.leadId) : undefined;
+    const linked = linkByContact.get(contactId);
     const email = contactEmail(contact);
     const emailLead = email ? leadByEmail.get(email) : undefined;
     const decision = decideContact({
       contactId,
       items: group,
       contact,
-      linked: link && linkedLead ? { lead: linkedLead, lastPushed: link.lastPushed, lastSyncedAt: link.lastSyncedAt, propertySyncedAt: link.propertySyncedAt } : undefined,
+      linked: linked
+        ? { lead: linked.lead, lastPushed: linked.link.lastPushed, lastSyncedAt: linked.link.lastSyncedAt, propertySyncedAt: linked.link.propertySyncedAt }
+        : undefined,
       leadWithEmail: emailLead
         ? { lead: emailLead, linkedToOtherContact: (contactOfLead.get(emailLead.id) ?? contactId) !== contactId }
         : undefined,
@@ -137,8 +130,13 @@ export async function writeDecisions(
     for (const conflict of decision.conflicts ?? []) applied.conflicts.push({ contactId, conflict });
     switch (action.kind) {
       case "create":
-        newLeads.push({ fields: action.fields, fieldVersions: action.fieldVersions, externalId: contactId });
-        pulled.push({ externalId: contactId, fields: pulledFields(action.fields, action.fieldVersions, rules.mapping) });
+        // The new link takes the pulled values as it is inserted (one statement less than recordPulled).
+        newLeads.push({
+          fields: action.fields,
+          fieldVersions: action.fieldVersions,
+          externalId: contactId,
+          pulled: pulledFields(action.fields, action.fieldVersions, rules.mapping),
+        });
         break;
       case "update": {
         updates.push(withChanges(action.lead, action));

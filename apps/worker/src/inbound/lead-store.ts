@@ -54,52 +54,61 @@ export async function recordPulled(tx: Prisma.TransactionClient, integrationId: 
     WHERE l.integration_id = ${integrationId}::uuid AND l.external_id = v.external_id`;
 }
 
-export async function linksOfContacts(tx: Prisma.TransactionClient, integrationId: string, contactIds: readonly string[]): Promise<LinkRow[]> {
-  if (contactIds.length === 0) return [];
-  const rows = await tx.leadCrmLink.findMany({
-    where: { integrationId, externalId: { in: [...contactIds] } },
-    select: { leadId: true, externalId: true, lastPushed: true, lastSyncedAt: true },
-  });
-  return rows.map(toLinkRow);
-}
+type LockedRow = Omit<LeadState, "fieldVersions"> & {
+  fieldVersions: unknown;
+  linkExternalId: string | null;
+  linkLastPushed: unknown;
+  linkLastSyncedAt: Date | null;
+};
 
-export async function linksOfLeads(tx: Prisma.TransactionClient, integrationId: string, leadIds: readonly string[]): Promise<LinkRow[]> {
-  if (leadIds.length === 0) return [];
-  const rows = await tx.leadCrmLink.findMany({
-    where: { integrationId, leadId: { in: [...leadIds] } },
-    select: { leadId: true, externalId: true, lastPushed: true, lastSyncedAt: true },
-  });
-  return rows.map(toLinkRow);
+/** A locked lead and its link in the integration (null when it has none). */
+export interface LockedLead {
+  lead: LeadState;
+  link: LinkRow | null;
 }
 
 /**
- * The org's leads by id or email, locked until the transaction ends (in id order, so two batches touching
- * the same leads queue up instead of deadlocking) — a concurrent batch cannot apply an older read in between.
+ * The org's leads linked to `contactIds` or having one of `emails`, each with its link in the integration, locked
+ * until the transaction ends (in id order, so two batches touching the same leads queue up instead of deadlocking)
+ * — a concurrent batch cannot apply an older read in between. One statement: no query-compiler work, one round trip.
  */
-export async function lockLeads(
+export async function lockLeadsOfContacts(
   tx: Prisma.TransactionClient,
-  orgId: string,
-  ids: readonly string[],
+  scope: { orgId: string; integrationId: string },
+  contactIds: readonly string[],
   emails: readonly string[],
-): Promise<LeadState[]> {
-  if (ids.length === 0 && emails.length === 0) return [];
-  const rows = await tx.$queryRaw<(Omit<LeadState, "fieldVersions"> & { fieldVersions: unknown })[]>`
-    SELECT id::text AS id, email, first_name AS "firstName", last_name AS "lastName", phone, company,
-           job_title AS "jobTitle", field_versions AS "fieldVersions"
-    FROM leads
-    WHERE org_id = ${orgId} AND (id = ANY(${[...ids]}::uuid[]) OR email = ANY(${[...emails]}::text[]))
-    ORDER BY id
-    FOR UPDATE`;
-  return rows.map((r) => ({ ...r, fieldVersions: asObject(r.fieldVersions) as Record<string, number> }));
+): Promise<LockedLead[]> {
+  if (contactIds.length === 0 && emails.length === 0) return [];
+  const rows = await tx.$queryRaw<LockedRow[]>`
+    SELECT l.id::text AS id, l.email, l.first_name AS "firstName", l.last_name AS "lastName", l.phone, l.company,
+           l.job_title AS "jobTitle", l.field_versions AS "fieldVersions",
+           k.external_id AS "linkExternalId", k.last_pushed AS "linkLastPushed", k.last_synced_at AS "linkLastSyncedAt"
+    FROM leads AS l
+    LEFT JOIN lead_crm_links AS k ON k.lead_id = l.id AND k.integration_id = ${scope.integrationId}::uuid
+    WHERE l.org_id = ${scope.orgId}
+      AND (l.id IN (SELECT lead_id FROM lead_crm_links WHERE integration_id = ${scope.integrationId}::uuid AND external_id = ANY(${[...contactIds]}::text[]))
+           OR l.email = ANY(${[...emails]}::text[]))
+    ORDER BY l.id
+    FOR UPDATE OF l`;
+  return rows.map(({ linkExternalId, linkLastPushed, linkLastSyncedAt, fieldVersions, ...lead }) => ({
+    lead: { ...lead, fieldVersions: asObject(fieldVersions) as Record<string, number> },
+    link: linkExternalId === null ? null : toLinkRow({ leadId: lead.id, externalId: linkExternalId, lastPushed: linkLastPushed, lastSyncedAt: linkLastSyncedAt }),
+  }));
 }
 
 export interface NewLead {
   fields: LeadFieldValues & { email: string };
   fieldVersions: Record<string, number>;
   externalId: string;
+  /** The CRM values the lead took, recorded in its link's `lastPushed` (see recordPulled). */
+  pulled?: PushedFields;
 }
 
-/** Creates the leads (source hubspot, in the CRM Import form) and their links; returns contact id → lead id. */
+/**
+ * Creates the leads (source hubspot, in the CRM Import form) and their links in one statement; returns contact
+ * id → lead id. A link the outbound worker made for the same contact a moment ago (our push's echo) is kept and
+ * takes the pulled values, as recordPulled would.
+ */
 export async function createLeadsWithLinks(
   tx: Prisma.TransactionClient,
   scope: { orgId: string; formId: string; integrationId: string },
@@ -107,31 +116,37 @@ export async function createLeadsWithLinks(
 ): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   if (leads.length === 0) return ids;
-  const now = new Date();
-  const data = leads.map((lead) => {
+  const leadIds = leads.map((lead) => {
     const id = randomUUID();
     ids.set(lead.externalId, id);
-    return {
-      id,
-      orgId: scope.orgId,
-      formId: scope.formId,
-      email: lead.fields.email,
-      firstName: lead.fields.firstName ?? null,
-      lastName: lead.fields.lastName ?? null,
-      phone: lead.fields.phone ?? null,
-      company: lead.fields.company ?? null,
-      jobTitle: lead.fields.jobTitle ?? null,
-      source: "hubspot",
-      fieldVersions: lead.fieldVersions,
-    };
+    return id;
   });
-  await tx.lead.createMany({ data });
-  await createLinks(
-    tx,
-    scope.integrationId,
-    leads.map((l) => ({ leadId: ids.get(l.externalId) as string, externalId: l.externalId })),
-    now,
-  );
+  // The links' foreign keys are checked at the end of the statement, when the CTE's leads exist.
+  await tx.$executeRaw`
+    WITH new_leads AS (
+      INSERT INTO leads (id, org_id, form_id, email, first_name, last_name, phone, company, job_title, source, field_versions, updated_at)
+      SELECT v.id, ${scope.orgId}, ${scope.formId}::uuid, v.email, v.first_name, v.last_name, v.phone, v.company, v.job_title,
+             'hubspot', v.field_versions::jsonb, now()
+      FROM unnest(
+        ${leadIds}::uuid[],
+        ${leads.map((l) => l.fields.email)}::text[],
+        ${leads.map((l) => l.fields.firstName ?? null)}::text[],
+        ${leads.map((l) => l.fields.lastName ?? null)}::text[],
+        ${leads.map((l) => l.fields.phone ?? null)}::text[],
+        ${leads.map((l) => l.fields.company ?? null)}::text[],
+        ${leads.map((l) => l.fields.jobTitle ?? null)}::text[],
+        ${leads.map((l) => JSON.stringify(l.fieldVersions))}::text[]
+      ) AS v(id, email, first_name, last_name, phone, company, job_title, field_versions)
+    )
+    INSERT INTO lead_crm_links (id, lead_id, integration_id, provider, external_id, last_pushed, last_synced_at, updated_at)
+    SELECT gen_random_uuid(), v.lead_id, ${scope.integrationId}::uuid, 'hubspot'::"CrmProvider", v.external_id, v.pulled::jsonb, now(), now()
+    FROM unnest(
+      ${leadIds}::uuid[],
+      ${leads.map((l) => l.externalId)}::text[],
+      ${leads.map((l) => JSON.stringify(l.pulled ?? {}))}::text[]
+    ) AS v(lead_id, external_id, pulled)
+    ON CONFLICT (integration_id, external_id) DO UPDATE
+      SET last_pushed = lead_crm_links.last_pushed || EXCLUDED.last_pushed, last_synced_at = now(), updated_at = now()`;
   return ids;
 }
 
@@ -142,11 +157,12 @@ export async function createLinks(
   syncedAt: Date = new Date(),
 ): Promise<void> {
   if (links.length === 0) return;
-  // skipDuplicates: the outbound worker may have linked the same pair a moment ago (our push's echo).
-  await tx.leadCrmLink.createMany({
-    skipDuplicates: true,
-    data: links.map((l) => ({ leadId: l.leadId, integrationId, provider: "hubspot" as const, externalId: l.externalId, lastSyncedAt: syncedAt })),
-  });
+  // DO NOTHING: the outbound worker may have linked the same pair a moment ago (our push's echo).
+  await tx.$executeRaw`
+    INSERT INTO lead_crm_links (id, lead_id, integration_id, provider, external_id, last_synced_at, updated_at)
+    SELECT gen_random_uuid(), v.lead_id, ${integrationId}::uuid, 'hubspot'::"CrmProvider", v.external_id, ${syncedAt}, now()
+    FROM unnest(${links.map((l) => l.leadId)}::uuid[], ${links.map((l) => l.externalId)}::text[]) AS v(lead_id, external_id)
+    ON CONFLICT DO NOTHING`;
 }
 
 /** Writes the merged rows of many leads in one statement. */

@@ -44,8 +44,11 @@ export async function rememberUnlinked(
 /** A contact linked again (restored, or re-created): its lead is no longer archived or remembered as unlinked. */
 export async function forgetUnlinked(tx: Prisma.TransactionClient, integrationId: string, links: readonly { externalId: string; leadId: string }[]): Promise<void> {
   if (links.length === 0) return;
-  await tx.unlinkedContact.deleteMany({ where: { integrationId, externalId: { in: links.map((l) => l.externalId) } } });
-  await tx.lead.updateMany({ where: { id: { in: links.map((l) => l.leadId) }, archivedAt: { not: null } }, data: { archivedAt: null } });
+  // Raw SQL: every batch that links contacts runs these (no query-compiler work).
+  await tx.$executeRaw`
+    DELETE FROM unlinked_contacts WHERE integration_id = ${integrationId}::uuid AND external_id = ANY(${links.map((l) => l.externalId)}::text[])`;
+  await tx.$executeRaw`
+    UPDATE leads SET archived_at = NULL, updated_at = now() WHERE id = ANY(${links.map((l) => l.leadId)}::uuid[]) AND archived_at IS NOT NULL`;
 }
 
 export async function archiveLeads(tx: Prisma.TransactionClient, leadIds: readonly string[]): Promise<void> {
