@@ -1,4 +1,4 @@
-import { hubspotEventBatchSchema, type HubSpotEvent } from "@leadsync/core";
+import { parseHubSpotEventBatch, type HubSpotEvent } from "@leadsync/core";
 import { buildRequestUri, verifyHubSpotSignature, type SignatureRejection } from "@leadsync/hubspot";
 import { QUEUES, type TypedQueue } from "@leadsync/queue";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -93,15 +93,16 @@ async function receiverPlugin(fastify: FastifyInstance, options: ReceiverPluginO
           throw new WebhookError(503, "queue_unavailable", "Queue unavailable, retry later");
         });
 
-        recordAccepted(events);
+        const summary = summarise(events);
+        recordAccepted(summary);
         loggerFor(request, options).info(
           {
             jobId,
             count: events.length,
-            portalIds: unique(events.map((e) => e.portalId)),
-            types: unique(events.map((e) => e.subscriptionType)),
+            portalIds: [...summary.portalIds],
+            types: [...summary.countByType.keys()],
             signatureVersion: signature.version,
-            maxAttemptNumber: Math.max(...events.map((e) => e.attemptNumber)),
+            maxAttemptNumber: summary.maxAttemptNumber,
           },
           "webhook received",
         );
@@ -111,7 +112,7 @@ async function receiverPlugin(fastify: FastifyInstance, options: ReceiverPluginO
   });
 }
 
-/** JSON.parse the verified bytes, then core's batch schema (1–100 HubSpot events). */
+/** JSON.parse the verified bytes, then core's batch schema (1–100 HubSpot events; its fast path for plain batches). */
 function parseEventBatch(rawBody: Buffer): { raw: Record<string, unknown>[]; events: HubSpotEvent[] } {
   let json: unknown;
   try {
@@ -119,7 +120,7 @@ function parseEventBatch(rawBody: Buffer): { raw: Record<string, unknown>[]; eve
   } catch {
     throw new WebhookError(400, "invalid_body", "Body is not valid JSON", "invalid_json");
   }
-  const parsed = hubspotEventBatchSchema.safeParse(json);
+  const parsed = parseHubSpotEventBatch(json);
   if (!parsed.success) throw new WebhookError(400, "invalid_body", summariseIssues(parsed.error), "invalid_events");
   // The schema accepted an array of objects, so the raw elements are records.
   return { raw: json as Record<string, unknown>[], events: parsed.data };
@@ -146,11 +147,26 @@ async function withinTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T>
   }
 }
 
-function recordAccepted(events: readonly HubSpotEvent[]): void {
+interface BatchSummary {
+  portalIds: Set<string>;
+  countByType: Map<string, number>;
+  maxAttemptNumber: number;
+}
+
+/** What the metrics and the log line say about a batch, in one pass over its events. */
+function summarise(events: readonly HubSpotEvent[]): BatchSummary {
+  const summary: BatchSummary = { portalIds: new Set(), countByType: new Map(), maxAttemptNumber: 0 };
+  for (const event of events) {
+    summary.portalIds.add(event.portalId);
+    summary.countByType.set(event.subscriptionType, (summary.countByType.get(event.subscriptionType) ?? 0) + 1);
+    if (event.attemptNumber > summary.maxAttemptNumber) summary.maxAttemptNumber = event.attemptNumber;
+  }
+  return summary;
+}
+
+function recordAccepted(summary: BatchSummary): void {
   webhookMetrics.received.inc({ provider: "hubspot" });
-  const byType = new Map<string, number>();
-  for (const event of events) byType.set(event.subscriptionType, (byType.get(event.subscriptionType) ?? 0) + 1);
-  for (const [type, count] of byType) webhookMetrics.events.inc({ type }, count);
+  for (const [type, count] of summary.countByType) webhookMetrics.events.inc({ type }, count);
 }
 
 function sendRejection(request: FastifyRequest, reply: FastifyReply, rejection: WebhookError, options: ReceiverPluginOptions) {
@@ -161,10 +177,6 @@ function sendRejection(request: FastifyRequest, reply: FastifyReply, rejection: 
 
 function loggerFor(request: FastifyRequest, options: ReceiverPluginOptions): FastifyBaseLogger {
   return options.logger ? options.logger.child({ reqId: request.id }) : request.log;
-}
-
-function unique<T>(values: readonly T[]): T[] {
-  return [...new Set(values)];
 }
 
 export default fp(receiverPlugin, { name: "leadsync-hubspot-webhook-receiver", fastify: "5.x" });
