@@ -1,6 +1,6 @@
 import { createLogger, DEV_CLIENT_SECRET, type Config } from "@leadsync/config";
 import type { QUEUES, TypedQueue } from "@leadsync/queue";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Redis } from "ioredis";
 import { errorBody } from "./errors.js";
 import receiverPlugin, { HUBSPOT_WEBHOOK_PATH } from "./receiver-plugin.js";
@@ -34,7 +34,11 @@ export function buildReceiverApp(options: BuildReceiverAppOptions): FastifyInsta
   const { config, queue, connection } = options;
   assertWebhookSecretUsable(config);
   const logger = options.logger ?? createLogger({ name: "receiver", level: config.logLevel });
-  const app = Fastify({ loggerInstance: logger, requestTimeout: REQUEST_TIMEOUT_MS, disableRequestLogging: isWebhookPost });
+  const app = Fastify({
+    loggerInstance: logger,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    logController: new LogController({ disableRequestLogging: isWebhookPost }),
+  });
 
   app.register(receiverPlugin, {
     queue,
@@ -61,8 +65,8 @@ export function buildReceiverApp(options: BuildReceiverAppOptions): FastifyInsta
  * per batch ("webhook received" or "webhook rejected", with the request id), and at HubSpot's rates three lines
  * per request cost more than the rest of the logging. Other routes keep them.
  */
-function isWebhookPost(request: { method?: string; url?: string; routeOptions?: { url?: string } }): boolean {
-  return request.method === "POST" && (request.routeOptions?.url ?? request.url) === HUBSPOT_WEBHOOK_PATH;
+function isWebhookPost(request: FastifyRequest): boolean {
+  return request.method === "POST" && request.routeOptions.url === HUBSPOT_WEBHOOK_PATH;
 }
 
 /** "up", or why not: the connection state, or "timeout". */

@@ -168,6 +168,10 @@ describe("receiver against real Redis", () => {
     const received = logs.lines.filter((l) => l.msg === "webhook received");
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ count: 1, portalIds: ["999"], types: ["contact.deletion"], signatureVersion: "v3" });
+    // That line is the request's only one: Fastify's per-request lines are off for webhook posts, not for other routes.
+    expect(logs.lines.filter((l) => l.msg === "incoming request" || l.msg === "request completed")).toHaveLength(0);
+    expect((await app.inject({ method: "GET", url: "/health" })).statusCode).toBe(200);
+    expect(logs.lines.filter((l) => l.msg === "request completed")).toHaveLength(1);
     const all = logs.raw.join("");
     expect(all).not.toContain(SECRET);
     expect(all).not.toContain(signature["x-hubspot-signature-v3"]!.slice(0, 20));
