@@ -1,13 +1,13 @@
 import { parseHubSpotEventBatch, type HubSpotEvent } from "@leadsync/core";
 import { buildRequestUri, verifyHubSpotSignature, type SignatureRejection } from "@leadsync/hubspot";
-import { QUEUES, type TypedQueue } from "@leadsync/queue";
+import { addSerialized, type QUEUES, type TypedQueue } from "@leadsync/queue";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { z } from "zod";
 import { errorBody, errorResponse, successResponse, toWebhookError, WebhookError } from "./errors.js";
 import { webhookMetrics } from "./metrics.js";
-import { hubspotBatchJobId, hubspotEventsJob } from "./webhook-job.js";
+import { hubspotBatchJobId, hubspotEventsJob, hubspotEventsJobJson } from "./webhook-job.js";
 
 export const HUBSPOT_WEBHOOK_PATH = "/api/v1/webhooks/hubspot";
 
@@ -82,11 +82,13 @@ async function receiverPlugin(fastify: FastifyInstance, options: ReceiverPluginO
         });
         if (!signature.ok) throw new WebhookError(401, "invalid_signature", SIGNATURE_MESSAGES[signature.reason], signature.reason);
 
-        const { raw, events } = parseEventBatch(rawBody);
+        const { text, raw, events } = parseEventBatch(rawBody);
         const jobId = hubspotBatchJobId(events);
-        // queue.add, not enqueue(): the payload's one variable part, the events, was validated just above.
+        const receivedAt = Date.now();
+        // Not enqueue(): the payload's one variable part, the events, was validated just above. The job stores the
+        // body's text rather than a re-serialisation of the parsed events.
         await withinTimeout(
-          options.queue.add(QUEUES.hubspotEvents, hubspotEventsJob(raw, Date.now()), { jobId }),
+          addSerialized(options.queue, hubspotEventsJob(raw, receivedAt), hubspotEventsJobJson(text, receivedAt), { jobId }),
           options.enqueueTimeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
         ).catch((err: unknown) => {
           loggerFor(request, options).warn({ err, jobId }, "could not queue webhook batch");
@@ -113,17 +115,18 @@ async function receiverPlugin(fastify: FastifyInstance, options: ReceiverPluginO
 }
 
 /** JSON.parse the verified bytes, then core's batch schema (1–100 HubSpot events; its fast path for plain batches). */
-function parseEventBatch(rawBody: Buffer): { raw: Record<string, unknown>[]; events: HubSpotEvent[] } {
+function parseEventBatch(rawBody: Buffer): { text: string; raw: Record<string, unknown>[]; events: HubSpotEvent[] } {
+  const text = rawBody.toString("utf8");
   let json: unknown;
   try {
-    json = JSON.parse(rawBody.toString("utf8"));
+    json = JSON.parse(text);
   } catch {
     throw new WebhookError(400, "invalid_body", "Body is not valid JSON", "invalid_json");
   }
   const parsed = parseHubSpotEventBatch(json);
   if (!parsed.success) throw new WebhookError(400, "invalid_body", summariseIssues(parsed.error), "invalid_events");
   // The schema accepted an array of objects, so the raw elements are records.
-  return { raw: json as Record<string, unknown>[], events: parsed.data };
+  return { text, raw: json as Record<string, unknown>[], events: parsed.data };
 }
 
 /** A few of zod's issues, "path: message", enough to debug a sender without echoing the whole body. */

@@ -30,3 +30,11 @@ function eventIdentity(event: HubSpotEvent): string {
 export function hubspotEventsJob(rawEvents: readonly Record<string, unknown>[], receivedAt: number): HubspotEventsJob {
   return { v: 1, provider: "hubspot", receivedAt, events: [...rawEvents] };
 }
+
+/**
+ * The JSON of `hubspotEventsJob(JSON.parse(eventsJson), receivedAt)`, built around the body's own text: the events
+ * are not stringified again. `eventsJson` must be the JSON array the events were parsed from.
+ */
+export function hubspotEventsJobJson(eventsJson: string, receivedAt: number): string {
+  return `{"v":1,"provider":"hubspot","receivedAt":${receivedAt},"events":${eventsJson}}`;
+}

@@ -10,6 +10,7 @@ import { pino } from "pino";
 import { register } from "prom-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildReceiverApp, HUBSPOT_WEBHOOK_PATH, hubspotBatchJobId } from "../src/index.js";
+import { hubspotEventsJob, hubspotEventsJobJson } from "../src/webhook-job.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SECRET = `test-client-secret-${randomUUID()}`;
@@ -322,6 +323,15 @@ describe("hubspotBatchJobId", () => {
     expect(hubspotBatchJobId(retried)).toBe(hubspotBatchJobId(a));
     expect(hubspotBatchJobId(a.slice(0, 1))).not.toBe(hubspotBatchJobId(a));
     expect(hubspotBatchJobId(a)).not.toContain(":");
+  });
+});
+
+describe("hubspotEventsJobJson", () => {
+  it("is the JSON of hubspotEventsJob for the body's events, whatever the body's spacing", () => {
+    for (const text of [JSON.stringify([contactEvent(), contactEvent()]), ` [\n ${JSON.stringify(contactEvent({ propertyValue: "Zoë \u2028" }), null, 2)} ] `]) {
+      const parsed = JSON.parse(text) as Record<string, unknown>[];
+      expect(JSON.parse(hubspotEventsJobJson(text, 1_764_288_000_123))).toStrictEqual(hubspotEventsJob(parsed, 1_764_288_000_123));
+    }
   });
 });
 

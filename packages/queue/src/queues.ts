@@ -1,4 +1,4 @@
-import { Queue, type DefaultJobOptions, type JobsOptions } from "bullmq";
+import { Job, Queue, type DefaultJobOptions, type JobJson, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { JOB_SCHEMAS, type JobPayload, type QueueName } from "./jobs.js";
 import { DEFAULT_JOB_OPTIONS } from "./job-options.js";
@@ -17,9 +17,34 @@ export interface CreateQueueOptions {
   defaultJobOptions?: DefaultJobOptions;
 }
 
+/** The JSON text of payloads being added through `addSerialized`, for PreSerializedJob to store instead of stringifying. */
+const serializedPayloads = new WeakMap<object, string>();
+
+/** A BullMQ job that stores a payload's known JSON text (if any) instead of JSON.stringify-ing the payload again. */
+class PreSerializedJob<D = unknown, R = unknown, N extends string = string> extends Job<D, R, N> {
+  override asJSON(): JobJson {
+    const json = typeof this.data === "object" && this.data !== null ? serializedPayloads.get(this.data) : undefined;
+    if (json === undefined) return super.asJSON();
+    const data = this.data;
+    // BullMQ stringifies `{}` for an undefined payload: cheap, and replaced right after.
+    this.data = undefined as D;
+    try {
+      return { ...super.asJSON(), data: json };
+    } finally {
+      this.data = data;
+    }
+  }
+}
+
+class ContractQueue<D, R, N extends string> extends Queue<D, R, N> {
+  protected override get Job(): typeof Job {
+    return PreSerializedJob;
+  }
+}
+
 export function createQueue<Q extends QueueName>(name: Q, options: CreateQueueOptions): TypedQueue<Q> {
   const logger = options.logger ?? defaultQueueLogger;
-  const queue: TypedQueue<Q> = new Queue<JobPayload<Q>, unknown, Q>(name, {
+  const queue: TypedQueue<Q> = new ContractQueue<JobPayload<Q>, unknown, Q>(name, {
     connection: options.connection,
     prefix: options.prefix,
     defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, ...options.defaultJobOptions },
@@ -38,6 +63,20 @@ export async function enqueue<Q extends QueueName>(queue: TypedQueue<Q>, payload
   const data = JOB_SCHEMAS[name].parse(payload) as JobPayload<Q>;
   // BullMQ's generic add() cannot relate Q to the job name type here; the payload was just validated.
   return queue.add(name as Parameters<TypedQueue<Q>["add"]>[0], data as Parameters<TypedQueue<Q>["add"]>[1], options);
+}
+
+/**
+ * `queue.add` for a payload whose JSON text the caller already holds (the receiver: the webhook body it verified,
+ * ~24 KB), so it is stored as is rather than stringified again. `json` must parse to `payload` — the caller checked
+ * the payload, as `queue.add`'s callers do; the worker reads `json`. Only for queues made by `createQueue`.
+ */
+export async function addSerialized<Q extends QueueName>(queue: TypedQueue<Q>, payload: JobPayload<Q>, json: string, options?: JobsOptions) {
+  serializedPayloads.set(payload, json);
+  try {
+    return await queue.add(queue.name as Parameters<TypedQueue<Q>["add"]>[0], payload as Parameters<TypedQueue<Q>["add"]>[1], options);
+  } finally {
+    serializedPayloads.delete(payload);
+  }
 }
 
 /** BullMQ custom job ids may not contain ":" (its key separator) nor be plain integers. */
