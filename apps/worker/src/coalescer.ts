@@ -5,13 +5,19 @@
  * A batch is flushed when its window elapses or when it holds `maxDistinct` distinct items (the provider's
  * batch size). A job's items may span two batches; `add` settles when all of its items have been handled.
  * A group's batches run one after another: two batches of one portal may hold the same contact, and applying
- * them side by side would race on the same leads.
+ * them side by side would race on the same leads. With `overlapKeys`, a batch that shares no key with the group's
+ * unfinished batches starts at once and waits for its turn only where it must (its flush calls `turn()`).
  */
 
 /** Per-item failures of one flush; items absent from the map succeeded. */
 export type FlushFailures<Item> = ReadonlyMap<Item, Error>;
 
-export type FlushFn<Item> = (groupKey: string, items: readonly Item[]) => Promise<FlushFailures<Item>>;
+/** Given to every flush: `turn()` resolves when the group's earlier flushes have finished. */
+export interface FlushOrder {
+  turn(): Promise<void>;
+}
+
+export type FlushFn<Item> = (groupKey: string, items: readonly Item[], order: FlushOrder) => Promise<FlushFailures<Item>>;
 
 export interface CoalescerOptions<Item> {
   /** How long a group's new batch stays open; a function may adapt it per group (see `onBatchClosed`). */
@@ -21,6 +27,12 @@ export interface CoalescerOptions<Item> {
   maxDistinct: number;
   /** Items with the same distinct key count once towards `maxDistinct` (e.g. events of one contact). */
   distinctKey: (item: Item) => string;
+  /**
+   * Every key an item may touch (e.g. each contact an event names). When set, a batch whose keys are disjoint from
+   * those of the group's unfinished batches starts before they finish — e.g. its reads overlap their writes — and
+   * its flush must await `turn()` before the part that has to follow them. Otherwise batches start in turn.
+   */
+  overlapKeys?: (item: Item) => readonly string[];
   flush: FlushFn<Item>;
 }
 
@@ -40,6 +52,8 @@ export class Coalescer<Item> {
   private readonly inFlight = new Set<Promise<void>>();
   /** The last flush started per group; the next one of that group waits for it. */
   private readonly tails = new Map<string, Promise<void>>();
+  /** Per group, the keys of each unfinished flush (only with `overlapKeys`). */
+  private readonly activeKeys = new Map<string, Set<ReadonlySet<string>>>();
 
   constructor(private readonly options: CoalescerOptions<Item>) {}
 
@@ -81,20 +95,36 @@ export class Coalescer<Item> {
     clearTimeout(batch.timer);
     this.options.onBatchClosed?.(groupKey, { distinct: batch.distinct.size, full: batch.distinct.size >= this.options.maxDistinct });
     const previous = this.tails.get(groupKey) ?? Promise.resolve();
-    const run = previous.then(() => this.runFlush(groupKey, batch.items));
+    const order: FlushOrder = { turn: () => previous };
+    const keys = this.options.overlapKeys ? new Set(batch.items.flatMap((p) => this.options.overlapKeys?.(p.item) ?? [])) : undefined;
+    const active = this.activeKeys.get(groupKey) ?? new Set<ReadonlySet<string>>();
+    const early = keys !== undefined && [...active].every((other) => ![...keys].some((key) => other.has(key)));
+    // An early flush still counts as finished only after the earlier ones: the next batch's turn follows both.
+    const run = early
+      ? this.runFlush(groupKey, batch.items, order).then(() => previous)
+      : previous.then(() => this.runFlush(groupKey, batch.items, order));
+    if (keys) {
+      active.add(keys);
+      this.activeKeys.set(groupKey, active);
+    }
     this.tails.set(groupKey, run);
     this.inFlight.add(run);
     void run.finally(() => {
       this.inFlight.delete(run);
       if (this.tails.get(groupKey) === run) this.tails.delete(groupKey);
+      if (keys) {
+        active.delete(keys);
+        if (active.size === 0 && this.activeKeys.get(groupKey) === active) this.activeKeys.delete(groupKey);
+      }
     });
   }
 
-  private async runFlush(groupKey: string, pending: PendingItem<Item>[]): Promise<void> {
+  private async runFlush(groupKey: string, pending: PendingItem<Item>[], order: FlushOrder): Promise<void> {
     try {
       const failures = await this.options.flush(
         groupKey,
         pending.map((p) => p.item),
+        order,
       );
       for (const p of pending) p.settle(failures.get(p.item));
     } catch (error) {

@@ -55,9 +55,9 @@ export function withDailyCapLog<Item>(
   integrationIdOf: (groupKey: string) => Promise<string | null>,
   deps: DailyCapLogDeps,
 ): FlushFn<Item> {
-  return async (groupKey, items) => {
+  return async (groupKey, items, order) => {
     try {
-      return await flush(groupKey, items);
+      return await flush(groupKey, items, order);
     } catch (error) {
       if (isDailyCapError(error)) {
         const integrationId = await integrationIdOf(groupKey).catch(() => null);

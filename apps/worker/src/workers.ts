@@ -6,7 +6,7 @@ import { Coalescer } from "./coalescer.js";
 import { withDailyCapLog } from "./daily-cap.js";
 import { createInboundBatchHandler } from "./inbound/handle-batch.js";
 import { createInboundProcessor } from "./inbound/processor.js";
-import type { InboundItem } from "./inbound/types.js";
+import { contactIdsOf, type InboundItem } from "./inbound/types.js";
 import { createIntegrationDirectory } from "./integrations.js";
 import { observeJobDuration } from "./metrics.js";
 import { createOutboundBatchHandler, type OutboundItem } from "./outbound/handle-batch.js";
@@ -43,6 +43,8 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
     windowMs: config.inboundBatchWindowMs,
     maxDistinct: MAX_BATCH,
     distinctKey: (item) => item.event.objectId,
+    // A batch sharing no contact with the portal's unfinished batches reads (links, HubSpot) while they write.
+    overlapKeys: (item) => contactIdsOf(item.event),
     flush: withDailyCapLog(
       createInboundBatchHandler({ config, prisma, directory, logger: inboundLog }),
       async (portalId) => (await directory.findByPortal(portalId))?.id ?? null,

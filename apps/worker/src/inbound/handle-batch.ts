@@ -1,7 +1,7 @@
 import type { Config, Logger } from "@leadsync/config";
 import { DEFAULT_HUBSPOT_FIELD_MAPPING, propertiesToRead, type CrmContact } from "@leadsync/core";
 import { ensureCrmImportForm, type PrismaClient } from "@leadsync/db";
-import type { FlushFailures } from "../coalescer.js";
+import type { FlushFailures, FlushOrder } from "../coalescer.js";
 import { IntegrationPausedError } from "../job-failures.js";
 import { syncRulesOf, type Integration, type IntegrationDirectory } from "../integrations.js";
 import { metrics } from "../metrics.js";
@@ -55,12 +55,18 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
     });
   }
 
-  return async function handleInboundBatch(portalId: string, items: readonly InboundItem[]): Promise<FlushFailures<InboundItem>> {
+  /**
+   * `order.turn()` resolves when the portal's earlier batches are applied: the reads before it may overlap them
+   * (the coalescer starts a batch early only when it shares no contact with them), the writes may not.
+   */
+  return async function handleInboundBatch(portalId: string, items: readonly InboundItem[], order?: FlushOrder): Promise<FlushFailures<InboundItem>> {
+    const turn = () => order?.turn() ?? Promise.resolve();
     const log = logger.child({ portalId });
     const integration = await directory.findByPortal(portalId);
 
     if (!integration) {
       log.warn({ portalId, events: items.length }, `Unknown portal ${portalId} - dropping ${items.length} event(s)`);
+      await turn();
       const claimed = await recordOnly(portalId, null, items, () => ignored("unknown_portal"));
       metrics.unknownPortalEvents.inc(claimed);
       return new Map();
@@ -69,6 +75,7 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
     const blocked = inboundBlockedReason(integration);
     if (blocked) {
       log.info({ integrationId: integration.id, reason: blocked, events: items.length }, "Inbound sync off for this integration - events ignored");
+      await turn();
       await recordOnly(portalId, integration.id, items, () => ignored(blocked));
       return new Map();
     }
@@ -89,6 +96,8 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
 
       const read = toRead.length > 0 ? await directory.providerFor(integration).fetchContacts(toRead, propertiesToRead(rules.mapping)) : [];
       const contacts = new Map(read.map((c) => [c.id, c]));
+      await turn();
+      // After the turn: the first batches of an org may create its CRM Import form, one at a time.
       const formId = read.length > 0 ? await crmImportFormId(integration.orgId) : null;
       await applyBatch({ integration, rules, toDecide, privacyDeleted, settled, contacts, formId, items, log });
     } catch (error) {

@@ -14,6 +14,11 @@ export function mergedIdsOf(event: HubSpotEvent): string[] {
   );
 }
 
+/** Every contact an event names (its object, a merge's survivor and merged-away contacts). */
+export function contactIdsOf(event: HubSpotEvent): string[] {
+  return [contactIdOf(event), ...mergedIdsOf(event)];
+}
+
 /** One webhook event handed from a job to the portal's batch. */
 export interface InboundItem {
   event: HubSpotEvent;
