@@ -82,13 +82,13 @@ async function receiverPlugin(fastify: FastifyInstance, options: ReceiverPluginO
         });
         if (!signature.ok) throw new WebhookError(401, "invalid_signature", SIGNATURE_MESSAGES[signature.reason], signature.reason);
 
-        const { text, raw, events } = parseEventBatch(rawBody);
+        const { raw, events } = parseEventBatch(rawBody);
         const jobId = hubspotBatchJobId(events);
         const receivedAt = Date.now();
         // Not enqueue(): the payload's one variable part, the events, was validated just above. The job stores the
-        // body's text rather than a re-serialisation of the parsed events.
+        // body's bytes rather than a re-serialisation of the parsed events.
         await withinTimeout(
-          addSerialized(options.queue, hubspotEventsJob(raw, receivedAt), hubspotEventsJobJson(text, receivedAt), { jobId }),
+          addSerialized(options.queue, hubspotEventsJob(raw, receivedAt), hubspotEventsJobJson(rawBody, receivedAt), { jobId }),
           options.enqueueTimeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
         ).catch((err: unknown) => {
           loggerFor(request, options).warn({ err, jobId }, "could not queue webhook batch");
@@ -115,18 +115,17 @@ async function receiverPlugin(fastify: FastifyInstance, options: ReceiverPluginO
 }
 
 /** JSON.parse the verified bytes, then core's batch schema (1–100 HubSpot events; its fast path for plain batches). */
-function parseEventBatch(rawBody: Buffer): { text: string; raw: Record<string, unknown>[]; events: HubSpotEvent[] } {
-  const text = rawBody.toString("utf8");
+function parseEventBatch(rawBody: Buffer): { raw: Record<string, unknown>[]; events: HubSpotEvent[] } {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(rawBody.toString("utf8"));
   } catch {
     throw new WebhookError(400, "invalid_body", "Body is not valid JSON", "invalid_json");
   }
   const parsed = parseHubSpotEventBatch(json);
   if (!parsed.success) throw new WebhookError(400, "invalid_body", summariseIssues(parsed.error), "invalid_events");
   // The schema accepted an array of objects, so the raw elements are records.
-  return { text, raw: json as Record<string, unknown>[], events: parsed.data };
+  return { raw: json as Record<string, unknown>[], events: parsed.data };
 }
 
 /** A few of zod's issues, "path: message", enough to debug a sender without echoing the whole body. */

@@ -32,9 +32,10 @@ export function hubspotEventsJob(rawEvents: readonly Record<string, unknown>[], 
 }
 
 /**
- * The JSON of `hubspotEventsJob(JSON.parse(eventsJson), receivedAt)`, built around the body's own text: the events
- * are not stringified again. `eventsJson` must be the JSON array the events were parsed from.
+ * The JSON of `hubspotEventsJob(JSON.parse(body), receivedAt)` as UTF-8 bytes, built around the body's own bytes: the
+ * events are not stringified again (nor re-encoded). `body` must be the JSON array the events were parsed from.
  */
-export function hubspotEventsJobJson(eventsJson: string, receivedAt: number): string {
-  return `{"v":1,"provider":"hubspot","receivedAt":${receivedAt},"events":${eventsJson}}`;
+export function hubspotEventsJobJson(body: Buffer, receivedAt: number): Buffer {
+  return Buffer.concat([Buffer.from(`{"v":1,"provider":"hubspot","receivedAt":${receivedAt},"events":`), body, JOB_JSON_END]);
 }
+const JOB_JSON_END = Buffer.from("}");

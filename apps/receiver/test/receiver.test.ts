@@ -139,6 +139,15 @@ describe("receiver against real Redis", () => {
     expect(job.data.receivedAt).toEqual(expect.any(Number));
   });
 
+  it("queues the body's events as sent: non-ASCII text, spacing and unknown fields", async () => {
+    const events = [contactEvent({ propertyValue: "Zoë 😀 \u2028 ümlaut", somethingNew: { nested: [1, "ü"] } })];
+    const response = await signedPost(app, ` [ ${JSON.stringify(events[0], null, 2)} ]\n`);
+    expect(response.statusCode).toBe(200);
+    const jobs = await queuedJobs();
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.data.events).toStrictEqual(events);
+  });
+
   it("a redelivered batch (attemptNumber bumped, re-signed) is still one job", async () => {
     const events = [contactEvent(), contactEvent()];
     expect((await signedPost(app, events)).statusCode).toBe(200);
@@ -330,7 +339,8 @@ describe("hubspotEventsJobJson", () => {
   it("is the JSON of hubspotEventsJob for the body's events, whatever the body's spacing", () => {
     for (const text of [JSON.stringify([contactEvent(), contactEvent()]), ` [\n ${JSON.stringify(contactEvent({ propertyValue: "Zoë \u2028" }), null, 2)} ] `]) {
       const parsed = JSON.parse(text) as Record<string, unknown>[];
-      expect(JSON.parse(hubspotEventsJobJson(text, 1_764_288_000_123))).toStrictEqual(hubspotEventsJob(parsed, 1_764_288_000_123));
+      const json = hubspotEventsJobJson(Buffer.from(text), 1_764_288_000_123);
+      expect(JSON.parse(json.toString("utf8"))).toStrictEqual(hubspotEventsJob(parsed, 1_764_288_000_123));
     }
   });
 });

@@ -18,7 +18,7 @@ export interface CreateQueueOptions {
 }
 
 /** The JSON text of payloads being added through `addSerialized`, for PreSerializedJob to store instead of stringifying. */
-const serializedPayloads = new WeakMap<object, string>();
+const serializedPayloads = new WeakMap<object, string | Buffer>();
 
 /** A BullMQ job that stores a payload's known JSON text (if any) instead of JSON.stringify-ing the payload again. */
 class PreSerializedJob<D = unknown, R = unknown, N extends string = string> extends Job<D, R, N> {
@@ -29,7 +29,8 @@ class PreSerializedJob<D = unknown, R = unknown, N extends string = string> exte
     // BullMQ stringifies `{}` for an undefined payload: cheap, and replaced right after.
     this.data = undefined as D;
     try {
-      return { ...super.asJSON(), data: json };
+      // ioredis sends a Buffer argument as is; JobJson types data as the string it usually is.
+      return { ...super.asJSON(), data: json as string };
     } finally {
       this.data = data;
     }
@@ -66,11 +67,17 @@ export async function enqueue<Q extends QueueName>(queue: TypedQueue<Q>, payload
 }
 
 /**
- * `queue.add` for a payload whose JSON text the caller already holds (the receiver: the webhook body it verified,
- * ~24 KB), so it is stored as is rather than stringified again. `json` must parse to `payload` — the caller checked
- * the payload, as `queue.add`'s callers do; the worker reads `json`. Only for queues made by `createQueue`.
+ * `queue.add` for a payload whose JSON the caller already holds, as text or UTF-8 bytes (the receiver: around the
+ * webhook body it verified, ~24 KB), so it is stored as is rather than stringified again. `json` must parse to
+ * `payload` — the caller checked the payload, as `queue.add`'s callers do; the worker reads `json`. Only for queues
+ * made by `createQueue`.
  */
-export async function addSerialized<Q extends QueueName>(queue: TypedQueue<Q>, payload: JobPayload<Q>, json: string, options?: JobsOptions) {
+export async function addSerialized<Q extends QueueName>(
+  queue: TypedQueue<Q>,
+  payload: JobPayload<Q>,
+  json: string | Buffer,
+  options?: JobsOptions,
+) {
   serializedPayloads.set(payload, json);
   try {
     return await queue.add(queue.name as Parameters<TypedQueue<Q>["add"]>[0], payload as Parameters<TypedQueue<Q>["add"]>[1], options);

@@ -37,6 +37,12 @@ describe("addSerialized", () => {
     expect((await queue.getJob("serialized-1"))?.data).toEqual(payload);
   });
 
+  it("takes the JSON as UTF-8 bytes too", async () => {
+    const withText = { ...payload, events: [{ ...payload.events[0], propertyValue: "Zoë 😀" }] };
+    await addSerialized(queue, withText, Buffer.from(JSON.stringify(withText)), { jobId: "serialized-bytes" });
+    expect((await queue.getJob("serialized-bytes"))?.data).toEqual(withText);
+  });
+
   it("leaves queue.add as it was: the payload stringified, even right after an addSerialized of it", async () => {
     await addSerialized(queue, payload, json, { jobId: "serialized-2" });
     await queue.add(QUEUES.hubspotEvents, payload, { jobId: "plain-1" });
