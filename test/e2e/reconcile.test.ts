@@ -47,7 +47,9 @@ describe("reconciliation", () => {
     // A worker with a short reconciliation interval: the repeatable tick queues this integration's run.
     const logger = createLogger({ name: "test", level: "silent", pretty: false });
     const connection = createRedisConnection(h.config.redisUrl, { role: "worker" });
-    const config = { ...h.config, reconcileIntervalMs: 300 };
+    // Status shows the last finished run, and a later run finds nothing left to fix (fixed 0): the interval must leave
+    // the polling below ample time to see the repairing run even on a loaded machine (300 ms made this flaky).
+    const config = { ...h.config, reconcileIntervalMs: 2_000 };
     const directory = createIntegrationDirectory({ config, prisma: h.prisma, connection, logger });
     const sync = startSyncWorker({ config, prisma: h.prisma, connection, directory, logger });
     const api = createRedisConnection(h.config.redisUrl, { role: "producer" });
