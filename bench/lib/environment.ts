@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 // The bench is root-level code like test/**: workspace code is imported from its source.
@@ -11,9 +10,12 @@ import { createTestDatabase, type TestDatabase } from "../../packages/db/src/tes
 import { createHubSpotClient, ensureLeadSourceProperty } from "../../packages/hubspot/src/index.js";
 import { signV3, startSandbox, type Sandbox, type SandboxTier } from "../../packages/hubspot-sandbox/src/index.js";
 import { QUEUES, createQueue, createRedisConnection, type TypedQueue } from "../../packages/queue/src/index.js";
+import { freePort } from "../../test/helpers/ports.js";
 import { cleanupPrefix, uniqueQueuePrefix } from "../../test/helpers/redis.js";
 import { onCleanup } from "./cleanup.js";
 import { startApp, waitForHttp, type BenchProcess } from "./processes.js";
+
+export { freePort };
 
 export const WEBHOOK_PATH = "/api/v1/webhooks/hubspot";
 
@@ -210,17 +212,6 @@ export function hubspotEvent(fields: { portalId: number; objectId: string; subsc
   return { subscriptionId: 1, appId: 1000001, attemptNumber: 0, changeSource: "CRM_UI", ...fields };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `check` every `intervalMs` until it is true; calls `tick` each round (progress). */
 export async function waitUntil(check: () => Promise<boolean>, { timeoutMs, intervalMs = 250, tick, what }: { timeoutMs: number; intervalMs?: number; tick?: () => Promise<void> | void; what: string }): Promise<void> {

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 // Root-level tests are not a workspace package: workspace code is imported from its source.
 import { loadConfig, type Config } from "../../packages/config/src/index.js";
 import { encryptToken } from "../../packages/core/src/index.js";
@@ -11,6 +10,7 @@ import { QUEUES, createQueue, createRedisConnection, enqueue, type TypedQueue } 
 import { buildReceiverApp } from "../../apps/receiver/src/index.js";
 import { startWorkers, type RunningWorkers } from "../../apps/worker/src/index.js";
 import { capturingLogger, type LogLine } from "../../apps/worker/test/helpers/log-capture.js";
+import { freePort } from "../helpers/ports.js";
 import { cleanupPrefix, uniqueQueuePrefix } from "../helpers/redis.js";
 
 /**
@@ -88,18 +88,6 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
   }
 }
 
-/** A port the receiver can listen on: it must know its public URL (signed v3 URI) before it starts. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const withReceiver = options.receiver ?? true;

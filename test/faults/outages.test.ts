@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { duplicatesOf, startFaultPipeline, type FaultPipeline } from "./support/fault-pipeline.js";
 import { startOwnPostgres, type OwnPostgres } from "./support/own-postgres.js";
 import { startOwnRedis, type OwnRedis } from "./support/own-redis.js";
-import { until } from "./support/ports.js";
+import { until } from "../helpers/ports.js";
 import { jsonLines } from "./support/processes.js";
 import { printSummary, recordScenario } from "./support/summary.js";
 

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_JOB_OPTIONS } from "../../packages/queue/src/index.js";
 import { duplicatesOf, startFaultPipeline, type FaultPipeline } from "./support/fault-pipeline.js";
-import { until } from "./support/ports.js";
+import { until } from "../helpers/ports.js";
 import { jsonLines, REPO_ROOT, type AppProcess } from "./support/processes.js";
 import { startResetProxy, type ResetProxy } from "./support/reset-proxy.js";
 import { printSummary, recordScenario } from "./support/summary.js";

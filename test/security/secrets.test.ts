@@ -4,7 +4,7 @@ import { signDevToken } from "../../apps/api/src/dev-token.js";
 import { startApi, type ApiHarness } from "../../apps/api/test/helpers.js";
 import { loadConfig } from "../../packages/config/src/index.js";
 import { startFaultPipeline, type FaultPipeline } from "../faults/support/fault-pipeline.js";
-import { freePort, until } from "../faults/support/ports.js";
+import { freePort, until } from "../helpers/ports.js";
 import { REPO_ROOT, type AppProcess } from "../faults/support/processes.js";
 
 /**

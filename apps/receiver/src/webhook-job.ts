@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { HubSpotEvent } from "@leadsync/core";
+import { eventIdentity, type HubSpotEvent } from "@leadsync/core";
 import type { HubspotEventsJob } from "@leadsync/queue";
 
 /**
@@ -13,18 +13,6 @@ export function hubspotBatchJobId(events: readonly HubSpotEvent[]): string {
   return `hs-${createHash("sha256").update(identities.join("\u001e")).digest("hex")}`;
 }
 
-/** The fields of core's `eventDedupeKey` (the event's content, without attemptNumber), unhashed. */
-function eventIdentity(event: HubSpotEvent): string {
-  return [
-    event.portalId,
-    event.subscriptionType,
-    event.objectId,
-    event.propertyName ?? "",
-    event.propertyValue ?? "",
-    String(event.occurredAt),
-    event.eventId,
-  ].join("\u001f");
-}
 
 /** The queued payload keeps the events as HubSpot sent them; the worker re-validates them with core's schema. */
 export function hubspotEventsJob(rawEvents: readonly Record<string, unknown>[], receivedAt: number): HubspotEventsJob {

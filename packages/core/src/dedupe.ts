@@ -6,8 +6,12 @@ import type { HubSpotEvent } from "./webhook-event.js";
  * hashes the event's content. attemptNumber is left out on purpose: a retry of the same event must hash the same.
  */
 export function eventDedupeKey(event: HubSpotEvent, provider = "hubspot"): string {
-  const parts = [
-    provider,
+  return createHash("sha256").update(`${provider}\u001f${eventIdentity(event)}`).digest("base64url");
+}
+
+/** The event's content that makes up its identity, unhashed (the receiver hashes many at once for a batch's job id). */
+export function eventIdentity(event: HubSpotEvent): string {
+  return [
     event.portalId,
     event.subscriptionType,
     event.objectId,
@@ -15,6 +19,5 @@ export function eventDedupeKey(event: HubSpotEvent, provider = "hubspot"): strin
     event.propertyValue ?? "",
     String(event.occurredAt),
     event.eventId,
-  ];
-  return createHash("sha256").update(parts.join("\u001f")).digest("base64url");
+  ].join("\u001f");
 }

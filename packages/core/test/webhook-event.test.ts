@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { eventDedupeKey, hubspotEventBatchSchema, hubspotEventSchema } from "../src/index.js";
 
@@ -49,6 +50,11 @@ describe("hubspotEventSchema", () => {
 
 describe("eventDedupeKey", () => {
   const event = hubspotEventSchema.parse(base);
+
+  it("keeps its stored format: keys already in webhook_events must match the same events after an upgrade", () => {
+    const content = ["hubspot", "33", "contact.propertyChange", "1246965", "lifecyclestage", "subscriber", "1462216307945", "3816279340"];
+    expect(eventDedupeKey(event)).toBe(createHash("sha256").update(content.join("\u001f")).digest("base64url"));
+  });
 
   it("ignores attemptNumber: a retry is the same event", () => {
     expect(eventDedupeKey(hubspotEventSchema.parse({ ...base, attemptNumber: 3 }))).toBe(eventDedupeKey(event));

@@ -8,7 +8,7 @@ import { signV3, startSandbox, type Sandbox } from "../../../packages/hubspot-sa
 import { QUEUES, createQueue, createRedisConnection, type TypedQueue } from "../../../packages/queue/src/index.js";
 import { cleanupPrefix, uniqueQueuePrefix } from "../../helpers/redis.js";
 import { startApp, stopAllProcesses, type AppName, type AppProcess } from "./processes.js";
-import { freePort, until } from "./ports.js";
+import { freePort, until } from "../../helpers/ports.js";
 
 /**
  * One fault scenario's world: a HubSpot sandbox whose webhooks go to a real receiver process, real worker

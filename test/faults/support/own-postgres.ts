@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { migrate } from "../../../packages/db/src/index.js";
-import { freePort } from "./ports.js";
+import { freePort } from "../../helpers/ports.js";
 
 /**
  * A private Postgres cluster (initdb + pg_ctl) on its own port and temp dir, for tests that stop the database.

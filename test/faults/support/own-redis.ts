@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assertRedisReachable } from "../../helpers/redis.js";
-import { freePort, until } from "./ports.js";
+import { freePort, until } from "../../helpers/ports.js";
 
 /**
  * A private redis-server on its own port and temp dir, for tests that stop Redis (never the shared one).
