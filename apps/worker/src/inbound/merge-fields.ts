@@ -8,18 +8,12 @@ import {
   type LeadField,
   type LeadFieldValues,
 } from "@leadsync/core";
+import type { Lead } from "@leadsync/db";
 
 /** The lead columns the sync reads and writes, plus the per-field versions (ms epoch). */
-export interface LeadState {
-  id: string;
-  email: string;
-  firstName: string | null;
-  lastName: string | null;
-  phone: string | null;
-  company: string | null;
-  jobTitle: string | null;
+export type LeadState = Pick<Lead, "id" | "email" | "firstName" | "lastName" | "phone" | "company" | "jobTitle"> & {
   fieldVersions: Record<string, number>;
-}
+};
 
 export interface FieldMerge {
   changes: LeadFieldValues;

@@ -1,3 +1,4 @@
+import type { Lead } from "@leadsync/db";
 import { z } from "zod";
 
 /** A lead as the API shows it (CONTRACT.md): an allow-list, so internal columns (orgId, fieldVersions) never leak. */
@@ -35,20 +36,9 @@ export const leadColumnsSelect = {
   updatedAt: true,
 } as const;
 
-interface LeadRow {
-  id: string;
-  email: string;
-  firstName: string | null;
-  lastName: string | null;
-  phone: string | null;
-  company: string | null;
-  jobTitle: string | null;
-  source: string;
-  formId: string;
-  createdAt: Date;
-  updatedAt: Date;
+type LeadRow = Pick<Lead, "id" | "email" | "firstName" | "lastName" | "phone" | "company" | "jobTitle" | "source" | "formId" | "createdAt" | "updatedAt"> & {
   links: { provider: string; integrationId: string; externalId: string }[];
-}
+};
 
 export function toLeadJson(lead: LeadRow): LeadJson {
   return {
