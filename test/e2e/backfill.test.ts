@@ -7,6 +7,7 @@ import { findOrCreateBackfill } from "../../apps/worker/src/backfill/backfill-jo
 import { runBackfill } from "../../apps/worker/src/backfill/run-backfill.js";
 import { createIntegrationDirectory } from "../../apps/worker/src/index.js";
 import { createLogger } from "../../packages/config/src/index.js";
+import { decryptToken } from "../../packages/core/src/index.js";
 import { createRedisConnection } from "../../packages/queue/src/index.js";
 import { eventually, startHarness, type Harness } from "./harness.js";
 
@@ -123,6 +124,29 @@ describe("backfill", () => {
       ["completed", 5, 5],
       ["completed", 5, 5],
     ]);
+  });
+
+  it("reads the integration's mapped properties, not only the default ones", async () => {
+    const { portalId, integration } = await h.addIntegration({ settings: { fieldMapping: { jobTitle: "job_function" } } });
+    // The custom property, created as an admin would in the portal.
+    const created = await fetch(`${h.sandbox.url}/crm/v3/properties/contacts`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${decryptToken(integration.accessTokenEnc ?? "", h.config.encryptionKey)}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "job_function", label: "Job function", type: "string", fieldType: "text", groupName: "contactinformation" }),
+    });
+    expect(created.status).toBe(201);
+    const [contactId] = await h.createContacts([{ email: "mapped@example.com", job_function: "Buyer", jobtitle: "Ignored" }], portalId);
+    const connection = createRedisConnection(h.config.redisUrl, { role: "producer" });
+    const logger = createLogger({ name: "test", level: "silent", pretty: false });
+    const deps = { config: h.config, prisma: h.prisma, logger, directory: createIntegrationDirectory({ config: h.config, prisma: h.prisma, connection, logger }) };
+    try {
+      const { job } = await findOrCreateBackfill(h.prisma, integration.id);
+      expect((await runBackfill(deps, job.id)).status).toBe("completed");
+    } finally {
+      connection.disconnect();
+    }
+    const link = await h.prisma.leadCrmLink.findFirstOrThrow({ where: { integrationId: integration.id, externalId: contactId! }, include: { lead: true } });
+    expect(link.lead.jobTitle).toBe("Buyer");
   });
 
   it("POST /backfill answers 202 with the job, 409 while it runs, and webhook-status shows its progress", async () => {

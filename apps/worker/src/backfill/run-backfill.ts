@@ -1,7 +1,7 @@
 import type { Config, Logger } from "@leadsync/config";
 import type { CrmContact } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
-import { CONTACT_PROPERTIES } from "../inbound/handle-batch.js";
+import { snapshotProperties } from "../inbound/apply-snapshots.js";
 import { applyContactSnapshots } from "../inbound/apply-snapshots.js";
 import type { Integration, IntegrationDirectory } from "../integrations.js";
 import { errorMessage } from "../job-failures.js";
@@ -70,6 +70,7 @@ export async function runBackfill(deps: SyncRunDeps, syncJobId: string, options:
   const integration: Integration = found;
   const log = deps.logger.child({ integrationId: integration.id, syncJobId, kind: "backfill" });
   const provider = deps.directory.providerFor(integration);
+  const properties = snapshotProperties(integration);
   const progress: BackfillProgress = { ...emptyProgress(), processed: job.processed, total: job.total };
   let cursor = job.cursor ?? undefined;
   let lastBeat = Date.now();
@@ -82,7 +83,7 @@ export async function runBackfill(deps: SyncRunDeps, syncJobId: string, options:
   try {
     for (;;) {
       if (options.signal?.aborted) return await release("interrupted");
-      const page = await untilNotRateLimited(() => provider.searchContactsAfterId(cursor, CONTACT_PROPERTIES, READ_PAGE_SIZE), {
+      const page = await untilNotRateLimited(() => provider.searchContactsAfterId(cursor, properties, READ_PAGE_SIZE), {
         heartbeat,
         heartbeatMs: HEARTBEAT_MS,
         signal: options.signal,

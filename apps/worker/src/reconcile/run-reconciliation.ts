@@ -1,6 +1,6 @@
 import type { CrmContact } from "@leadsync/core";
 import type { SyncJob } from "@leadsync/db";
-import { CONTACT_PROPERTIES } from "../inbound/handle-batch.js";
+import { snapshotProperties } from "../inbound/apply-snapshots.js";
 import { applyContactSnapshots } from "../inbound/apply-snapshots.js";
 import type { Integration } from "../integrations.js";
 import { errorMessage } from "../job-failures.js";
@@ -35,6 +35,7 @@ export async function runReconciliation(deps: SyncRunDeps, integration: Integrat
   const startedAt = new Date();
   const previous = row.cursor === null ? integration.createdAt.getTime() : Number(row.cursor);
   const provider = deps.directory.providerFor(integration);
+  const properties = snapshotProperties(integration);
   const heartbeat = async () => {
     await prisma.syncJob.update({ where: { id: row.id }, data: { updatedAt: new Date() } });
   };
@@ -48,7 +49,7 @@ export async function runReconciliation(deps: SyncRunDeps, integration: Integrat
     let since = previous - RECONCILE_OVERLAP_MS;
     let after: string | undefined;
     for (;;) {
-      const page = await untilNotRateLimited(() => provider.searchContactsModifiedSince(since, after, CONTACT_PROPERTIES), {
+      const page = await untilNotRateLimited(() => provider.searchContactsModifiedSince(since, after, properties), {
         heartbeat,
         heartbeatMs: HEARTBEAT_MS,
       });
