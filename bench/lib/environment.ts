@@ -13,7 +13,7 @@ import { QUEUES, createQueue, createRedisConnection, type TypedQueue } from "../
 import { freePort } from "../../test/helpers/ports.js";
 import { cleanupPrefix, uniqueQueuePrefix } from "../../test/helpers/redis.js";
 import { onCleanup } from "./cleanup.js";
-import { startApp, waitForHttp, type BenchProcess } from "./processes.js";
+import { nodeFlagsOf, startApp, waitForHttp, type BenchProcess } from "./processes.js";
 
 export { freePort };
 
@@ -124,7 +124,8 @@ export class BenchEnvironment {
   /** A worker process (apps/worker/src/main.ts), ready when its /health answers. */
   async startWorker(name = "worker", extraEnv: Record<string, string> = {}): Promise<BenchProcess & { metricsUrl: string }> {
     const port = await freePort();
-    const proc = startApp(name, "apps/worker/src/main.ts", { ...this.env, WORKER_METRICS_PORT: String(port), ...extraEnv }, this.logDir);
+    const env = { ...this.env, WORKER_METRICS_PORT: String(port), ...extraEnv };
+    const proc = startApp(name, "apps/worker/src/main.ts", env, this.logDir, nodeFlagsOf("start:worker"));
     await waitForHttp(`http://127.0.0.1:${port}/health`, proc);
     return Object.assign(proc, { metricsUrl: `http://127.0.0.1:${port}/metrics` });
   }

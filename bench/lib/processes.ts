@@ -17,13 +17,24 @@ export interface BenchProcess {
 }
 
 /**
- * Starts one of our apps as its own process: `node --import tsx <entry>` (one process, not tsx's wrapper plus a
- * child, so its pid is the one whose memory we read). Output goes to a log file in `logDir`.
+ * The Node flags a root script starts its app with (e.g. `start:worker`'s heap cap), so the bench runs each app
+ * exactly as an operator does: the scripts in package.json are the one place they are set.
  */
-export function startApp(name: string, entry: string, env: Record<string, string>, logDir: string): BenchProcess {
+export function nodeFlagsOf(script: string): string[] {
+  const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+  const command = scripts[script];
+  if (!command) throw new Error(`package.json has no script ${script}`);
+  return command.split(/\s+/).filter((word) => /^--(max|min)-[a-z-]+=\S+$/.test(word));
+}
+
+/**
+ * Starts one of our apps as its own process: `node [flags] --import tsx <entry>` (one process, not tsx's wrapper plus
+ * a child, so its pid is the one whose memory we read). Output goes to a log file in `logDir`.
+ */
+export function startApp(name: string, entry: string, env: Record<string, string>, logDir: string, nodeFlags: string[] = []): BenchProcess {
   const logFile = join(logDir, `${name}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, entry)], {
+  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", join(ROOT, entry)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
