@@ -75,7 +75,6 @@ export interface SandboxStats {
 }
 
 export const BATCH_READ = "POST /crm/v3/objects/contacts/batch/read";
-export const BATCH_UPSERT = "POST /crm/v3/objects/contacts/batch/upsert";
 
 /** Polls `check` until it returns a value that is not undefined/false, or fails after `timeoutMs`. */
 export async function eventually<T>(check: () => Promise<T | undefined | false>, { timeoutMs = 10_000, what = "condition" } = {}): Promise<T> {

@@ -20,7 +20,6 @@ import {
   type TokenStore,
 } from "@leadsync/hubspot";
 import type { Redis } from "ioredis";
-import { createHubSpotEmailReader, type ContactsByEmailReader } from "./contacts-by-email.js";
 
 /**
  * Integration access for the workers: the integration behind a portal id, and a provider client per
@@ -43,8 +42,8 @@ export function syncRulesOf(integration: Integration, config: Config) {
   };
 }
 
-/** What the workers call: the provider seam plus the read by email the outbound worker needs. */
-export type SyncProvider = CrmProviderClient & ContactsByEmailReader & ContactPager;
+/** What the workers call: the provider seam plus the paged searches of backfill and reconciliation. */
+export type SyncProvider = CrmProviderClient & ContactPager;
 
 /** Paged reads of a whole portal (backfill) and of what changed since a time (reconciliation). */
 export type ContactPager = Pick<HubSpotProvider, "searchContactsAfterId" | "searchContactsModifiedSince">;
@@ -210,7 +209,6 @@ export function createIntegrationDirectory({
         limiter: { limiter, budget },
       };
       const hubspot = new HubSpotProvider({ ...access, logger: logger.child({ integrationId: integration.id, portalId: access.portalId }) });
-      const byEmail = createHubSpotEmailReader(access);
       const provider: SyncProvider = {
         provider: hubspot.provider,
         limits: hubspot.limits,
@@ -218,7 +216,6 @@ export function createIntegrationDirectory({
         upsertContacts: (inputs) => hubspot.upsertContacts(inputs),
         createContacts: (inputs) => hubspot.createContacts(inputs),
         updateContacts: (inputs) => hubspot.updateContacts(inputs),
-        fetchContactsByEmail: (emails, properties) => byEmail.fetchContactsByEmail(emails, properties),
         searchContactsAfterId: (afterId, properties, limit) => hubspot.searchContactsAfterId(afterId, properties, limit),
         searchContactsModifiedSince: (sinceMs, after, properties) => hubspot.searchContactsModifiedSince(sinceMs, after, properties),
       };
