@@ -1,8 +1,7 @@
 import type { Config, Logger } from "@leadsync/config";
 import type { CrmContact } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
-import { snapshotProperties } from "../inbound/apply-snapshots.js";
-import { applyContactSnapshots } from "../inbound/apply-snapshots.js";
+import { MAX_SNAPSHOTS_PER_CALL, applyContactSnapshots, snapshotProperties } from "../inbound/apply-snapshots.js";
 import type { Integration, IntegrationDirectory } from "../integrations.js";
 import { errorMessage } from "../job-failures.js";
 import { untilNotRateLimited } from "./rate-limit-wait.js";
@@ -17,8 +16,6 @@ import { HEARTBEAT_MS, claimSyncJob, currentOwner, updateOwned } from "./sync-jo
 
 /** HubSpot's search page maximum. */
 const READ_PAGE_SIZE = 200;
-/** `applyContactSnapshots` takes at most one provider batch per call (one transaction). */
-const APPLY_CHUNK_SIZE = 100;
 
 export interface SyncRunDeps {
   config: Config;
@@ -90,8 +87,8 @@ export async function runBackfill(deps: SyncRunDeps, syncJobId: string, options:
       });
       // `total` of a keyset query counts what is left after the cursor: with what is done, the whole portal.
       progress.total = progress.processed + page.total;
-      for (let i = 0; i < page.contacts.length; i += APPLY_CHUNK_SIZE) {
-        await applyChunk(page.contacts.slice(i, i + APPLY_CHUNK_SIZE));
+      for (let i = 0; i < page.contacts.length; i += MAX_SNAPSHOTS_PER_CALL) {
+        await applyChunk(page.contacts.slice(i, i + MAX_SNAPSHOTS_PER_CALL));
         if (options.signal?.aborted) return await release("interrupted");
       }
       if (page.after === undefined || page.contacts.length === 0) break;

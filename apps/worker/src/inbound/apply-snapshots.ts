@@ -5,6 +5,9 @@ import { TRANSACTION_LIMITS, decideAll, logApplied, writeDecisions } from "./con
 import type { InboundBatchDeps } from "./handle-batch.js";
 import type { InboundItem } from "./types.js";
 
+/** The most contacts one `applyContactSnapshots` call should take: one provider batch, one transaction. */
+export const MAX_SNAPSHOTS_PER_CALL = 100;
+
 export interface SnapshotOptions {
   origin: "backfill" | "reconcile";
 }
@@ -20,7 +23,7 @@ export interface SnapshotResult {
 /**
  * Applies contacts read from the CRM (backfill, reconciliation) with exactly the rules of webhook events: each
  * snapshot counts as a change of the contact at its `updatedAt`, so the same loop, dedupe and conflict rules
- * decide. One transaction per call, no webhook_events rows. Keep the calls to ≤ a provider batch (100).
+ * decide. One transaction per call, no webhook_events rows. Keep the calls to ≤ MAX_SNAPSHOTS_PER_CALL.
  */
 export async function applyContactSnapshots(
   deps: Pick<InboundBatchDeps, "config" | "prisma" | "logger">,

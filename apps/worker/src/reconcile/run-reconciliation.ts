@@ -1,7 +1,6 @@
 import type { CrmContact } from "@leadsync/core";
 import type { SyncJob } from "@leadsync/db";
-import { snapshotProperties } from "../inbound/apply-snapshots.js";
-import { applyContactSnapshots } from "../inbound/apply-snapshots.js";
+import { MAX_SNAPSHOTS_PER_CALL, applyContactSnapshots, snapshotProperties } from "../inbound/apply-snapshots.js";
 import type { Integration } from "../integrations.js";
 import { errorMessage } from "../job-failures.js";
 import { untilNotRateLimited } from "../backfill/rate-limit-wait.js";
@@ -17,8 +16,6 @@ import { HEARTBEAT_MS } from "../backfill/sync-job-store.js";
 
 /** How far before the cursor each run looks again, for changes search had not indexed yet. */
 export const RECONCILE_OVERLAP_MS = 60_000;
-/** `applyContactSnapshots` takes at most one provider batch per call. */
-const APPLY_CHUNK_SIZE = 100;
 /** Search pages by offset up to 10,000 results; before that, the query restarts from the newest time seen. */
 const SEARCH_OFFSET_LIMIT = 9_900;
 
@@ -53,7 +50,7 @@ export async function runReconciliation(deps: SyncRunDeps, integration: Integrat
         heartbeat,
         heartbeatMs: HEARTBEAT_MS,
       });
-      for (let i = 0; i < page.contacts.length; i += APPLY_CHUNK_SIZE) fixed += await apply(page.contacts.slice(i, i + APPLY_CHUNK_SIZE));
+      for (let i = 0; i < page.contacts.length; i += MAX_SNAPSHOTS_PER_CALL) fixed += await apply(page.contacts.slice(i, i + MAX_SNAPSHOTS_PER_CALL));
       checked += page.contacts.length;
       for (const contact of page.contacts) newest = Math.max(newest, contact.updatedAt);
       if (page.after === undefined || page.contacts.length === 0) break;
