@@ -6,18 +6,14 @@
  * batch size). A job's items may span two batches; `add` settles when all of its items have been handled.
  * A group's batches run one after another: two batches of one portal may hold the same contact, and applying
  * them side by side would race on the same leads. With `overlapKeys`, a batch that shares no key with the group's
- * unfinished batches starts at once and waits for its turn only where it must (its flush calls `turn()`).
+ * unfinished batches runs alongside them (its flush must cope with concurrent ones, e.g. by row locks and retrying a
+ * lost race); a batch that shares a key waits for every earlier batch of its group.
  */
 
 /** Per-item failures of one flush; items absent from the map succeeded. */
 export type FlushFailures<Item> = ReadonlyMap<Item, Error>;
 
-/** Given to every flush: `turn()` resolves when the group's earlier flushes have finished. */
-export interface FlushOrder {
-  turn(): Promise<void>;
-}
-
-export type FlushFn<Item> = (groupKey: string, items: readonly Item[], order: FlushOrder) => Promise<FlushFailures<Item>>;
+export type FlushFn<Item> = (groupKey: string, items: readonly Item[]) => Promise<FlushFailures<Item>>;
 
 export interface CoalescerOptions<Item> {
   /** How long a group's new batch stays open; a function may adapt it per group (see `onBatchClosed`). */
@@ -29,8 +25,7 @@ export interface CoalescerOptions<Item> {
   distinctKey: (item: Item) => string;
   /**
    * Every key an item may touch (e.g. each contact an event names). When set, a batch whose keys are disjoint from
-   * those of the group's unfinished batches starts before they finish — e.g. its reads overlap their writes — and
-   * its flush must await `turn()` before the part that has to follow them. Otherwise batches start in turn.
+   * those of the group's unfinished batches runs alongside them. Otherwise batches run in turn.
    */
   overlapKeys?: (item: Item) => readonly string[];
   flush: FlushFn<Item>;
@@ -95,14 +90,11 @@ export class Coalescer<Item> {
     clearTimeout(batch.timer);
     this.options.onBatchClosed?.(groupKey, { distinct: batch.distinct.size, full: batch.distinct.size >= this.options.maxDistinct });
     const previous = this.tails.get(groupKey) ?? Promise.resolve();
-    const order: FlushOrder = { turn: () => previous };
     const keys = this.options.overlapKeys ? new Set(batch.items.flatMap((p) => this.options.overlapKeys?.(p.item) ?? [])) : undefined;
     const active = this.activeKeys.get(groupKey) ?? new Set<ReadonlySet<string>>();
     const early = keys !== undefined && [...active].every((other) => ![...keys].some((key) => other.has(key)));
-    // An early flush still counts as finished only after the earlier ones: the next batch's turn follows both.
-    const run = early
-      ? this.runFlush(groupKey, batch.items, order).then(() => previous)
-      : previous.then(() => this.runFlush(groupKey, batch.items, order));
+    // An early flush still counts as finished only after the earlier ones: a later batch that must wait follows both.
+    const run = early ? this.runFlush(groupKey, batch.items).then(() => previous) : previous.then(() => this.runFlush(groupKey, batch.items));
     if (keys) {
       active.add(keys);
       this.activeKeys.set(groupKey, active);
@@ -119,12 +111,11 @@ export class Coalescer<Item> {
     });
   }
 
-  private async runFlush(groupKey: string, pending: PendingItem<Item>[], order: FlushOrder): Promise<void> {
+  private async runFlush(groupKey: string, pending: PendingItem<Item>[]): Promise<void> {
     try {
       const failures = await this.options.flush(
         groupKey,
         pending.map((p) => p.item),
-        order,
       );
       for (const p of pending) p.settle(failures.get(p.item));
     } catch (error) {

@@ -55,9 +55,9 @@ export function withDailyCapLog<Item>(
   integrationIdOf: (groupKey: string) => Promise<string | null>,
   deps: DailyCapLogDeps,
 ): FlushFn<Item> {
-  return async (groupKey, items, order) => {
+  return async (groupKey, items) => {
     try {
-      return await flush(groupKey, items, order);
+      return await flush(groupKey, items);
     } catch (error) {
       if (isDailyCapError(error)) {
         const integrationId = await integrationIdOf(groupKey).catch(() => null);

@@ -104,20 +104,19 @@ describe("Coalescer ordering", () => {
 });
 
 describe("Coalescer overlap (overlapKeys)", () => {
-  /** Flushes that log when they start, when their turn comes and when they end; each holds its turn a while. */
-  function overlappingCoalescer() {
+  /** Flushes that log when they start and end; each runs a while (batch "1+2" the longest). */
+  function overlappingCoalescer(maxDistinct = 2) {
     const events: string[] = [];
     const coalescer = new Coalescer<Item>({
       windowMs: 60_000,
-      maxDistinct: 2,
+      maxDistinct,
       distinctKey: (i) => i.contact,
       overlapKeys: (i) => [i.contact],
-      async flush(_group, batch, order) {
+      async flush(_group, batch) {
         const name = batch.map((i) => i.contact).join("+");
+        if (name === "fail") throw new Error("read failed");
         events.push(`start ${name}`);
-        await order.turn();
-        events.push(`turn ${name}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await new Promise((resolve) => setTimeout(resolve, name.startsWith("1") ? 40 : 5));
         events.push(`end ${name}`);
         return new Map();
       },
@@ -125,37 +124,28 @@ describe("Coalescer overlap (overlapKeys)", () => {
     return { coalescer, events };
   }
 
-  it("starts a batch that shares no key with the unfinished ones at once, but gives it its turn only after them", async () => {
+  it("runs a batch that shares no key with the unfinished ones alongside them", async () => {
     const { coalescer, events } = overlappingCoalescer();
     await Promise.all([coalescer.add("p", items("a", ["1", "2"])), coalescer.add("p", items("b", ["3", "4"]))]);
-    expect(events).toEqual(["start 1+2", "start 3+4", "turn 1+2", "end 1+2", "turn 3+4", "end 3+4"]);
+    expect(events).toEqual(["start 1+2", "start 3+4", "end 3+4", "end 1+2"]);
   });
 
   it("starts a batch that shares a key with an unfinished one only after it", async () => {
     const { coalescer, events } = overlappingCoalescer();
     await Promise.all([coalescer.add("p", items("a", ["1", "2"])), coalescer.add("p", items("b", ["2", "3"]))]);
-    expect(events).toEqual(["start 1+2", "turn 1+2", "end 1+2", "start 2+3", "turn 2+3", "end 2+3"]);
+    expect(events).toEqual(["start 1+2", "end 1+2", "start 2+3", "end 2+3"]);
   });
 
-  it("keeps the order when an early batch fails before its turn: the next one still waits for every earlier batch", async () => {
-    const events: string[] = [];
-    const coalescer = new Coalescer<Item>({
-      windowMs: 60_000,
-      maxDistinct: 1,
-      distinctKey: (i) => i.contact,
-      overlapKeys: (i) => [i.contact],
-      async flush(_group, batch, order) {
-        const name = batch.map((i) => i.contact).join("+");
-        if (name === "2") throw new Error("read failed");
-        await order.turn();
-        events.push(`turn ${name}`);
-        await new Promise((resolve) => setTimeout(resolve, name === "1" ? 30 : 1));
-        events.push(`end ${name}`);
-        return new Map();
-      },
-    });
-    const results = await Promise.allSettled([coalescer.add("p", items("a", ["1"])), coalescer.add("p", items("b", ["2"])), coalescer.add("p", items("c", ["3"]))]);
-    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
-    expect(events).toEqual(["turn 1", "end 1", "turn 3", "end 3"]);
+  it("makes a batch that must wait follow every earlier batch, also those that ran alongside, and also after a failure", async () => {
+    const { coalescer, events } = overlappingCoalescer(1);
+    const results = await Promise.allSettled([
+      coalescer.add("p", items("a", ["1"])),
+      coalescer.add("p", items("b", ["fail"])),
+      coalescer.add("p", items("c", ["3"])),
+      coalescer.add("p", items("d", ["3"])),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    // "3" (second) shares its key with the first "3": it starts after it, and after "1", which started before it.
+    expect(events).toEqual(["start 1", "start 3", "end 3", "end 1", "start 3", "end 3"]);
   });
 });

@@ -1,7 +1,7 @@
 import type { Config, Logger } from "@leadsync/config";
 import { DEFAULT_HUBSPOT_FIELD_MAPPING, propertiesToRead, type CrmContact } from "@leadsync/core";
 import { ensureCrmImportForm, type PrismaClient } from "@leadsync/db";
-import type { FlushFailures, FlushOrder } from "../coalescer.js";
+import type { FlushFailures } from "../coalescer.js";
 import { IntegrationPausedError } from "../job-failures.js";
 import { syncRulesOf, type Integration, type IntegrationDirectory } from "../integrations.js";
 import { metrics } from "../metrics.js";
@@ -56,17 +56,15 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
   }
 
   /**
-   * `order.turn()` resolves when the portal's earlier batches are applied: the reads before it may overlap them
-   * (the coalescer starts a batch early only when it shares no contact with them), the writes may not.
+   * The coalescer runs a portal's batches side by side only when they share no contact; two such batches can still
+   * meet on a lead (one email), which the transaction's locks and `applyWithRetry` settle.
    */
-  return async function handleInboundBatch(portalId: string, items: readonly InboundItem[], order?: FlushOrder): Promise<FlushFailures<InboundItem>> {
-    const turn = () => order?.turn() ?? Promise.resolve();
+  return async function handleInboundBatch(portalId: string, items: readonly InboundItem[]): Promise<FlushFailures<InboundItem>> {
     const log = logger.child({ portalId });
     const integration = await directory.findByPortal(portalId);
 
     if (!integration) {
       log.warn({ portalId, events: items.length }, `Unknown portal ${portalId} - dropping ${items.length} event(s)`);
-      await turn();
       const claimed = await recordOnly(portalId, null, items, () => ignored("unknown_portal"));
       metrics.unknownPortalEvents.inc(claimed);
       return new Map();
@@ -75,7 +73,6 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
     const blocked = inboundBlockedReason(integration);
     if (blocked) {
       log.info({ integrationId: integration.id, reason: blocked, events: items.length }, "Inbound sync off for this integration - events ignored");
-      await turn();
       await recordOnly(portalId, integration.id, items, () => ignored(blocked));
       return new Map();
     }
@@ -96,16 +93,30 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
 
       const read = toRead.length > 0 ? await directory.providerFor(integration).fetchContacts(toRead, propertiesToRead(rules.mapping)) : [];
       const contacts = new Map(read.map((c) => [c.id, c]));
-      await turn();
-      // After the turn: the first batches of an org may create its CRM Import form, one at a time.
       const formId = read.length > 0 ? await crmImportFormId(integration.orgId) : null;
-      await applyBatch({ integration, rules, toDecide, privacyDeleted, settled, contacts, formId, items, log });
+      await applyWithRetry({ integration, rules, toDecide, privacyDeleted, settled, contacts, formId, items, log });
     } catch (error) {
       logFailure(log, items, error);
       throw error;
     }
     return new Map();
   };
+
+  /**
+   * applyBatch, again at once when its transaction lost a race to a concurrent one (a lead created with the same
+   * email in between, or a deadlock between the two): the next try sees the winner's rows and links to them.
+   */
+  async function applyWithRetry(batch: Parameters<typeof applyBatch>[0]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await applyBatch(batch);
+      } catch (error) {
+        const race = lostRaceReason(error);
+        if (!race || attempt >= MAX_APPLY_ATTEMPTS) throw error;
+        batch.log.info({ attempt, race }, "Batch lost a race to a concurrent write - applying it again");
+      }
+    }
+  }
 
   async function applyBatch(batch: {
     integration: Integration;
@@ -147,6 +158,22 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
     if (result.redeliveries > 0) log.info({ redeliveries: result.redeliveries }, "Skipped events already processed (redelivery)");
   }
 }
+
+/**
+ * Why a transaction lost to a concurrent one, from the Postgres error Prisma's driver adapter passes on: another
+ * writer created a lead with an email this batch was creating (23505 on the org/email index), or Postgres broke a
+ * deadlock by aborting this side (40P01). Null for any other error.
+ */
+function lostRaceReason(error: unknown): "email_taken" | "deadlock" | null {
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; constraint?: { index?: unknown } } } } } | null)?.meta
+    ?.driverAdapterError?.cause;
+  if (cause?.originalCode === "23505" && cause.constraint?.index === "leads_org_id_email_key") return "email_taken";
+  if (cause?.originalCode === "40P01") return "deadlock";
+  return null;
+}
+
+/** A lost race resolves on the next try; a batch losing this many times fails and BullMQ retries its jobs. */
+const MAX_APPLY_ATTEMPTS = 3;
 
 const processed: EventVerdict = { outcome: "processed", reason: null };
 const skipped = (reason: string): EventVerdict => ({ outcome: "skipped", reason });

@@ -1,0 +1,54 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, hubspotEvent, startHarness, type Harness } from "../../../test/e2e/harness.js";
+
+// Inbound batches that meet another writer on the same lead: the platform creating a lead with the contact's email
+// while the batch runs, or two batches of one portal (no shared contact, so they run side by side) sharing an email.
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ receiver: false });
+});
+afterAll(async () => h?.close());
+
+describe("an inbound batch racing another writer on the same email", () => {
+  it("is applied again at once when a lead with its contact's email was committed meanwhile: linked, no failure, no error row", async () => {
+    const [contactId] = await h.createContacts([{ email: "race@example.com", firstname: "Racer" }]);
+    const formOwner = await h.createPlatformLead({ email: "form-owner@example.com" });
+    const { formId } = await h.prisma.lead.findUniqueOrThrow({ where: { id: formOwner.id }, select: { formId: true } });
+
+    // The platform's own insert, still uncommitted while the batch decides to create the lead and then waits on it.
+    const platform = new pg.Client({ connectionString: h.config.databaseUrl });
+    await platform.connect();
+    try {
+      await platform.query("BEGIN");
+      await platform.query(
+        `INSERT INTO leads (id, org_id, form_id, email, first_name, source, updated_at)
+         VALUES (gen_random_uuid(), $1, $2::uuid, 'race@example.com', 'Platform', $3, now())`,
+        [h.orgId, formId, h.config.leadSourceMarker],
+      );
+      const job = await h.events.add(
+        "hubspot-events",
+        { v: 1, provider: "hubspot", receivedAt: Date.now(), events: [hubspotEvent({ portalId: h.portalId, objectId: contactId as string, subscriptionType: "contact.creation" })] },
+        { attempts: 1 },
+      );
+      // The batch's insert is blocked on the unique (org, email) index by the open transaction.
+      await eventually(
+        async () =>
+          (await platform.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'transactionid'")).rows[0].n > 0,
+        { what: "the batch waiting on the platform's insert" },
+      );
+      await platform.query("COMMIT");
+
+      await eventually(async () => (await job.isCompleted()) || undefined, { what: "job completion" });
+      const leads = await h.prisma.lead.findMany({ where: { orgId: h.orgId, email: "race@example.com" }, include: { links: true } });
+      expect(leads).toHaveLength(1);
+      expect(leads[0]?.links.map((l) => l.externalId)).toEqual([contactId]);
+      expect(await h.prisma.integrationError.count({ where: { integrationId: h.integration.id, externalId: contactId as string } })).toBe(0);
+      expect(h.logs.some((l) => l.level >= 50 && l.msg.startsWith("Failed to handle contact creation"))).toBe(false);
+      expect(h.logs.some((l) => l.msg === "Batch lost a race to a concurrent write - applying it again")).toBe(true);
+    } finally {
+      await platform.end();
+    }
+  });
+});
