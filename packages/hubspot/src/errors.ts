@@ -145,17 +145,37 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 
 /** Milliseconds from `now` to the next midnight in `timeZone` (HubSpot resets the daily cap at the account's midnight). */
 export function msUntilMidnight(now: number, timeZone = "UTC"): number {
-  const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    hourCycle: "h23",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(new Date(now));
+  const parts = clockFormat(timeZone).formatToParts(new Date(now));
   const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
   const sinceMidnight = ((part("hour") * 60 + part("minute")) * 60 + part("second")) * SECOND_MS + (now % SECOND_MS);
   // On DST-change days the local day is 23 or 25 h long; the hint is then off by an hour, which only delays a job.
   return Math.max(1, 24 * 60 * 60 * SECOND_MS - sinceMidnight);
+}
+
+/**
+ * Formatters per time zone, made once: building an Intl.DateTimeFormat costs far more than formatting with it, and
+ * the limiter asks for the portal's date and time on every HubSpot call.
+ */
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function clockFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = clockFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-GB", { timeZone, hourCycle: "h23", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    clockFormats.set(timeZone, format);
+  }
+  return format;
+}
+
+/** The portal's local date, YYYY-MM-DD (en-CA's format). */
+export function localDate(now: number, timeZone = "UTC"): string {
+  let format = dateFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-CA", { timeZone });
+    dateFormats.set(timeZone, format);
+  }
+  return format.format(new Date(now));
 }
 
 /** How long a 429 asks us to wait: `Retry-After` when present, else what the policy implies. */

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import { headerValue, msUntilMidnight } from "./errors.js";
+import { headerValue, localDate, msUntilMidnight } from "./errors.js";
 import type { RateBudget } from "./rate-budget.js";
 import { RedisScript } from "./redis-script.js";
 
@@ -267,8 +267,6 @@ export class PortalRateLimiter {
   }
 
   private dailyKey(portalKey: string, now: number, timeZone = "UTC"): string {
-    // en-CA formats as YYYY-MM-DD: the portal's local date.
-    const day = new Intl.DateTimeFormat("en-CA", { timeZone }).format(new Date(now));
-    return `${this.portalTag(portalKey)}:daily:${day}`;
+    return `${this.portalTag(portalKey)}:daily:${localDate(now, timeZone)}`;
   }
 }

@@ -30,6 +30,20 @@ export function eventRows(items: readonly InboundItem[], verdictFor: (item: Inbo
  */
 export async function claimEvents(tx: Prisma.TransactionClient, scope: ClaimScope, rows: readonly EventRow[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
+  // The rows travel as one JSON parameter: a hundred rows of array parameters cost far more client CPU to encode.
+  const values = JSON.stringify(
+    rows.map(({ dedupeKey, item: { event, receivedAt }, verdict }) => ({
+      dedupe_key: dedupeKey,
+      event_id: event.eventId,
+      subscription_type: event.subscriptionType,
+      object_id: event.objectId,
+      property_name: event.propertyName ?? null,
+      occurred_at: event.occurredAt,
+      outcome: verdict.outcome,
+      reason: verdict.reason,
+      received_at: receivedAt,
+    })),
+  );
   const claimed = await tx.$queryRaw<{ dedupe_key: string }[]>`
     INSERT INTO webhook_events
       (dedupe_key, integration_id, provider, external_account_id, event_id, subscription_type, object_id,
@@ -37,17 +51,8 @@ export async function claimEvents(tx: Prisma.TransactionClient, scope: ClaimScop
     SELECT v.dedupe_key, ${scope.integrationId}::uuid, 'hubspot'::"CrmProvider", ${scope.portalId}, v.event_id,
            v.subscription_type, v.object_id, v.property_name, to_timestamp(v.occurred_at / 1000.0), v.outcome,
            v.reason, to_timestamp(v.received_at / 1000.0)
-    FROM unnest(
-      ${rows.map((r) => r.dedupeKey)}::text[],
-      ${rows.map((r) => r.item.event.eventId)}::text[],
-      ${rows.map((r) => r.item.event.subscriptionType)}::text[],
-      ${rows.map((r) => r.item.event.objectId)}::text[],
-      ${rows.map((r) => r.item.event.propertyName ?? null)}::text[],
-      ${rows.map((r) => r.item.event.occurredAt)}::float8[],
-      ${rows.map((r) => r.verdict.outcome)}::text[],
-      ${rows.map((r) => r.verdict.reason)}::text[],
-      ${rows.map((r) => r.item.receivedAt)}::float8[]
-    ) AS v(dedupe_key, event_id, subscription_type, object_id, property_name, occurred_at, outcome, reason, received_at)
+    FROM json_to_recordset(${values}::json) AS v(dedupe_key text, event_id text, subscription_type text, object_id text,
+      property_name text, occurred_at float8, outcome text, reason text, received_at float8)
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING dedupe_key`;
   return new Set(claimed.map((r) => r.dedupe_key));

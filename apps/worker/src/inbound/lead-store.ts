@@ -121,30 +121,32 @@ export async function createLeadsWithLinks(
     ids.set(lead.externalId, id);
     return id;
   });
+  // One JSON parameter per table rather than a hundred-element array per column: far less client CPU to encode.
+  const newLeads = JSON.stringify(
+    leads.map((l, i) => ({
+      id: leadIds[i],
+      email: l.fields.email,
+      first_name: l.fields.firstName ?? null,
+      last_name: l.fields.lastName ?? null,
+      phone: l.fields.phone ?? null,
+      company: l.fields.company ?? null,
+      job_title: l.fields.jobTitle ?? null,
+      field_versions: l.fieldVersions,
+    })),
+  );
+  const newLinks = JSON.stringify(leads.map((l, i) => ({ lead_id: leadIds[i], external_id: l.externalId, pulled: l.pulled ?? {} })));
   // The links' foreign keys are checked at the end of the statement, when the CTE's leads exist.
   await tx.$executeRaw`
     WITH new_leads AS (
       INSERT INTO leads (id, org_id, form_id, email, first_name, last_name, phone, company, job_title, source, field_versions, updated_at)
       SELECT v.id, ${scope.orgId}, ${scope.formId}::uuid, v.email, v.first_name, v.last_name, v.phone, v.company, v.job_title,
-             'hubspot', v.field_versions::jsonb, now()
-      FROM unnest(
-        ${leadIds}::uuid[],
-        ${leads.map((l) => l.fields.email)}::text[],
-        ${leads.map((l) => l.fields.firstName ?? null)}::text[],
-        ${leads.map((l) => l.fields.lastName ?? null)}::text[],
-        ${leads.map((l) => l.fields.phone ?? null)}::text[],
-        ${leads.map((l) => l.fields.company ?? null)}::text[],
-        ${leads.map((l) => l.fields.jobTitle ?? null)}::text[],
-        ${leads.map((l) => JSON.stringify(l.fieldVersions))}::text[]
-      ) AS v(id, email, first_name, last_name, phone, company, job_title, field_versions)
+             'hubspot', v.field_versions, now()
+      FROM jsonb_to_recordset(${newLeads}::jsonb) AS v(id uuid, email text, first_name text, last_name text, phone text,
+        company text, job_title text, field_versions jsonb)
     )
     INSERT INTO lead_crm_links (id, lead_id, integration_id, provider, external_id, last_pushed, last_synced_at, updated_at)
-    SELECT gen_random_uuid(), v.lead_id, ${scope.integrationId}::uuid, 'hubspot'::"CrmProvider", v.external_id, v.pulled::jsonb, now(), now()
-    FROM unnest(
-      ${leadIds}::uuid[],
-      ${leads.map((l) => l.externalId)}::text[],
-      ${leads.map((l) => JSON.stringify(l.pulled ?? {}))}::text[]
-    ) AS v(lead_id, external_id, pulled)
+    SELECT gen_random_uuid(), v.lead_id, ${scope.integrationId}::uuid, 'hubspot'::"CrmProvider", v.external_id, v.pulled, now(), now()
+    FROM jsonb_to_recordset(${newLinks}::jsonb) AS v(lead_id uuid, external_id text, pulled jsonb)
     ON CONFLICT (integration_id, external_id) DO UPDATE
       SET last_pushed = lead_crm_links.last_pushed || EXCLUDED.last_pushed, last_synced_at = now(), updated_at = now()`;
   return ids;

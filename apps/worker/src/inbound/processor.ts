@@ -1,5 +1,5 @@
 import type { Logger } from "@leadsync/config";
-import { hubspotEventSchema, type HubSpotEvent } from "@leadsync/core";
+import { hubspotEventSchema, parseHubSpotEventBatch, type HubSpotEvent } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
 import type { JobProcessor } from "@leadsync/queue";
 import type { Coalescer } from "../coalescer.js";
@@ -42,7 +42,10 @@ export function createInboundProcessor({ prisma, directory, batches, logger }: I
     return { events: events.length };
   };
 
+  /** The job's events that are HubSpot events: the whole batch at once (core's fast path), else one by one. */
   function validEvents(raw: readonly Record<string, unknown>[], log: Logger): HubSpotEvent[] {
+    const batch = parseHubSpotEventBatch(raw);
+    if (batch.success) return batch.data;
     const events: HubSpotEvent[] = [];
     for (const candidate of raw) {
       const parsed = hubspotEventSchema.safeParse(candidate);
