@@ -2,7 +2,7 @@ import { hubspotEventSchema } from "@leadsync/core";
 import { createTestDatabase, type TestDatabase } from "@leadsync/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimEvents, countReceived, eventRows } from "../src/inbound/event-claims.js";
-import { createLeadsWithLinks, lockLeadsOfContacts, updateLeads } from "../src/inbound/lead-store.js";
+import { createLeadsWithLinks, lockLeadsOfContacts, lockLeadsQuery, updateLeads } from "../src/inbound/lead-store.js";
 import type { InboundItem } from "../src/inbound/types.js";
 import { saveLinks } from "../src/outbound/links.js";
 
@@ -101,5 +101,25 @@ describe("lead batch writes", () => {
     await saveLinks(db.prisma, integrationId, [{ leadId: lead.id, externalId: "202", lastPushed: { phone: pushed("+1", 3) } }]);
     const merged = await db.prisma.leadCrmLink.findFirstOrThrow({ where: { leadId: lead.id } });
     expect(merged.lastPushed).toEqual({ lead_source_system: pushed("jazzaam", 2), phone: pushed("+1", 3) });
+  });
+});
+
+describe("the lock read of a batch's leads", () => {
+  it("finds leads by email through the (org, email) index, not by filtering every lead of the org", async () => {
+    // A large org: with an OR between "linked to these contacts" and "has one of these emails", Postgres can only
+    // filter a scan of all the org's leads, so every batch cost grew with the org's size.
+    await db.prisma.$executeRaw`
+      INSERT INTO leads (id, org_id, form_id, email, source, updated_at)
+      SELECT gen_random_uuid(), 'org-big', ${formId}::uuid, 'big-' || g || '@example.com', 'hubspot', now() FROM generate_series(1, 20000) AS g`;
+    await db.prisma.$executeRaw`ANALYZE leads`;
+    const contactIds = Array.from({ length: 100 }, (_, i) => String(900_000 + i));
+    const emails = Array.from({ length: 100 }, (_, i) => `big-${i * 7 + 1}@example.com`);
+    const query = lockLeadsQuery({ orgId: "org-big", integrationId }, contactIds, emails);
+    const [plan] = await db.prisma.$queryRawUnsafe<{ "QUERY PLAN": unknown }[]>(`EXPLAIN (FORMAT JSON) ${query.text}`, ...query.values);
+    const text = JSON.stringify(plan?.["QUERY PLAN"]);
+    expect(text).toContain('"Index Name":"leads_org_id_email_key"');
+
+    const locked = await db.prisma.$transaction((tx) => lockLeadsOfContacts(tx, { orgId: "org-big", integrationId }, contactIds, emails));
+    expect(locked.map((l) => l.lead.email).sort()).toEqual([...emails].sort());
   });
 });

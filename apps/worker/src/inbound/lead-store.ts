@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readPushedFields, type LeadFieldValues, type PushedFields } from "@leadsync/core";
-import type { Prisma } from "@leadsync/db";
+import { Prisma } from "@leadsync/db";
 import type { LeadState } from "./merge-fields.js";
 
 /** The lead reads and batched writes of one inbound transaction. */
@@ -68,6 +68,25 @@ export interface LockedLead {
 }
 
 /**
+ * The statement of lockLeadsOfContacts. The leads are found by two index lookups joined by UNION ALL (links by
+ * contact id, leads by org and email): an OR of both conditions can only filter a scan of every lead of the org.
+ */
+export function lockLeadsQuery(scope: { orgId: string; integrationId: string }, contactIds: readonly string[], emails: readonly string[]): Prisma.Sql {
+  return Prisma.sql`
+    SELECT l.id::text AS id, l.email, l.first_name AS "firstName", l.last_name AS "lastName", l.phone, l.company,
+           l.job_title AS "jobTitle", l.field_versions AS "fieldVersions",
+           k.external_id AS "linkExternalId", k.last_pushed AS "linkLastPushed", k.last_synced_at AS "linkLastSyncedAt"
+    FROM leads AS l
+    LEFT JOIN lead_crm_links AS k ON k.lead_id = l.id AND k.integration_id = ${scope.integrationId}::uuid
+    WHERE l.org_id = ${scope.orgId}
+      AND l.id IN (SELECT lead_id FROM lead_crm_links WHERE integration_id = ${scope.integrationId}::uuid AND external_id = ANY(${[...contactIds]}::text[])
+                   UNION ALL
+                   SELECT id FROM leads WHERE org_id = ${scope.orgId} AND email = ANY(${[...emails]}::text[]))
+    ORDER BY l.id
+    FOR UPDATE OF l`;
+}
+
+/**
  * The org's leads linked to `contactIds` or having one of `emails`, each with its link in the integration, locked
  * until the transaction ends (in id order, so two batches touching the same leads queue up instead of deadlocking)
  * — a concurrent batch cannot apply an older read in between. One statement: no query-compiler work, one round trip.
@@ -79,17 +98,7 @@ export async function lockLeadsOfContacts(
   emails: readonly string[],
 ): Promise<LockedLead[]> {
   if (contactIds.length === 0 && emails.length === 0) return [];
-  const rows = await tx.$queryRaw<LockedRow[]>`
-    SELECT l.id::text AS id, l.email, l.first_name AS "firstName", l.last_name AS "lastName", l.phone, l.company,
-           l.job_title AS "jobTitle", l.field_versions AS "fieldVersions",
-           k.external_id AS "linkExternalId", k.last_pushed AS "linkLastPushed", k.last_synced_at AS "linkLastSyncedAt"
-    FROM leads AS l
-    LEFT JOIN lead_crm_links AS k ON k.lead_id = l.id AND k.integration_id = ${scope.integrationId}::uuid
-    WHERE l.org_id = ${scope.orgId}
-      AND (l.id IN (SELECT lead_id FROM lead_crm_links WHERE integration_id = ${scope.integrationId}::uuid AND external_id = ANY(${[...contactIds]}::text[]))
-           OR l.email = ANY(${[...emails]}::text[]))
-    ORDER BY l.id
-    FOR UPDATE OF l`;
+  const rows = await tx.$queryRaw<LockedRow[]>(lockLeadsQuery(scope, contactIds, emails));
   return rows.map(({ linkExternalId, linkLastPushed, linkLastSyncedAt, fieldVersions, ...lead }) => ({
     lead: { ...lead, fieldVersions: asObject(fieldVersions) as Record<string, number> },
     link: linkExternalId === null ? null : toLinkRow({ leadId: lead.id, externalId: linkExternalId, lastPushed: linkLastPushed, lastSyncedAt: linkLastSyncedAt }),
