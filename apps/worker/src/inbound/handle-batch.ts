@@ -1,4 +1,4 @@
-import type { Config, Logger } from "@leadsync/config";
+import { lineLogger, type Config, type Logger } from "@leadsync/config";
 import { DEFAULT_HUBSPOT_FIELD_MAPPING, propertiesToRead, type CrmContact } from "@leadsync/core";
 import { ensureCrmImportForm, type PrismaClient } from "@leadsync/db";
 import type { FlushFailures } from "../coalescer.js";
@@ -37,6 +37,8 @@ function inboundBlockedReason(integration: Integration): string | null {
  */
 export function createInboundBatchHandler({ config, prisma, directory, logger }: InboundBatchDeps) {
   const formIds = new Map<string, string>();
+  /** For the per-contact lines (created, updated, skipped…): ids and reasons only. */
+  const lines = lineLogger(logger);
 
   async function crmImportFormId(orgId: string): Promise<string> {
     const known = formIds.get(orgId);
@@ -151,7 +153,7 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
       return { applied, erased, claimedRows, redeliveries: rows.length - claimedRows.length };
     }, TRANSACTION_LIMITS);
     for (const row of result.claimedRows) metrics.inboundEvents.inc({ outcome: row.verdict.outcome, reason: row.verdict.reason ?? "none" });
-    logApplied(log, result.applied);
+    logApplied(lines.child({ portalId: integration.externalAccountId }), result.applied);
     for (const [contactId, leadId] of result.erased) log.info({ objectId: contactId, leadId }, `Contact ${contactId} privacy-deleted in HubSpot - lead ${leadId} erased`);
     const echoes = result.claimedRows.filter((r) => r.verdict.reason === "echo").length;
     if (echoes > 0) log.info({ echoes }, `Dropped ${echoes} echo(es) of our own writes`);

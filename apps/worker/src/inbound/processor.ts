@@ -1,4 +1,4 @@
-import type { Logger } from "@leadsync/config";
+import { lineLogger, type Logger } from "@leadsync/config";
 import { hubspotEventSchema, parseHubSpotEventBatch, type HubSpotEvent } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
 import type { JobProcessor } from "@leadsync/queue";
@@ -20,12 +20,15 @@ export interface InboundProcessorDeps {
  * when they are applied. On the last attempt the failure is written to the integration's error log.
  */
 export function createInboundProcessor({ prisma, directory, batches, logger }: InboundProcessorDeps): JobProcessor<"hubspot-events"> {
+  /** For the line per event: ids only. */
+  const lines = lineLogger(logger);
   return async (payload, job) => {
     const log = logger.child({ jobId: job.id });
     const events = validEvents(payload.events, log);
     const byPortal = new Map<string, InboundItem[]>();
+    const eventLog = lines.child({ jobId: job.id });
     for (const event of events) {
-      log.info(
+      eventLog.info(
         { portalId: event.portalId, objectId: event.objectId, eventId: event.eventId, type: event.subscriptionType },
         `HubSpot Webhook: ${event.subscriptionType} for contact ${event.objectId}`,
       );
