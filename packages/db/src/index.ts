@@ -3,6 +3,7 @@ export type { Form, CrmIntegration, Lead, LeadCrmLink, WebhookEvent, Integration
 export * from "./generated/prisma/enums.js";
 export { createPrismaClient, checkDatabase, isDatabaseReachable, type DatabaseCheck } from "./client.js";
 export { ensureCrmImportForm, CRM_IMPORT_FORM_NAME } from "./forms.js";
+export { postgresFailure, isUniqueViolation, isForeignKeyViolation, type PostgresFailure } from "./errors.js";
 export {
   migrate,
   MigrationError,

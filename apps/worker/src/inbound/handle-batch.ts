@@ -1,6 +1,6 @@
 import { lineLogger, type Config, type Logger } from "@leadsync/config";
 import { DEFAULT_HUBSPOT_FIELD_MAPPING, propertiesToRead, type CrmContact } from "@leadsync/core";
-import { ensureCrmImportForm, type PrismaClient } from "@leadsync/db";
+import { ensureCrmImportForm, postgresFailure, type PrismaClient } from "@leadsync/db";
 import type { FlushFailures } from "../coalescer.js";
 import { IntegrationPausedError } from "../job-failures.js";
 import { syncRulesOf, type Integration, type IntegrationDirectory } from "../integrations.js";
@@ -167,10 +167,9 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
  * deadlock by aborting this side (40P01). Null for any other error.
  */
 function lostRaceReason(error: unknown): "email_taken" | "deadlock" | null {
-  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; constraint?: { index?: unknown } } } } } | null)?.meta
-    ?.driverAdapterError?.cause;
-  if (cause?.originalCode === "23505" && cause.constraint?.index === "leads_org_id_email_key") return "email_taken";
-  if (cause?.originalCode === "40P01") return "deadlock";
+  const failure = postgresFailure(error);
+  if (failure?.code === "23505" && failure.index === "leads_org_id_email_key") return "email_taken";
+  if (failure?.code === "40P01") return "deadlock";
   return null;
 }
 
