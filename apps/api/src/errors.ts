@@ -57,7 +57,4 @@ export class ServiceUnavailableError extends AppError {
   }
 }
 
-/** Prisma's unique-constraint violation, without importing Prisma's runtime error classes. */
-export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
-}
+export { isForeignKeyViolation, isUniqueViolation } from "@leadsync/db";

@@ -60,6 +60,20 @@ describe("authentication on /api/v1", () => {
 });
 
 describe("POST /api/v1/leads", () => {
+  it("still creates the lead when the org's remembered default form was deleted meanwhile: a new default form takes it", async () => {
+    const first = await api.call("org-form-gone", "POST", "/api/v1/leads", { email: "first@example.com" });
+    expect(first.statusCode).toBe(201);
+    const oldFormId = first.json().data.formId as string;
+    // Someone cleans up: the form and its leads go; this API process still remembers the form's id.
+    await api.db.prisma.lead.deleteMany({ where: { formId: oldFormId } });
+    await api.db.prisma.form.delete({ where: { id: oldFormId } });
+
+    const next = await api.call("org-form-gone", "POST", "/api/v1/leads", { email: "next@example.com" });
+    expect(next.statusCode).toBe(201);
+    expect(next.json().data.formId).not.toBe(oldFormId);
+    expect(await api.db.prisma.form.count({ where: { id: next.json().data.formId, orgId: "org-form-gone" } })).toBe(1);
+  });
+
   it("creates a lead with the platform source, the org's default form and a normalised email", async () => {
     const res = await api.call("org-create", "POST", "/api/v1/leads", { email: "  Ada@Example.COM ", firstName: "Ada", company: "Analytical" });
     expect(res.statusCode).toBe(201);

@@ -2,15 +2,13 @@ import { normalizeEmail, type LeadField } from "@leadsync/core";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
-import { ConflictError, isUniqueViolation } from "../../errors.js";
+import { ConflictError, isForeignKeyViolation, isUniqueViolation } from "../../errors.js";
 import { authErrors, bearerSecurity, errorResponse, successResponse } from "../../schemas.js";
 import { forgetDefaultForm, resolveLeadForm } from "../../services/forms.js";
 import { enqueueOutboundSync } from "../../services/outbound.js";
 import { blankToNull, stampFieldVersions } from "./field-versions.js";
-import { leadColumnsSelect, leadEmail, leadJson, leadWritableFields, toLeadJson } from "./lead-json.js";
-
-/** Prisma's "foreign key constraint failed" (P2003). */
-const isForeignKeyViolation = (err: unknown) => typeof err === "object" && err !== null && (err as { code?: unknown }).code === "P2003";
+import { insertLead } from "./insert-lead.js";
+import { leadEmail, leadJson, leadWritableFields, toLeadJson } from "./lead-json.js";
 
 const createLeadBody = z.strictObject({
   email: leadEmail,
@@ -41,25 +39,24 @@ const createLead: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, config,
         jobTitle: blankToNull(fields.jobTitle) ?? null,
       };
       const setFields = ["email", ...Object.keys(values).filter((k) => values[k as keyof typeof values] !== null)];
+      const newLead = async () => ({
+        orgId,
+        formId: await resolveLeadForm(prisma, orgId, formId),
+        email: normalizeEmail(email),
+        ...values,
+        source: config.leadSourceMarker,
+        fieldVersions: stampFieldVersions({}, setFields as LeadField[], Date.now()),
+      });
       // One INSERT … RETURNING: a new lead has no CRM links to load, so no transaction and no second query.
-      const row = await prisma.lead
-        .create({
-          data: {
-            orgId,
-            formId: await resolveLeadForm(prisma, orgId, formId),
-            email: normalizeEmail(email),
-            ...values,
-            source: config.leadSourceMarker,
-            fieldVersions: stampFieldVersions({}, setFields as LeadField[], Date.now()),
-          },
-          select: leadColumnsSelect,
+      const row = await insertLead(prisma, await newLead())
+        .catch(async (err: unknown) => {
+          // The org's remembered default form is gone (deleted meanwhile): look it up again, once.
+          if (!isForeignKeyViolation(err) || formId !== undefined) throw err;
+          forgetDefaultForm(prisma, orgId);
+          return insertLead(prisma, await newLead());
         })
         .catch((err: unknown) => {
-          if (isUniqueViolation(err)) {
-            throw new ConflictError("lead_exists", `A lead with email ${normalizeEmail(email)} already exists`);
-          }
-          // A remembered default form the database no longer has: the next lead looks it up again.
-          if (isForeignKeyViolation(err) && formId === undefined) forgetDefaultForm(prisma, orgId);
+          if (isUniqueViolation(err)) throw new ConflictError("lead_exists", `A lead with email ${normalizeEmail(email)} already exists`);
           throw err;
         });
       const lead = { ...row, orgId, links: [] };

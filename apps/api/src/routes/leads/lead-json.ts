@@ -21,21 +21,6 @@ export type LeadJson = z.infer<typeof leadJson>;
 /** The Prisma include that loads what `toLeadJson` needs. */
 export const leadInclude = { links: { select: { provider: true, integrationId: true, externalId: true } } } as const;
 
-/** The lead's own columns `toLeadJson` shows: a new lead has no links, so its insert needs no second query. */
-export const leadColumnsSelect = {
-  id: true,
-  email: true,
-  firstName: true,
-  lastName: true,
-  phone: true,
-  company: true,
-  jobTitle: true,
-  source: true,
-  formId: true,
-  createdAt: true,
-  updatedAt: true,
-} as const;
-
 type LeadRow = Pick<Lead, "id" | "email" | "firstName" | "lastName" | "phone" | "company" | "jobTitle" | "source" | "formId" | "createdAt" | "updatedAt"> & {
   links: { provider: string; integrationId: string; externalId: string }[];
 };
