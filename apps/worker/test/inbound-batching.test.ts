@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BATCH_READ, eventually, hubspotEvent, startHarness, type Harness } from "../../../test/e2e/harness.js";
+import { PortalRateLimiter } from "@leadsync/hubspot";
 import { createRedisConnection } from "@leadsync/queue";
 import { startWorkers } from "../src/workers.js";
 
@@ -37,6 +38,35 @@ describe("coalescing", () => {
     expect(reads).toBe(Math.ceil(M / 100));
     expect(await h.prisma.webhookEvent.count({ where: { integrationId: h.integration.id } })).toBe(2 * M);
   });
+});
+
+describe("a batch that needs several reads", () => {
+  it("takes the budget for all of them at once: with too little left it reads nothing and waits, then reads each chunk once", async () => {
+    // 4 per 10 s, so 3 per window after the 95% margin: a 250-contact batch needs all 3.
+    const portal = await h.addIntegration({ settings: { rateLimit: { per10s: 4 } } }, "org-tight-budget");
+    const ids = await h.createContacts(Array.from({ length: 250 }, (_, i) => ({ email: `tight${i}@example.com` })), portal.portalId);
+    const readsOf = async () => (await h.stats(portal.portalId)).calls.byEndpoint[BATCH_READ] ?? 0;
+    const before = await readsOf();
+    // Someone else took one request of this window: 2 are left, one short of the batch.
+    const redis = createRedisConnection(h.config.redisUrl, { role: "worker" });
+    try {
+      const limiter = new PortalRateLimiter({ redis, keyPrefix: `${h.config.queuePrefix}:ratelimit` });
+      expect((await limiter.acquire(`hubspot:${portal.portalId}`, { per10s: 4, kind: "standard" })).ok).toBe(true);
+    } finally {
+      await redis.quit();
+    }
+
+    const events = ids.map((objectId, i) => hubspotEvent({ portalId: portal.portalId, objectId, subscriptionType: "contact.creation", eventId: 50_000 + i }));
+    await h.events.addBulk([0, 1, 2].map((j) => job(events.slice(j * 100, j * 100 + 100))));
+    // The batch closes after the 1 s window; it must not spend the 2 requests left on reads it cannot finish.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await readsOf()).toBe(before);
+    expect(await h.prisma.lead.count({ where: { orgId: "org-tight-budget" } })).toBe(0);
+
+    // Once the other request leaves the window (10 s), the batch gets all 3 and reads each chunk exactly once.
+    await eventually(async () => (await h.prisma.lead.count({ where: { orgId: "org-tight-budget" } })) === 250, { what: "250 leads", timeoutMs: 20_000 });
+    expect((await readsOf()) - before).toBe(3);
+  }, 30_000);
 });
 
 describe("idempotency across worker processes", () => {

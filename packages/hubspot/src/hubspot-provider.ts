@@ -54,16 +54,22 @@ export class HubSpotProvider implements CrmProviderClient {
     this.portalKey = `hubspot:${options.portalId}`;
   }
 
+  /**
+   * Reads the contacts, 100 per call. The calls' budget is taken all at once: when the portal cannot afford every
+   * chunk now, nothing is read (the caller's jobs wait) instead of spending calls on a part it would drop.
+   */
   async fetchContacts(ids: readonly string[], properties: readonly string[]): Promise<CrmContact[]> {
     const contacts: CrmContact[] = [];
-    for (const chunk of chunks([...new Set(ids)], HUBSPOT_BATCH_SIZE)) {
+    const parts = chunks([...new Set(ids)], HUBSPOT_BATCH_SIZE);
+    if (parts.length === 0) return contacts;
+    // A budget smaller than the chunks (a tiny per-integration override) takes the rest one call at a time.
+    const together = Math.min(parts.length, this.callsPerWindow("standard") ?? parts.length);
+    await this.acquire("contacts batch read", "standard", together);
+    for (const [i, chunk] of parts.entries()) {
       // A 207 lists unknown ids as errors: HubSpot's way of saying "absent", not a failure.
-      const response = await this.call("contacts batch read", "standard", (client) =>
-        client.crm.contacts.batchApi.readWithHttpInfo(
-          { inputs: chunk.map((id) => ({ id })), properties: [...properties], propertiesWithHistory: [] },
-          false,
-        ),
-      );
+      const read = (client: Client) =>
+        client.crm.contacts.batchApi.readWithHttpInfo({ inputs: chunk.map((id) => ({ id })), properties: [...properties], propertiesWithHistory: [] }, false);
+      const response = i < together ? await this.callAcquired("contacts batch read", "standard", read) : await this.call("contacts batch read", "standard", read);
       contacts.push(...response.results.map(toCrmContact));
     }
     return contacts;
@@ -192,6 +198,11 @@ export class HubSpotProvider implements CrmProviderClient {
   /** limiter → SDK → observe headers; errors mapped, 429s pause the portal for every process. */
   private async call<T>(operation: string, kind: RateLimitKind, send: (client: Client) => Promise<HttpInfoLike<T>>): Promise<T> {
     await this.acquire(operation, kind);
+    return this.callAcquired(operation, kind, send);
+  }
+
+  /** `call` for a request whose slot in the portal's budget was already taken (see fetchContacts). */
+  private async callAcquired<T>(operation: string, kind: RateLimitKind, send: (client: Client) => Promise<HttpInfoLike<T>>): Promise<T> {
     const client = await this.client();
     const labels = { portal: this.options.portalId, endpoint: operation };
     const stopTimer = hubspotCallMetrics.duration.startTimer(labels);
@@ -213,10 +224,15 @@ export class HubSpotProvider implements CrmProviderClient {
     }
   }
 
-  private async acquire(operation: string, kind: RateLimitKind): Promise<void> {
+  private callsPerWindow(kind: RateLimitKind): number | null {
+    const limiter = this.options.limiter;
+    return limiter ? limiter.limiter.callsPerWindow({ ...limiter.budget, kind }) : null;
+  }
+
+  private async acquire(operation: string, kind: RateLimitKind, calls = 1): Promise<void> {
     const limiter = this.options.limiter;
     if (!limiter) return;
-    const result = await limiter.limiter.acquire(this.portalKey, { ...limiter.budget, kind, ...this.timeZoneOption() });
+    const result = await limiter.limiter.acquire(this.portalKey, { ...limiter.budget, kind, calls, ...this.timeZoneOption() });
     if (!result.ok) {
       const daily = result.reason === "daily";
       const limit = daily ? `daily cap (resets in ${Math.ceil(result.retryAfterMs / 60_000)} min)` : "rate limit";

@@ -30,6 +30,12 @@ const REFUSAL_REASONS: Record<number, RefusalReason> = { 0: "window", 2: "daily"
 
 export interface AcquireOptions extends RateBudget {
   kind: RateLimitKind;
+  /**
+   * Requests taken together, all or none (default 1): work that needs several calls (a batch read in chunks) either
+   * gets them all or waits, rather than spending part of the budget on calls whose results it would then drop.
+   * More than the window allows is refused with RangeError.
+   */
+  calls?: number;
   /** The portal's time zone (IANA); its daily cap resets at local midnight. Default UTC. */
   timeZone?: string;
 }
@@ -79,17 +85,19 @@ local function extend_pause(key, untilMs, now)
 end
 `;
 
-// KEYS: pause, window, daily. ARGV: now, windowMs, limit, dailyLimit, msToMidnight, member.
-// Returns {1, now} when granted, {0 | 2 | 3, retryAfterMs} when refused (window full | daily cap | paused).
+// KEYS: pause, window, daily. ARGV: now, windowMs, limit, dailyLimit, msToMidnight, member, calls.
+// Grants `calls` requests at once or none. Returns {1, now} when granted, {0 | 2 | 3, retryAfterMs} when refused
+// (window full | daily cap | paused).
 const ACQUIRE = new RedisScript(`${LUA_HELPERS}
 local now = clock(ARGV[1])
 local windowMs = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
 local dailyLimit = tonumber(ARGV[4])
 local msToMidnight = tonumber(ARGV[5])
+local calls = tonumber(ARGV[7])
 
 -- The daily cap first: when it is the reason (also after a 429 DAILY paused us), the refusal says so.
-if dailyLimit >= 0 and tonumber(redis.call('GET', KEYS[3]) or '0') >= dailyLimit then
+if dailyLimit >= 0 and tonumber(redis.call('GET', KEYS[3]) or '0') + calls > dailyLimit then
   return {2, msToMidnight}
 end
 
@@ -98,19 +106,21 @@ if pausedUntil > now then return {3, pausedUntil - now} end
 
 if limit >= 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - windowMs)
-  if redis.call('ZCARD', KEYS[2]) >= limit then
-    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  local used = redis.call('ZCARD', KEYS[2])
+  if used + calls > limit then
+    -- Room for all of them once the (used + calls - limit) oldest grants have left the window.
+    local freeing = redis.call('ZRANGE', KEYS[2], used + calls - limit - 1, used + calls - limit - 1, 'WITHSCORES')
     local wait = windowMs
-    if oldest[2] then wait = tonumber(oldest[2]) + windowMs - now end
+    if freeing[2] then wait = tonumber(freeing[2]) + windowMs - now end
     if wait < 1 then wait = 1 end
     return {0, wait}
   end
-  redis.call('ZADD', KEYS[2], now, ARGV[6])
+  for i = 1, calls do redis.call('ZADD', KEYS[2], now, ARGV[6] .. ':' .. i) end
   redis.call('PEXPIRE', KEYS[2], windowMs)
 end
 
 if dailyLimit >= 0 then
-  redis.call('INCR', KEYS[3])
+  redis.call('INCRBY', KEYS[3], calls)
   -- keep the counter a little past midnight so a late clock still finds it
   redis.call('PEXPIRE', KEYS[3], msToMidnight + 3600000)
 end
@@ -171,15 +181,17 @@ export class PortalRateLimiter {
     this.clock = options.now;
   }
 
-  /** Takes one request from the portal's budget, or says how long to wait. Never waits itself. */
+  /** Takes `options.calls` (default one) requests from the portal's budget, or says how long to wait. Never waits itself. */
   async acquire(portalKey: string, options: AcquireOptions): Promise<AcquireResult> {
     const injected = this.clock?.();
     const now = injected ?? Date.now(); // local time only names the day; Redis decides the window
     const isSearch = options.kind === "search";
-    const limit = isSearch
-      ? (options.searchPerSecond === undefined ? DEFAULT_SEARCH_PER_SECOND : options.searchPerSecond)
-      : this.withMargin(options.per10s);
+    const limit = this.callsPerWindow(options);
     const dailyLimit = this.withMargin(options.daily ?? null);
+    const calls = options.calls ?? 1;
+    if (!Number.isInteger(calls) || calls < 1 || (limit !== null && calls > limit)) {
+      throw new RangeError(`Cannot take ${calls} requests at once from a window of ${limit}`);
+    }
     const [granted, value] = (await ACQUIRE.run(
       this.redis,
       [this.pauseKey(portalKey, options.kind), this.windowKey(portalKey, options.kind), this.dailyKey(portalKey, now, options.timeZone)],
@@ -190,9 +202,16 @@ export class PortalRateLimiter {
         dailyLimit ?? NO_LIMIT,
         msUntilMidnight(now, options.timeZone),
         `${now}:${randomUUID()}`,
+        calls,
       ],
     )) as [number, number];
     return granted === 1 ? { ok: true, grantedAt: value } : { ok: false, retryAfterMs: value, reason: REFUSAL_REASONS[granted] ?? "window" };
+  }
+
+  /** The most requests of this kind one window grants (after the safety margin); null when unlimited. */
+  callsPerWindow(options: Pick<AcquireOptions, "kind" | "per10s" | "searchPerSecond">): number | null {
+    if (options.kind === "search") return options.searchPerSecond === undefined ? DEFAULT_SEARCH_PER_SECOND : options.searchPerSecond;
+    return this.withMargin(options.per10s);
   }
 
   /** After a 429: every caller for this portal is refused until `ms` from now. No kind = both kinds. */

@@ -53,6 +53,26 @@ describe("PortalRateLimiter", () => {
     expect(maxInAnyWindow(grants, windowMs)).toBe(19);
   }, 60_000);
 
+  it("grants several requests together or none, and says when all of them fit", async () => {
+    const clock = manualClock(1_700_000_000_000);
+    const limiter = new PortalRateLimiter({ redis, keyPrefix, now: clock.now, safetyMargin: 1 });
+    const budget = { per10s: 10, daily: 12, kind: "standard" as const };
+    expect((await limiter.acquire("together", { ...budget, calls: 3 })).ok).toBe(true); // t=0: 3 used
+    clock.advance(1_000);
+    for (let i = 0; i < 5; i++) expect((await limiter.acquire("together", budget)).ok).toBe(true); // t=1 s: 8 used
+    clock.advance(1_000);
+    // 3 more do not fit (8 + 3 > 10), and none is taken: the first 3 leave the window at t=10 s, 8 s from now.
+    expect(await limiter.acquire("together", { ...budget, calls: 3 })).toEqual({ ok: false, retryAfterMs: 8_000, reason: "window" });
+    expect((await limiter.acquire("together", { ...budget, calls: 2 })).ok).toBe(true); // exactly 10
+    expect(await limiter.acquire("together", budget)).toMatchObject({ ok: false, reason: "window" });
+    clock.advance(8_000); // t=10 s: the first 3 are out of the window
+    // The daily cap counts every request: 10 of 12 used, so 3 more would pass it.
+    expect(await limiter.acquire("together", { ...budget, calls: 3 })).toMatchObject({ ok: false, reason: "daily" });
+    expect((await limiter.acquire("together", { ...budget, calls: 2 })).ok).toBe(true);
+    expect(limiter.callsPerWindow(budget)).toBe(10);
+    await expect(limiter.acquire("together", { ...budget, calls: 11 })).rejects.toThrow(RangeError);
+  });
+
   it("pause blocks only that portal", async () => {
     const clock = manualClock(1_700_000_000_000);
     const limiter = new PortalRateLimiter({ redis, keyPrefix, now: clock.now });
