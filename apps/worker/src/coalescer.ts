@@ -1,9 +1,8 @@
 /**
  * Gathers work items from many concurrent jobs into one batch per group (a portal, an integration), so N jobs
- * cost one provider call and one database transaction instead of N.
+ * cost a few provider calls and one database transaction instead of N.
  *
- * A batch is flushed when its window elapses or when it holds `maxDistinct` distinct items (the provider's
- * batch size). A job's items may span two batches; `add` settles when all of its items have been handled.
+ * A batch is flushed when its window elapses or when it holds `maxDistinct` distinct items. A job's items may span two batches; `add` settles when all of its items have been handled.
  * A group's batches run one after another: two batches of one portal may hold the same contact, and applying
  * them side by side would race on the same leads. With `overlapKeys`, a batch that shares no key with the group's
  * unfinished batches runs alongside them (its flush must cope with concurrent ones, e.g. by row locks and retrying a

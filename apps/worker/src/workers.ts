@@ -49,7 +49,7 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
     windowMs: config.inboundBatchWindowMs,
     maxDistinct: MAX_INBOUND_BATCH,
     distinctKey: (item) => item.event.objectId,
-    // A batch sharing no contact with the portal's unfinished batches reads (links, HubSpot) while they write.
+    // A batch sharing no contact with the portal's unfinished batches runs alongside them (reads and writes).
     overlapKeys: (item) => contactIdsOf(item.event),
     flush: withDailyCapLog(
       createInboundBatchHandler({ config, prisma, directory, logger: inboundLog }),
