@@ -21,9 +21,10 @@ export type LeadJson = z.infer<typeof leadJson>;
 /** The Prisma include that loads what `toLeadJson` needs. */
 export const leadInclude = { links: { select: { provider: true, integrationId: true, externalId: true } } } as const;
 
-type LeadRow = Pick<Lead, "id" | "email" | "firstName" | "lastName" | "phone" | "company" | "jobTitle" | "source" | "formId" | "createdAt" | "updatedAt"> & {
-  links: { provider: string; integrationId: string; externalId: string }[];
-};
+/** A lead's own columns that `toLeadJson` shows. */
+export type LeadColumns = Pick<Lead, "id" | "email" | "firstName" | "lastName" | "phone" | "company" | "jobTitle" | "source" | "formId" | "createdAt" | "updatedAt">;
+
+type LeadRow = LeadColumns & { links: { provider: string; integrationId: string; externalId: string }[] };
 
 export function toLeadJson(lead: LeadRow): LeadJson {
   return {
