@@ -1,25 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { hubspotEventBatchSchema, parseHubSpotEventBatch } from "../src/index.js";
 import { fastParseHubSpotEventBatch } from "../src/webhook-event.js";
+import { HUBSPOT_SAMPLE_EVENT } from "./fixtures/hubspot-sample-event.js";
 
 /**
  * The fast path of parseHubSpotEventBatch must be a strict subset of hubspotEventBatchSchema: whatever it accepts,
  * zod accepts with the same output (values and key order); everything else is zod's call.
  */
 
-const propertyChange = {
-  eventId: 3816279340,
-  subscriptionId: 25,
-  portalId: 33,
-  appId: 1160452,
-  occurredAt: 1462216307945,
-  subscriptionType: "contact.propertyChange",
-  attemptNumber: 0,
-  objectId: 1246965,
-  propertyName: "lifecyclestage",
-  propertyValue: "subscriber",
-  changeSource: "ACADEMY",
-};
+const propertyChange = HUBSPOT_SAMPLE_EVENT;
 const creation = { eventId: 1, subscriptionId: 2, portalId: 3, appId: 4, occurredAt: 5, subscriptionType: "contact.creation", attemptNumber: 1, objectId: 6, changeFlag: "NEW", changeSource: "CRM" };
 const merge = { eventId: "7", portalId: "8", occurredAt: 9, subscriptionType: "contact.merge", objectId: "10", primaryObjectId: 11, mergedObjectIds: [12, "13"], newObjectId: 14, sourceId: "userId:1" };
 const legacyType = { eventId: 1, portalId: 2, occurredAt: 3, eventType: "contact.deletion", objectId: 4, objectTypeId: "0-1" };

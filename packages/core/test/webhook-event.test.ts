@@ -1,20 +1,9 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { eventDedupeKey, hubspotEventBatchSchema, hubspotEventSchema } from "../src/index.js";
+import { HUBSPOT_SAMPLE_EVENT } from "./fixtures/hubspot-sample-event.js";
 
-const base = {
-  eventId: 3816279340,
-  subscriptionId: 25,
-  portalId: 33,
-  appId: 1160452,
-  occurredAt: 1462216307945,
-  subscriptionType: "contact.propertyChange",
-  attemptNumber: 0,
-  objectId: 1246965,
-  propertyName: "lifecyclestage",
-  propertyValue: "subscriber",
-  changeSource: "ACADEMY",
-};
+const base = HUBSPOT_SAMPLE_EVENT;
 
 describe("hubspotEventSchema", () => {
   it("parses HubSpot's documented example and normalises ids to strings", () => {
