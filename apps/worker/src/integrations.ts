@@ -209,16 +209,7 @@ export function createIntegrationDirectory({
         limiter: { limiter, budget },
       };
       const hubspot = new HubSpotProvider({ ...access, logger: logger.child({ integrationId: integration.id, portalId: access.portalId }) });
-      const provider: SyncProvider = {
-        provider: hubspot.provider,
-        limits: hubspot.limits,
-        fetchContacts: (ids, properties) => hubspot.fetchContacts(ids, properties),
-        upsertContacts: (inputs) => hubspot.upsertContacts(inputs),
-        createContacts: (inputs) => hubspot.createContacts(inputs),
-        updateContacts: (inputs) => hubspot.updateContacts(inputs),
-        searchContactsAfterId: (afterId, properties, limit) => hubspot.searchContactsAfterId(afterId, properties, limit),
-        searchContactsModifiedSince: (sinceMs, after, properties) => hubspot.searchContactsModifiedSince(sinceMs, after, properties),
-      };
+      const provider: SyncProvider = hubspot;
       providers.set(integration.id, { provider, updatedAt: integration.updatedAt.getTime() });
       return provider;
     },
