@@ -8,3 +8,4 @@ export * from "./conflict.js";
 export * from "./echo.js";
 export * from "./record-change.js";
 export * from "./crm-errors.js";
+export * from "./provider-module.js";
