@@ -38,22 +38,25 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-/** Starts the inbound (`hubspot-events`) and outbound (`crm-outbound`) workers. */
+/** Starts the inbound (`crm-changes`) and outbound (`crm-outbound`) workers. */
 export function startWorkers({ config, prisma, connection, logger }: WorkersDeps): RunningWorkers {
   const directory = createIntegrationDirectory({ config, prisma, connection, logger });
-  const inboundLog = logger.child({ queue: QUEUES.hubspotEvents });
+  const inboundLog = logger.child({ queue: QUEUES.crmChanges });
   const outboundLog = logger.child({ queue: QUEUES.crmOutbound });
 
   const dailyCapLog = { prisma, redis: connection, keyPrefix: config.queuePrefix, logger };
   const inboundBatches = new Coalescer<InboundItem>({
     windowMs: config.inboundBatchWindowMs,
     maxDistinct: MAX_INBOUND_BATCH,
-    distinctKey: (item) => item.event.objectId,
-    // A batch sharing no contact with the portal's unfinished batches runs alongside them (reads and writes).
-    overlapKeys: (item) => contactIdsOf(item.event),
+    distinctKey: (item) => item.change.recordId,
+    // A batch sharing no record with the account's unfinished batches runs alongside them (reads and writes).
+    overlapKeys: (item) => contactIdsOf(item.change),
     flush: withDailyCapLog(
       createInboundBatchHandler({ config, prisma, directory, logger: inboundLog }),
-      async (portalId) => (await directory.findByPortal(portalId))?.id ?? null,
+      async (_accountKey: string, items: readonly InboundItem[]) => {
+        const first = items[0]?.change;
+        return first ? ((await directory.findByAccount(first.provider, first.accountId))?.id ?? null) : null;
+      },
       dailyCapLog,
     ),
   });
@@ -74,7 +77,7 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
     stalledInterval: config.workerStalledIntervalMs,
   };
   const workers = [
-    createWorker(QUEUES.hubspotEvents, createInboundProcessor({ prisma, directory, batches: inboundBatches, logger: inboundLog }), {
+    createWorker(QUEUES.crmChanges, createInboundProcessor({ config, prisma, directory, batches: inboundBatches, logger: inboundLog }), {
       ...common,
       logger: inboundLog,
     }),
