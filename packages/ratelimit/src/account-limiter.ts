@@ -57,6 +57,13 @@ export interface ObservedUsage {
   resetInMs?: number;
 }
 
+interface Lease {
+  token: string;
+  keys: string[];
+  /** When Redis drops it anyway (by this process's clock: only for forgetting it here). */
+  lapsesAt: number;
+}
+
 const UNKNOWN = -1;
 /** A pause at least this long is a spent allowance (the day's), not a burst: refusals say `daily`. */
 const DAILY_PAUSE_MS = 60 * 60 * 1000;
@@ -67,8 +74,11 @@ const DAILY_PAUSE_MS = 60 * 60 * 1000;
  */
 export class AccountRateLimiter implements AccountCallLimiter {
   private readonly tag: string;
-  /** Leases this instance holds, by operation: `release(operation)` hands back one of them. Empty entries are dropped. */
-  private readonly leases = new Map<string, { token: string; keys: string[] }[]>();
+  /**
+   * Leases this instance holds, by operation: `release(operation)` hands back one of them. Empty entries are dropped,
+   * and lapsed ones when the next lease of that operation is taken, so a caller that never releases leaks nothing.
+   */
+  private readonly leases = new Map<string, Lease[]>();
 
   constructor(
     private readonly context: LimiterContext,
@@ -86,7 +96,8 @@ export class AccountRateLimiter implements AccountCallLimiter {
     const clock = this.context.now?.();
     const wallClock = clock ?? Date.now();
     const keys = [pauseKey(this.tag)];
-    const args: (string | number)[] = [clock ?? "", randomUUID(), limits.length, caps.length];
+    const token = caps.length > 0 ? randomUUID() : "";
+    const args: (string | number)[] = [clock ?? "", token, limits.length, caps.length];
     for (const resolved of limits) {
       const units = resolved.limit.counts === "requests" ? Math.min(cost, 1) : cost;
       if (units > resolved.allowed) {
@@ -102,7 +113,10 @@ export class AccountRateLimiter implements AccountCallLimiter {
 
     const [granted, a, b, reason] = (await ACQUIRE.run(this.context.redis, keys, args)) as [number, number, number?, string?];
     if (granted === 1) {
-      if (caps.length > 0) this.remember(operation, String(args[1]), keys.slice(keys.length - caps.length));
+      if (caps.length > 0) {
+        const leaseMs = Math.min(...caps.map((c) => c.cap.leaseMs));
+        this.remember(operation, { token, keys: keys.slice(keys.length - caps.length), lapsesAt: wallClock + leaseMs }, wallClock);
+      }
       return { ok: true, grantedAt: a };
     }
     return this.refusal(a, b ?? 1, reason ?? "", limits, caps);
@@ -206,7 +220,7 @@ export class AccountRateLimiter implements AccountCallLimiter {
   /** One limit's ARGV group (see scripts.ts). */
   private limitArgs(resolved: ResolvedLimit, units: number, wallClock: number): (string | number)[] {
     const { limit, allowed } = resolved;
-    if (limit.kind === "rolling") return ["r", allowed, units, limit.windowMs, resolutionOf(limit)];
+    if (limit.kind === "rolling") return ["r", allowed, units, limit.windowMs, resolutionOf(limit, allowed)];
     return ["d", allowed, units, msUntilLocalMidnight(wallClock, limit.timeZone), 0];
   }
 
@@ -220,10 +234,10 @@ export class AccountRateLimiter implements AccountCallLimiter {
     return { ok: false, retryAfterMs, policy: cap?.name ?? "concurrency", daily: false, refusedBy: "concurrency" };
   }
 
-  private remember(operation: string, token: string, keys: string[]): void {
-    const held = this.leases.get(operation);
-    if (held) held.push({ token, keys });
-    else this.leases.set(operation, [{ token, keys }]);
+  private remember(operation: string, lease: Lease, now: number): void {
+    const live = (this.leases.get(operation) ?? []).filter((held) => held.lapsesAt > now);
+    live.push(lease);
+    this.leases.set(operation, live);
   }
 
   private describe(): string {

@@ -1,3 +1,5 @@
+import { localDate } from "./time-zone.js";
+
 /**
  * What a CRM allows one account, as data: any number of limits, an optional concurrency cap, and optional limits
  * for classes of operations (Pipedrive search). A provider package builds one from its plan facts; this package
@@ -23,9 +25,10 @@ export interface RollingLimit extends LimitBase {
   kind: "rolling";
   windowMs: number;
   /**
-   * Grants are counted in time buckets this wide (default `ceil(windowMs / 2000)`: 1 ms for 2 s, 5 ms for 10 s,
-   * 44 s for 24 h), so a window holds at most ~2000 entries however busy the account. A grant is stamped at the end
-   * of its bucket: it leaves the window up to one bucket late, never early.
+   * Grants are counted in time buckets this wide, so a window holds at most ~2000 entries however busy the account.
+   * Default: 1 ms (exact) when the window allows at most 2000 units (it cannot hold more grants than that), else
+   * `ceil(windowMs / 2000)` (43.2 s for 24 h). A grant is stamped at the end of its bucket: it leaves the window up
+   * to one bucket late, never early.
    */
   resolutionMs?: number;
 }
@@ -91,8 +94,9 @@ export const DEFAULT_MARGIN = 0.95;
 const DEFAULT_CAP_NAME = "concurrency";
 const BUCKETS_PER_WINDOW = 2000;
 
-export function resolutionOf(limit: RollingLimit): number {
-  return limit.resolutionMs ?? Math.max(1, Math.ceil(limit.windowMs / BUCKETS_PER_WINDOW));
+export function resolutionOf(limit: RollingLimit, allowed: number): number {
+  if (limit.resolutionMs !== undefined) return limit.resolutionMs;
+  return allowed <= BUCKETS_PER_WINDOW ? 1 : Math.ceil(limit.windowMs / BUCKETS_PER_WINDOW);
 }
 
 /** `limit` after the margin, at least 1 (a 95% margin on a limit of 1 must not forbid every call). */
@@ -158,7 +162,7 @@ export function validatePolicy(policy: RatePolicy): void {
         throw new RangeError(`${where}: resolutionMs must be a positive integer no larger than windowMs`);
       }
     } else if (limit.timeZone !== undefined) {
-      new Intl.DateTimeFormat("en-CA", { timeZone: limit.timeZone }); // throws RangeError on an unknown zone
+      localDate(0, limit.timeZone); // throws RangeError on an unknown zone (and caches the formatter of a known one)
     }
   }
   for (const { cap, name } of caps) {
