@@ -111,22 +111,23 @@ export class AccountRateLimiter implements AccountCallLimiter {
       args.push(resolved.cap.maxConcurrent, resolved.cap.leaseMs, resolved.cap.retryAfterMs ?? 1000);
     }
 
-    const [granted, a, b, reason] = (await ACQUIRE.run(this.context.redis, keys, args)) as [number, number, number?, string?];
+    // Granted: [1, grantedAt]. Refused: [0, index of what refused, retryAfterMs, pause reason].
+    const [granted, value, retryAfterMs, reason] = (await ACQUIRE.run(this.context.redis, keys, args)) as [number, number, number?, string?];
     if (granted === 1) {
       if (caps.length > 0) {
         const leaseMs = Math.min(...caps.map((c) => c.cap.leaseMs));
         this.remember(operation, { token, keys: keys.slice(keys.length - caps.length), lapsesAt: wallClock + leaseMs }, wallClock);
       }
-      return { ok: true, grantedAt: a };
+      return { ok: true, grantedAt: value };
     }
-    return this.refusal(a, b ?? 1, reason ?? "", limits, caps);
+    return this.refusal(value, retryAfterMs ?? 1, reason ?? "", limits, caps);
   }
 
   /** `AccountCallLimiter.acquire`: throws core's `CrmRateLimitedError` on a refusal, so the job is delayed, not failed. */
   async acquire(operation: string, cost = 1): Promise<void> {
     const outcome = await this.tryAcquire(operation, cost);
     if (outcome.ok) return;
-    const what = outcome.refusedBy === "paused" ? `paused (${outcome.policy})` : `${outcome.policy} is used up`;
+    const what = outcome.refusedBy === "paused" ? `paused (${outcome.policy})` : `${outcome.policy} has no room`;
     throw new CrmRateLimitedError(`${this.describe()}: ${what}; retry in ${outcome.retryAfterMs} ms`, {
       retryAfterMs: outcome.retryAfterMs,
       policy: outcome.policy,

@@ -317,6 +317,13 @@ describe("keys", () => {
     for (const key of keys) expect(await redis.pttl(key)).toBeGreaterThan(0);
   });
 
+  it("spread accounts over the cluster even under a hash-tagged prefix", async () => {
+    const { accountTag } = await import("../src/keys.js");
+    expect(accountTag("{leadsync}:ratelimit", "salesforce", "00D5g000004")).toBe("{leadsync:ratelimit:salesforce:00D5g000004}");
+    // Braces in an id cannot end the tag early.
+    expect(accountTag("p", "zoho", "a}b{c")).toBe("{p:zoho:a%7Db%7Bc}");
+  });
+
   it("refuses a policy it could not enforce", () => {
     const limiter = new SharedRateLimiter({ redis, keyPrefix });
     const bad: RatePolicy[] = [
