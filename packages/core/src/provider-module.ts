@@ -1,5 +1,6 @@
 import type { FieldMapping } from "./lead-fields.js";
 import type { AccountCallLimiter, CrmProviderClient } from "./provider.js";
+import type { RatePolicy } from "./rate-policy.js";
 import type { RecordChange } from "./record-change.js";
 
 /**
@@ -194,6 +195,12 @@ export interface CrmProviderModule<ConnectBody = unknown> {
   oauth?: OAuthSupport;
   /** A new access token from a refresh token; throws `CrmReauthRequiredError` when the CRM refuses it for good. */
   refreshTokens?(tokens: ProviderTokens, integration: ProviderIntegration, env: ProviderEnvironment): Promise<ProviderTokens>;
+  /**
+   * The account's API budget (plan, edition, seats from the integration's tier and state; operator overrides in
+   * `settings.rateLimit`), enforced for every process by the shared limiter handed to the client as
+   * `ClientContext.limiter`. Absent: the provider keeps its own (HubSpot's per-portal limiter).
+   */
+  limitPolicy?(integration: ProviderIntegration): RatePolicy;
   /** A client for one integration (the workers and the API's backfill call it). */
   createClient(context: ClientContext): CrmProviderClient;
   /** Lead field → CRM field defaults (`settings.fieldMapping` overrides per field). */

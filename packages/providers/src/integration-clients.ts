@@ -11,6 +11,7 @@ import {
 } from "@leadsync/core";
 import type { CrmIntegration, PrismaClient } from "@leadsync/db";
 import { AccessTokenCache, type OAuthTokens, type TokenStore } from "@leadsync/hubspot";
+import { SharedRateLimiter } from "@leadsync/ratelimit";
 import type { Redis } from "ioredis";
 import { providerEnvironment } from "./environment.js";
 import { providerModule } from "./registry.js";
@@ -33,7 +34,10 @@ export interface IntegrationClientsDeps {
   prisma: PrismaClient;
   redis: Redis;
   logger: Logger;
-  /** The shared limiter of an account (`@leadsync/ratelimit`); providers with their own (HubSpot) ignore it. */
+  /**
+   * The shared limiter of an account; default: `@leadsync/ratelimit` enforcing the provider's `limitPolicy`.
+   * Providers without a policy (HubSpot keeps its own limiter) get one that refuses to be used.
+   */
   limiterFor?: LimiterFactory;
   /** Called after this process marked an integration `needs_reauth` (caches to forget). */
   onReauthRequired?: (integrationId: string) => void;
@@ -68,6 +72,13 @@ const refusingLimiter = (provider: string): AccountCallLimiter => {
 
 export function createIntegrationClients({ config, prisma, redis, logger, limiterFor, onReauthRequired }: IntegrationClientsDeps): IntegrationClients {
   const tokens = new AccessTokenCache({ redis, keyPrefix: `${config.queuePrefix}:oauth` });
+  const shared = new SharedRateLimiter({ redis, keyPrefix: `${config.queuePrefix}:ratelimit` });
+  const limiterOf: LimiterFactory =
+    limiterFor ??
+    ((module, integration) =>
+      module.limitPolicy
+        ? shared.forAccount(module.name, integration.externalAccountId, module.limitPolicy(providerIntegrationOf(integration)))
+        : refusingLimiter(module.name));
   const clients = new Map<string, { client: CrmProviderClient; updatedAt: number }>();
 
   function decrypt(value: string | null, what: string, integrationId: string): string {
@@ -140,7 +151,7 @@ export function createIntegrationClients({ config, prisma, redis, logger, limite
       integration: providerIntegrationOf(integration),
       env: providerEnvironment(config, module.name),
       getAccessToken: accessTokenOf(module, integration),
-      limiter: limiterFor ? limiterFor(module, integration) : refusingLimiter(module.name),
+      limiter: limiterOf(module, integration),
       logger: logger.child({ integrationId: integration.id, provider: module.name, accountId: integration.externalAccountId }),
       shared: { redis, keyPrefix: `${config.queuePrefix}:ratelimit` },
     };
