@@ -12,6 +12,7 @@ import { observeJobDuration } from "./metrics.js";
 import { createOutboundBatchHandler, type OutboundItem } from "./outbound/handle-batch.js";
 import { GrowingBatchWindow } from "./outbound/batch-window.js";
 import { createOutboundProcessor } from "./outbound/processor.js";
+import { startPulledFeeds } from "./feeds/pulled-feeds.js";
 import { startSyncWorker } from "./reconcile/sync-worker.js";
 
 /** HubSpot's batch endpoints take at most 100 records; one outbound batch never exceeds one call. */
@@ -93,8 +94,9 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
     worker.on("completed", (job) => observeJobDuration(worker.name, "completed", job));
     worker.on("failed", (job) => observeJobDuration(worker.name, "failed", job));
   }
-  // Backfills and reconciliation (crm-sync).
+  // Backfills, reconciliation and feed maintenance (crm-sync); pulled feeds (one subscription per integration).
   const syncWorker = startSyncWorker({ config, prisma, connection, directory, logger });
+  const pulledFeeds = startPulledFeeds({ config, prisma, connection, directory, logger });
   logger.info({ concurrency: config.workerConcurrency, batchWindowMs: config.inboundBatchWindowMs }, "Workers started");
 
   return {
@@ -102,6 +104,7 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
       // Worker.close() waits for active jobs, and those wait for their batch: flush the open batches alongside.
       const closing = Promise.all(workers.map((w) => w.close()));
       await Promise.all([inboundBatches.drain(), outboundBatches.drain()]);
+      await pulledFeeds.close();
       await closing;
       await syncWorker.close();
     },

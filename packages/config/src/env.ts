@@ -75,6 +75,10 @@ export const rawEnvSchema = z.object({
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** How often reconciliation asks the CRM what changed (ms); 0 turns it off. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(5 * 60 * 1000),
+  /** How often expiring feeds (Zoho channels) and idle OAuth tokens are looked after (ms); 0 turns it off. */
+  FEED_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(10 * 60 * 1000),
+  /** How often a worker looks for pulled feeds (Salesforce CDC) to subscribe to or whose lease to renew (ms). */
+  FEED_LEASE_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
 });
 
 export type RawEnv = z.input<typeof rawEnvSchema>;
@@ -130,6 +134,8 @@ export const envSchema = rawEnvSchema
       webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
       apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+      feedMaintenanceIntervalMs: env.FEED_MAINTENANCE_INTERVAL_MS,
+      feedLeaseIntervalMs: env.FEED_LEASE_INTERVAL_MS,
       hubspot: {
         /** The secret that signs webhooks (HUBSPOT_CLIENT_SECRET, alias HUBSPOT_WEBHOOK_SECRET). */
         clientSecret: env.HUBSPOT_CLIENT_SECRET ?? env.HUBSPOT_WEBHOOK_SECRET ?? DEV_CLIENT_SECRET,

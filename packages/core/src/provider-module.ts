@@ -166,6 +166,8 @@ export interface EnabledFeed {
   state?: Record<string, unknown>;
   /** When the feed must be renewed (Zoho channels), ms epoch. */
   renewAt?: number;
+  /** The CRM had forgotten the feed (an expired channel) and it was created anew: changes in between must be reconciled. */
+  recreated?: boolean;
 }
 
 export interface OAuthSupport {

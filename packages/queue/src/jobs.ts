@@ -73,6 +73,10 @@ export const crmSyncJobSchema = z.discriminatedUnion("kind", [
   z.object({ v: z.literal(1), kind: z.literal("reconcile"), integrationId: z.string().uuid() }),
   /** The repeatable tick: queues one `reconcile` per integration that takes inbound changes. */
   z.object({ v: z.literal(1), kind: z.literal("reconcile-all") }),
+  /** Keeps one integration's feed and tokens alive: renews an expiring feed (Zoho channels), refreshes idle OAuth tokens. */
+  z.object({ v: z.literal(1), kind: z.literal("maintain"), integrationId: z.string().uuid() }),
+  /** The repeatable tick: queues one `maintain` per integration with a feed to renew or OAuth tokens. */
+  z.object({ v: z.literal(1), kind: z.literal("maintain-all") }),
 ]);
 export type CrmSyncJob = z.infer<typeof crmSyncJobSchema>;
 

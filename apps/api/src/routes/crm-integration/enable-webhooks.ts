@@ -61,7 +61,7 @@ const enableWebhooks: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, con
           webhooksEnabled: true,
           webhookUrl: feed.webhookUrl,
           webhookSubscriptions: subscriptions as object[],
-          ...(feed.state && { settings: { ...settings, provider: { ...state, ...feed.state } } as object }),
+          settings: { ...settings, provider: { ...state, ...feed.state, feedRenewAt: feed.renewAt ?? null } } as object,
         },
       });
       request.log.info({ integrationId: integration.id, provider: module.name, subscriptions: subscriptions.length }, "webhooks enabled");
