@@ -274,6 +274,11 @@ describe("GET /api/v1/oauth/:provider/callback", () => {
     expect(unknown.json().error.code).toBe("unknown_provider");
   });
 
+  it("documents both routes in the OpenAPI document", async () => {
+    const spec = (await api.app.inject("/docs/json")).json() as { paths: Record<string, unknown> };
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(["/api/v1/crm-integration/connect/{provider}", "/api/v1/oauth/{provider}/callback"]));
+  });
+
   it("leaks no token, code or verifier into logs or responses", () => {
     const text = `${api.logs.text}\n${api.bodies.join("\n")}`;
     for (const secret of secrets.filter(Boolean)) expect(text).not.toContain(secret);

@@ -56,6 +56,6 @@ export async function storeConnectedAccount(
     .catch((err: unknown) => {
       throw isUniqueViolation(err) ? accountConnectedError(module, account.externalAccountId) : err;
     });
-  log.info({ integrationId: integration.id, provider: module.name, accountId: account.externalAccountId, authType: account.authType }, "CRM integration connected");
+  log.info({ integrationId: integration.id, orgId, provider: module.name, accountId: account.externalAccountId, authType: account.authType }, "CRM integration connected");
   return integration;
 }
