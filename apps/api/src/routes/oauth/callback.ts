@@ -6,7 +6,8 @@ import type { ApiDeps } from "../../deps.js";
 import { AppError, BadRequestError } from "../../errors.js";
 import { storeConnectedAccount } from "../../services/connected-accounts.js";
 import { forgetPushingIntegrations } from "../../services/outbound.js";
-import { toIntegrationJson } from "../crm-integration/integration-json.js";
+import { errorResponse, successResponse } from "../../schemas.js";
+import { integrationJson, toIntegrationJson } from "../crm-integration/integration-json.js";
 import { OAuthStates } from "./oauth-state.js";
 import { oauthProvider, oauthRedirectUri } from "./oauth-provider.js";
 import { sendPage, wantsJson } from "./result-page.js";
@@ -32,6 +33,15 @@ const oauthCallback: FastifyPluginAsyncZod<ApiDeps> = async (app, { config, pris
         summary: "Where the CRM redirects the browser after the user approved (or declined) the connection: stores the integration",
         params: z.strictObject({ provider: z.string().min(1).max(40) }),
         querystring: callbackQuery,
+        // The JSON answers (Accept: application/json); a browser gets the same statuses as an HTML page.
+        response: {
+          201: successResponse(integrationJson),
+          400: errorResponse,
+          404: errorResponse,
+          409: errorResponse,
+          422: errorResponse,
+          502: errorResponse,
+        },
       },
     },
     async (request, reply) => {
@@ -76,7 +86,8 @@ const oauthCallback: FastifyPluginAsyncZod<ApiDeps> = async (app, { config, pris
         log.warn({ provider, orgId, code: refusal.code, statusCode: refusal.status }, `OAuth callback refused: ${refusal.message}`);
         if (wantsJson(request)) {
           const details = refusal.details === undefined ? {} : { details: refusal.details };
-          return reply.status(refusal.status).send({ success: false, error: { code: refusal.code, message: refusal.message, ...details } });
+          // Every status refusalOf yields is a 4xx or 502 with the error shape; the schema lists those this route produces.
+          return reply.status(refusal.status as 400).send({ success: false, error: { code: refusal.code, message: refusal.message, ...details } });
         }
         return sendPage(reply, refusal.status, `Could not connect ${displayName}`, refusal.message);
       }

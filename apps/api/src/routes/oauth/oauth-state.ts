@@ -54,6 +54,14 @@ export function stateKey(jwtSecret: string): Buffer {
   return createHmac("sha256", jwtSecret).update("leadsync oauth state v1").digest();
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 const sign = (key: Buffer, body: string) => createHmac("sha256", key).update(body).digest("base64url");
 
 export class OAuthStates {
@@ -92,7 +100,7 @@ export class OAuthStates {
       throw new OAuthStateError("state_provider_mismatch", `The OAuth state was issued for ${payload.provider}, not ${provider}`);
     }
     const raw = await this.redis.getdel(this.redisKey(payload.nonce));
-    const flow = raw === null ? undefined : storedFlow.safeParse(JSON.parse(raw)).data;
+    const flow = raw === null ? undefined : storedFlow.safeParse(parseJson(raw)).data;
     if (!flow) throw new OAuthStateError("state_used", "The OAuth state was already used; start the connection again");
     if (flow.orgId !== payload.org || flow.provider !== payload.provider) throw new OAuthStateError("state_invalid", "The OAuth state is invalid");
     return flow;
@@ -105,13 +113,7 @@ export class OAuthStates {
     const expected = Buffer.from(sign(this.key, body));
     const actual = Buffer.from(signature);
     if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw invalid();
-    let json: unknown;
-    try {
-      json = JSON.parse(Buffer.from(body, "base64url").toString("utf8"));
-    } catch {
-      throw invalid();
-    }
-    const parsed = statePayload.safeParse(json);
+    const parsed = statePayload.safeParse(parseJson(Buffer.from(body, "base64url").toString("utf8")));
     if (!parsed.success) throw invalid();
     return parsed.data;
   }
