@@ -24,6 +24,7 @@ const faultInput = z.object({
   count: z.number().int().min(1).optional(),
   ms: z.number().int().min(0).max(120_000).optional(),
   status: z.number().int().min(400).max(599).optional(),
+  skip: z.number().int().min(0).optional(),
 });
 
 /** `/__sandbox/*`: the shared admin routes of the CRM emulators (CONTRACT.md) plus Zoho's knobs. No auth, no credits. */

@@ -12,11 +12,14 @@ export interface FaultInput {
   ms?: number | undefined;
   /** error: the status answered (default 500) */
   status?: number | undefined;
+  /** matching calls let through before the fault starts (e.g. fail the second chunk of a write) */
+  skip?: number | undefined;
 }
 
 export interface Fault extends FaultInput {
   id: string;
   remaining: number | null;
+  skipped: number;
 }
 
 const API_KINDS: ReadonlySet<FaultKind> = new Set(["latency", "error", "rate_limit"]);
@@ -27,7 +30,7 @@ export class FaultRegistry {
   private faults: Fault[] = [];
 
   add(input: FaultInput): Fault {
-    const fault: Fault = { ...input, id: randomUUID(), remaining: input.count ?? null };
+    const fault: Fault = { ...input, id: randomUUID(), remaining: input.count ?? null, skipped: 0 };
     this.faults.push(fault);
     return fault;
   }
@@ -45,6 +48,7 @@ export class FaultRegistry {
     const taken: Fault[] = [];
     let failing = false;
     for (const fault of this.applicable(accountId, API_KINDS)) {
+      if (this.skipping(fault)) continue;
       if (fault.kind !== "latency") {
         if (failing) continue;
         failing = true;
@@ -55,12 +59,18 @@ export class FaultRegistry {
   }
 
   takeForNotification(accountId: string): "drop_notifications" | "fail_notifications" | undefined {
-    const fault = this.applicable(accountId, NOTIFICATION_KINDS)[0];
+    const fault = this.applicable(accountId, NOTIFICATION_KINDS).find((f) => !this.skipping(f));
     return fault ? (this.use(fault).kind as "drop_notifications" | "fail_notifications") : undefined;
   }
 
   private applicable(accountId: string, kinds: ReadonlySet<FaultKind>): Fault[] {
     return this.faults.filter((f) => kinds.has(f.kind) && (f.accountId === undefined || f.accountId === accountId));
+  }
+
+  private skipping(fault: Fault): boolean {
+    if (fault.skipped >= (fault.skip ?? 0)) return false;
+    fault.skipped++;
+    return true;
   }
 
   private use(fault: Fault): Fault {
