@@ -1,8 +1,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
-import { parse as parseQuery } from "node:querystring";
 import { apiGuard } from "./http/api-guard.js";
 import { installErrorHandlers } from "./http/error-handler.js";
+import { installFormParsers } from "./http/form-bodies.js";
 import type { ResolvedOptions } from "./options.js";
 import { adminRoutes } from "./routes/admin.js";
 import { fieldsRoutes } from "./routes/fields.js";
@@ -35,7 +35,7 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => done(null, parseQuery(body as string)));
+  installFormParsers(app);
   installErrorHandlers(app);
   app.addHook("onClose", async () => state.close());
 

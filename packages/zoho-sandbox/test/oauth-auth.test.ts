@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { startSandbox, type Sandbox } from "../src/index.js";
 import { admin, apiClient, mintToken, sandboxWithAccount, token } from "./helpers.js";
@@ -65,6 +66,26 @@ describe("OAuth (accounts server)", () => {
     expect((await api("GET", "/crm/v8/org")).body).toEqual({ code: "INVALID_TOKEN", details: {}, message: "invalid oauth token", status: "error" });
     const renewed = (await admin(sandbox, "GET", "/__sandbox/accounts")).body[0];
     expect(renewed.connect.refreshToken).not.toBe(account.connect.refreshToken);
+  });
+
+  it("takes token parameters as multipart/form-data (as Zoho's Node SDK sends them) and JSON bodies without a content type", async () => {
+    sandbox = await startSandbox();
+    const account = sandbox.createAccount();
+    const form = new FormData();
+    for (const [k, v] of Object.entries({ client_id: sandbox.app.clientId, client_secret: sandbox.app.clientSecret, grant_type: "refresh_token", refresh_token: account.connect.refreshToken })) form.append(k, v);
+    const minted = (await (await fetch(`${sandbox.accountsUrl}/oauth/v2/token`, { method: "POST", body: form })).json()) as { access_token: string };
+    expect(minted.access_token).toMatch(/^1000\./);
+    const target = new URL(`${sandbox.apiDomain}/crm/v8/Leads`);
+    const payload = JSON.stringify({ data: [{ Last_Name: "L", Company: "C", Email: "u@example.com" }] });
+    const untyped = await new Promise<{ status: number }>((resolve, reject) => {
+      const req = request({ host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers: { authorization: `Zoho-oauthtoken ${minted.access_token}`, "content-length": Buffer.byteLength(payload) } }, (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode ?? 0 }));
+      });
+      req.on("error", reject);
+      req.end(payload);
+    });
+    expect(untyped.status).toBe(201);
   });
 
   it("answers 401 INVALID_TOKEN for an expired token, AUTHENTICATION_FAILURE without one, 404 for CRM paths on the accounts server", async () => {
