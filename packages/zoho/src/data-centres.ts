@@ -15,10 +15,16 @@ export const DATA_CENTRES: Readonly<Record<string, { accountsUrl: string; apiDom
 
 export const DEFAULT_ACCOUNTS_URL = DATA_CENTRES["us"]?.accountsUrl ?? "https://accounts.zoho.com";
 
-/** The accounts server to use for a callback, or undefined when it is not one we trust. */
-export function trustedAccountsServer(candidate: string | undefined, override: string | undefined): string | undefined {
+/**
+ * The accounts server to use for a callback (its `accounts-server`, else its `location`'s data centre), or undefined
+ * when it is not one we trust.
+ */
+export function trustedAccountsServer(candidate: string | undefined, override: string | undefined, location?: string): string | undefined {
   const trusted = new Set([...Object.values(DATA_CENTRES).map((dc) => dc.accountsUrl), ...(override ? [origin(override)] : [])]);
-  if (candidate === undefined) return override ? origin(override) : DEFAULT_ACCOUNTS_URL;
+  if (candidate === undefined) {
+    if (override) return origin(override);
+    return location === undefined ? DEFAULT_ACCOUNTS_URL : DATA_CENTRES[location.toLowerCase()]?.accountsUrl;
+  }
   const normalized = origin(candidate);
   return normalized !== undefined && trusted.has(normalized) ? normalized : undefined;
 }

@@ -32,7 +32,7 @@ export const zohoOAuth: OAuthSupport = {
 
   /** The code is exchanged at the callback's `accounts-server` (its data centre), which must be one of Zoho's. */
   async exchangeCode({ code, codeVerifier, redirectUri, query, env }) {
-    const accountsUrl = trustedAccountsServer(query["accounts-server"], env.apiBase);
+    const accountsUrl = trustedAccountsServer(query["accounts-server"], env.apiBase, query["location"]);
     if (!accountsUrl) throw new ProviderConnectError("account_mismatch", `untrusted accounts-server in the callback: ${query["accounts-server"] ?? ""}`, 400);
     const tokens = await requestToken(
       accountsUrl,
