@@ -88,6 +88,15 @@ describe("OAuth (accounts server)", () => {
     expect(untyped.status).toBe(201);
   });
 
+  it("keeps at most 30 live access tokens per refresh token: the 31st deletes the oldest", async () => {
+    sandbox = await startSandbox({ tokenMintLimit: { count: 100, windowMs: 600_000 } });
+    const account = sandbox.createAccount();
+    const tokens: string[] = [];
+    for (let i = 0; i < 31; i++) tokens.push(await mintToken(sandbox, account));
+    expect((await apiClient(sandbox, tokens[0] ?? "")("GET", "/crm/v8/org")).body.code).toBe("INVALID_TOKEN");
+    expect((await apiClient(sandbox, tokens[1] ?? "")("GET", "/crm/v8/org")).status).toBe(200);
+  });
+
   it("answers 401 INVALID_TOKEN for an expired token, AUTHENTICATION_FAILURE without one, 404 for CRM paths on the accounts server", async () => {
     const setup = await sandboxWithAccount();
     sandbox = setup.sandbox;

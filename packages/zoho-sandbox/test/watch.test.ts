@@ -93,6 +93,18 @@ describe("actions/watch", () => {
     expect((await api("DELETE", "/crm/v8/actions/watch?channel_ids=1000000068001")).body.watch[0].code).toBe("NOT_SUBSCRIBED");
   });
 
+  it("removes events with PATCH _delete_events and replaces a channel with PUT", async () => {
+    const { api } = await withChannel();
+    const patched = await api("PATCH", "/crm/v8/actions/watch", { watch: [{ channel_id: "1000000068001", events: ["Leads.delete"], _delete_events: true }] });
+    expect(patched.body.watch[0].code).toBe("SUCCESS");
+    expect((await api("GET", "/crm/v8/actions/watch")).body.watch[0].events).toEqual(["Leads.create", "Leads.edit"]);
+    const replaced = await api("PUT", "/crm/v8/actions/watch", { watch: [{ channel_id: "1000000068001", events: ["Leads.all"], notify_url: "http://127.0.0.1:9/other" }] });
+    expect(replaced.body.watch[0].code).toBe("SUCCESS");
+    const channel = (await api("GET", "/crm/v8/actions/watch")).body.watch[0];
+    expect(channel).toMatchObject({ events: ["Leads.all"], notify_url: "http://127.0.0.1:9/other", notify_on_related_action: true });
+    expect((await api("PUT", "/crm/v8/actions/watch", { watch: [{ channel_id: "555", events: ["Leads.all"], notify_url: "http://127.0.0.1:9/x" }] })).body.watch[0].code).toBe("NOT_SUBSCRIBED");
+  });
+
   it("expires a channel by its channel_expiry and garbage-collects it", async () => {
     const s = await sandboxWithAccount({ channelGcIntervalMs: 20 });
     sandbox = s.sandbox;

@@ -46,8 +46,7 @@ export class ZohoLeadClient implements CrmProviderClient {
   async createContacts(inputs: readonly UpsertInput[]): Promise<UpsertResult[]> {
     return this.inChunks("leads insert", inputs, async (chunk) => {
       const bodies = chunk.map((input) => createValues(input.properties, normalizeEmail(input.email), { field: this.markerField, value: this.options.marker }));
-      const results = await this.send(chunk, () => insertLeads(this.options.http, bodies));
-      return chunk.map((input, i) => (Array.isArray(results) ? toUpsertResult(input.leadId, results[i] as ZohoRecordResult, bodies[i] as Record<string, string>, true) : (results(input.leadId))));
+      return resultsFor(chunk, bodies, true, await answerOf(() => insertLeads(this.options.http, bodies)));
     });
   }
 
@@ -58,8 +57,9 @@ export class ZohoLeadClient implements CrmProviderClient {
       const toSend = chunk.map((input, i) => ({ input, values: bodies[i] as Record<string, string> })).filter((e) => Object.keys(e.values).length > 0);
       const sent = new Map<string, UpsertResult>();
       if (toSend.length > 0) {
-        const results = await this.send(toSend.map((e) => e.input), () => updateLeads(this.options.http, toSend.map((e) => ({ id: e.input.externalId, ...e.values }))));
-        toSend.forEach((e, i) => sent.set(e.input.leadId, Array.isArray(results) ? toUpsertResult(e.input.leadId, results[i] as ZohoRecordResult, e.values, false) : results(e.input.leadId)));
+        const answer = await answerOf(() => updateLeads(this.options.http, toSend.map((e) => ({ id: e.input.externalId, ...e.values }))));
+        const results = resultsFor(toSend.map((e) => e.input), toSend.map((e) => e.values), false, answer);
+        for (const result of results) sent.set(result.leadId, result);
       }
       // nothing to write: the record already holds these values as far as we can write them
       return chunk.map((input) => sent.get(input.leadId) ?? { leadId: input.leadId, ok: true, externalId: input.externalId, created: false, properties: {} });
@@ -77,8 +77,7 @@ export class ZohoLeadClient implements CrmProviderClient {
     const byLead = new Map<string, UpsertResult>();
     const upserted = await this.inChunks("leads upsert", complete, async (chunk) => {
       const bodies = chunk.map((input) => ({ ...updateValues(input.properties), Email: normalizeEmail(input.email) }));
-      const results = await this.send(chunk, () => upsertLeads(this.options.http, bodies, ["Email"]));
-      return chunk.map((input, i) => (Array.isArray(results) ? toUpsertResult(input.leadId, results[i] as ZohoRecordResult, bodies[i] as Record<string, string>, false) : results(input.leadId)));
+      return resultsFor(chunk, bodies, false, await answerOf(() => upsertLeads(this.options.http, bodies, ["Email"])));
     });
     for (const result of upserted) byLead.set(result.leadId, result);
     const created = await this.createContacts(partial);
@@ -119,19 +118,6 @@ export class ZohoLeadClient implements CrmProviderClient {
     return [...new Set([...properties, ...ALWAYS_READ, this.markerField])];
   }
 
-  /**
-   * One write call. A request-level 4xx (no per-record results) fails each input of it alone; anything transient
-   * throws to `inChunks`.
-   */
-  private async send<I>(_chunk: readonly I[], call: () => Promise<ZohoRecordResult[]>): Promise<ZohoRecordResult[] | ((leadId: string) => UpsertResult)> {
-    try {
-      return await call();
-    } catch (err) {
-      if (err instanceof ZohoApiError && !err.retryable) return (leadId: string) => requestFailed(leadId, err.message, false);
-      throw err;
-    }
-  }
-
   /** A transient failure before any chunk was written throws (the job retries); after that the rest come back retryable. */
   private async inChunks<I extends { leadId: string }>(operation: string, inputs: readonly I[], write: (chunk: I[]) => Promise<UpsertResult[]>): Promise<UpsertResult[]> {
     const results: UpsertResult[] = [];
@@ -146,6 +132,26 @@ export class ZohoLeadClient implements CrmProviderClient {
     }
     return results;
   }
+}
+
+/** A write's per-record results, or the reason a 4xx refused the whole request (transient failures throw). */
+type WriteAnswer = { results: ZohoRecordResult[] } | { refused: string };
+
+async function answerOf(call: () => Promise<ZohoRecordResult[]>): Promise<WriteAnswer> {
+  try {
+    return { results: await call() };
+  } catch (err) {
+    if (err instanceof ZohoApiError && !err.retryable) return { refused: err.message };
+    throw err;
+  }
+}
+
+function resultsFor(inputs: readonly { leadId: string }[], bodies: readonly Record<string, string>[], created: boolean, answer: WriteAnswer): UpsertResult[] {
+  return inputs.map((input, i) =>
+    "refused" in answer
+      ? requestFailed(input.leadId, answer.refused, false)
+      : toUpsertResult(input.leadId, answer.results[i] as ZohoRecordResult, bodies[i] as Record<string, string>, created),
+  );
 }
 
 function page(contacts: CrmContact[], next: string | null | undefined): ContactPage {

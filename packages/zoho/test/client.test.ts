@@ -140,4 +140,17 @@ describe("Zoho Leads client", () => {
     expect(results.slice(100).every((r) => !r.ok && r.retryable)).toBe(true);
     expect(s.limiter.acquisitions.filter((a) => a.operation === "leads insert").map((a) => a.cost)).toEqual([10, 10, 5]);
   });
+
+  it("a request Zoho refuses as a whole (4xx without per-record results) fails each of its inputs, not retryable", async () => {
+    const { client, s } = await clientFor();
+    await admin(s.sandbox, "POST", "/__sandbox/faults", { kind: "error", status: 400, count: 1 });
+    const results = await client.createContacts([
+      { leadId: "a", email: "a@example.com", properties: {} },
+      { leadId: "b", email: "b@example.com", properties: {} },
+    ]);
+    expect(results).toEqual([
+      expect.objectContaining({ leadId: "a", ok: false, retryable: false }),
+      expect.objectContaining({ leadId: "b", ok: false, retryable: false }),
+    ]);
+  });
 });
