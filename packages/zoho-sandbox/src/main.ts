@@ -3,7 +3,7 @@ import { startSandbox } from "./index.js";
 
 /**
  * Runs the emulator on its own: `tsx packages/zoho-sandbox/src/main.ts`.
- * Env: ZOHO_SANDBOX_PORT [3300] (accounts server + admin), ZOHO_SANDBOX_API_PORT [3301] (api domain),
+ * Env: ZOHO_SANDBOX_PORT [3300] (accounts server + admin), ZOHO_SANDBOX_API_PORT [port + 1; 0 with port 0] (api domain),
  * ZOHO_CLIENT_ID / ZOHO_CLIENT_SECRET [generated], LOG_LEVEL.
  */
 const logger = pino({ name: "zoho-sandbox", level: process.env["LOG_LEVEL"] ?? "info" });
@@ -13,7 +13,7 @@ const clientSecret = process.env["ZOHO_CLIENT_SECRET"];
 
 const sandbox = await startSandbox({
   port,
-  apiPort: Number(process.env["ZOHO_SANDBOX_API_PORT"] ?? port + 1),
+  apiPort: Number(process.env["ZOHO_SANDBOX_API_PORT"] ?? (port === 0 ? 0 : port + 1)),
   ...(clientId ? { clientId } : {}),
   ...(clientSecret ? { clientSecret } : {}),
   logger,
