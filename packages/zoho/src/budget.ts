@@ -1,3 +1,4 @@
+import type { RatePolicy } from "@leadsync/core";
 /**
  * Zoho's API allowance per org (providers-facts §3.5), as limit-policy data for the shared limiter: credits per
  * rolling 24 h by edition and paid users, and calls in flight per org.
@@ -48,4 +49,39 @@ export function editionOf(paidType: unknown): ZohoEdition {
 /** Credits a call costs: reads and metadata 1; insert/update/upsert 1 per 10 records (UNCERTAIN, see README). */
 export function creditsFor(records?: number): number {
   return records === undefined ? 1 : Math.max(1, Math.ceil(records / 10));
+}
+
+/** The name of the credits limit in the policy: `observe({ window })` matches it. */
+export const ZOHO_CREDITS_WINDOW = "credits";
+/** Operations Zoho counts as heavy (search): 10 in flight on every edition, on top of the org's cap. */
+export const HEAVY_OPERATIONS = new Set(["leads search"]);
+/** A concurrency slot lapses after this if its process died (longer than any Zoho call we make). */
+const SLOT_LEASE_MS = 2 * 60_000;
+
+/**
+ * The org's budget as the shared limiter's policy: credits per rolling 24 h, the org's concurrency, and the heavy
+ * APIs' sub-concurrency. `override` (operators' `settings.rateLimit`) replaces credits or concurrency.
+ */
+export function zohoRatePolicy(edition: ZohoEdition, users: number, override: { creditsPerDay?: number; concurrency?: number } = {}): RatePolicy {
+  const budget = zohoBudget(edition, users);
+  return {
+    limits: [{ name: ZOHO_CREDITS_WINDOW, kind: "rolling", limit: override.creditsPerDay ?? budget.creditsPerDay, windowMs: budget.windowMs }],
+    concurrency: { maxConcurrent: override.concurrency ?? budget.concurrency, leaseMs: SLOT_LEASE_MS },
+    classOf: (operation) => (HEAVY_OPERATIONS.has(operation) ? "heavy" : undefined),
+    classes: { heavy: { concurrency: { name: "heavy concurrency", maxConcurrent: budget.heavyConcurrency, leaseMs: SLOT_LEASE_MS } } },
+  };
+}
+
+/** `settings.rateLimit` as operators write it: a number (credits per 24 h) or `{ creditsPerDay?, concurrency? }`. */
+export function rateLimitOverride(settings: unknown): { creditsPerDay?: number; concurrency?: number } {
+  if (typeof settings !== "object" || settings === null) return {};
+  const value = (settings as Record<string, unknown>)["rateLimit"];
+  if (typeof value === "number" && Number.isInteger(value) && value > 0) return { creditsPerDay: value };
+  if (typeof value !== "object" || value === null) return {};
+  const override: { creditsPerDay?: number; concurrency?: number } = {};
+  for (const key of ["creditsPerDay", "concurrency"] as const) {
+    const n = (value as Record<string, unknown>)[key];
+    if (typeof n === "number" && Number.isInteger(n) && n > 0) override[key] = n;
+  }
+  return override;
 }

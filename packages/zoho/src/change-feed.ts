@@ -42,24 +42,24 @@ export async function enableChannel(http: ZohoHttp, context: ClientContext, opti
     const updated = await watchCall(http, "PATCH", watch);
     if (updated.code !== "SUCCESS") throw new Error(`Zoho refused the notification channel: ${created.code} / ${updated.code}`);
   }
-  return enabled(context, watch, {});
+  return enabled(options.webhookUrl, watch, {});
 }
 
 /**
  * Renews the channel before it expires (PATCH). A channel Zoho forgot (expired and garbage-collected:
- * `NOT_SUBSCRIBED`) is re-created, and the state says so (`channelRecreatedAt`, `channelGapSince`): changes in
- * between were never notified, and the caller reconciles from `channelGapSince`.
+ * `NOT_SUBSCRIBED`) is re-created and the feed says so (`recreated`; state `channelRecreatedAt`, `channelGapSince`):
+ * changes in between were never notified, and the caller reconciles.
  */
 export async function renewChannel(http: ZohoHttp, context: ClientContext, options: FeedOptions): Promise<EnabledFeed> {
   const watch = channelBody(context, options);
   const renewed = await watchCall(http, "PATCH", watch);
-  if (renewed.code === "SUCCESS") return enabled(context, watch, {});
+  if (renewed.code === "SUCCESS") return enabled(options.webhookUrl, watch, {});
   if (renewed.code !== "NOT_SUBSCRIBED") throw new Error(`Zoho refused to renew the notification channel: ${renewed.code}`);
   const created = await watchCall(http, "POST", watch);
   if (created.code !== "SUCCESS") throw new Error(`Zoho refused to re-create the notification channel: ${created.code}`);
   const previous = readState(context.integration.state).channelExpiresAt;
   context.logger.warn({ integrationId: context.integration.id, channelId: watch.channel_id, expiredAt: previous }, "Zoho channel had expired; re-created it (reconcile the gap)");
-  return enabled(context, watch, { channelRecreatedAt: Date.now(), channelGapSince: previous ?? Date.now() });
+  return { ...enabled(options.webhookUrl, watch, { channelRecreatedAt: Date.now(), channelGapSince: previous ?? Date.now() }), recreated: true };
 }
 
 interface WatchBody {
@@ -101,10 +101,11 @@ async function watchCall(http: ZohoHttp, method: "POST" | "PATCH", watch: WatchB
 }
 
 /** Renewed at half its life: a failed renewal has days of retries before the channel lapses. */
-function enabled(_context: ClientContext, watch: WatchBody, extra: Record<string, unknown>): EnabledFeed {
+function enabled(webhookUrl: string | null, watch: WatchBody, extra: Record<string, unknown>): EnabledFeed {
   return {
     subscriptions: watch.events.map((eventType) => ({ id: watch.channel_id, eventType, active: true })),
-    webhookUrl: watch.notify_url,
+    // the caller's URL: renewals add `integration` and `org` again
+    webhookUrl,
     state: { channelId: watch.channel_id, channelExpiresAt: Math.floor(watch.expiresAt / 1000) * 1000, ...extra },
     renewAt: watch.expiresAt - Math.floor(watch.lifeMs / 2),
   };

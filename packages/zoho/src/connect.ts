@@ -48,6 +48,7 @@ export async function checkedAccount(tokens: TokenReply & { refreshToken: string
       authType: "oauth",
       tokens: { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, expiresAt: Date.now() + tokens.expiresInSeconds * 1000 },
       state,
+      tier: state.edition,
       ...(warnings.length > 0 ? { warnings } : {}),
     };
   } catch (err) {
@@ -87,7 +88,8 @@ function markerFieldMissing(): ProviderConnectError {
   return new ProviderConnectError(
     "marker_field_missing",
     `Ask a Zoho CRM administrator to add a single-line text field labelled "${MARKER_FIELD_LABEL}" (255 characters) to the Leads module (Setup → Modules and Fields → Leads), then connect again; or connect with an administrator's consent (scope ZohoCRM.settings.fields.ALL).`,
-    422,
+    409,
+    { module: "Leads", fieldLabel: MARKER_FIELD_LABEL, dataType: "text", length: 255 },
   );
 }
 

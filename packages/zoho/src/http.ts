@@ -1,4 +1,5 @@
 import { CrmRateLimitedError, CrmReauthRequiredError, type AccountCallLimiter, type ProviderLogger } from "@leadsync/core";
+import { ZOHO_CREDITS_WINDOW } from "./budget.js";
 import { isRecord, ZohoApiError } from "./errors.js";
 
 /**
@@ -35,8 +36,11 @@ export interface ZohoResponse {
 
 /** A 429 says neither which limit refused nor when to come back: the concurrency cap clears in seconds… */
 export const CONCURRENCY_PAUSE_MS = 5_000;
-/** …and the rolling 24 h credits in hours; we assume the latter when the last header said they were (nearly) spent. */
-export const CREDITS_PAUSE_MS = 30 * 60_000;
+/**
+ * …and the rolling 24 h credits in hours; we assume the latter when the last header said they were (nearly) spent.
+ * An hour: the shared limiter then reports the pause as a daily allowance, and spends made 24 h ago free up meanwhile.
+ */
+export const CREDITS_PAUSE_MS = 60 * 60_000;
 
 export class ZohoHttp {
   /** the last `X-API-CREDITS-REMAINING` seen (Zoho sends it from 50 % usage on) */
@@ -117,7 +121,7 @@ export class ZohoHttp {
     if (raw === null || !/^\d+$/.test(raw)) return;
     this.creditsRemaining = Number(raw);
     try {
-      await this.options.limiter?.observe({ window: "24h", remaining: this.creditsRemaining });
+      await this.options.limiter?.observe({ window: ZOHO_CREDITS_WINDOW, remaining: this.creditsRemaining });
     } catch (err) {
       // the call succeeded; a missed correction only makes the limiter less precise
       this.options.logger?.warn({ err }, "could not record Zoho's remaining credits");

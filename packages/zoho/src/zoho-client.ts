@@ -3,6 +3,7 @@ import { ZohoApiError } from "./errors.js";
 import type { ZohoHttp } from "./http.js";
 import { createValues, hasRequiredFields, toCrmContact, updateValues, zohoDateTime } from "./lead-values.js";
 import { getLeadsByIds, insertLeads, LEADS_BATCH_SIZE, LEADS_PAGE_SIZE, listLeads, updateLeads, upsertLeads, type ZohoRecordResult } from "./leads-api.js";
+import { listLeadFields } from "./metadata-api.js";
 import { requestFailed, toUpsertResult } from "./write-results.js";
 
 /** Read with every record: the ledger and echo checks need them. */
@@ -89,6 +90,11 @@ export class ZohoLeadClient implements CrmProviderClient {
     });
     for (const result of await this.updateContacts(taken)) byLead.set(result.leadId, result);
     return inputs.map((input) => byLead.get(input.leadId) as UpsertResult);
+  }
+
+  /** The Leads module's field api_names (field mappings are checked against them). */
+  async listFieldNames(): Promise<string[]> {
+    return (await listLeadFields(this.options.http)).map((field) => field.api_name);
   }
 
   /** Every record in id order, 200 per page; `after` is Zoho's page token (opaque to the caller). */

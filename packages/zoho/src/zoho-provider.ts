@@ -4,7 +4,8 @@ import { connectWithRefreshToken, zohoConnectBody, type ZohoConnectBody } from "
 import { ZohoHttp } from "./http.js";
 import { refreshZohoTokens, zohoOAuth } from "./oauth.js";
 import { parseZohoChanges } from "./parse-changes.js";
-import { readState } from "./state.js";
+import { readState, zohoState } from "./state.js";
+import { rateLimitOverride, ZOHO_EDITIONS, zohoRatePolicy, type ZohoEdition } from "./budget.js";
 import { zohoWebhookVerifier } from "./webhook-verifier.js";
 import { ZohoLeadClient } from "./zoho-client.js";
 
@@ -32,10 +33,17 @@ export function zohoHttpFor(context: ClientContext): ZohoHttp {
 
 export const zohoProvider: CrmProviderModule<ZohoConnectBody> = {
   name: "zoho",
+  displayName: "Zoho CRM",
   connectBody: zohoConnectBody,
   connect: connectWithRefreshToken,
   oauth: zohoOAuth,
   refreshTokens: refreshZohoTokens,
+  /** Credits per rolling 24 h by edition (the integration's tier) and licensed users, per-org concurrency. */
+  limitPolicy(integration) {
+    const state = zohoState.partial().safeParse(integration.state);
+    const edition = (ZOHO_EDITIONS as readonly string[]).includes(integration.tier) ? (integration.tier as ZohoEdition) : (state.data?.edition ?? "standard");
+    return zohoRatePolicy(edition, state.data?.users ?? 1, rateLimitOverride(integration.settings));
+  },
   createClient(context) {
     const state = readState(context.integration.state);
     return new ZohoLeadClient({

@@ -32,6 +32,8 @@ async function startReceiver() {
   };
 }
 
+const webhookContext = { env: { marker: "jazzaam", requestTimeoutMs: 1000 }, deriveSecret, publicBaseUrl: "http://x" };
+
 const asRequest = (c: Captured, raw: Buffer = c.raw, url = c.url): WebhookRequest => ({ method: "POST", url, headers: c.headers, rawBody: raw });
 
 let setup: Connected | undefined;
@@ -55,7 +57,7 @@ async function withFeed() {
 
 describe("Zoho notification channel", () => {
   it("enables one channel per integration (deterministic id, token = the derived secret, a week, renewed at half-life)", async () => {
-    const { s, feed } = await withFeed();
+    const { s, feed, receiver } = await withFeed();
     expect(feed.subscriptions.map((sub) => sub.eventType)).toEqual(["Leads.create", "Leads.edit", "Leads.delete"]);
     expect(feed.subscriptions.every((sub) => sub.id === channelIdFor("integration-42"))).toBe(true);
     expect(channelIdFor("integration-42")).toMatch(/^\d{16,19}$/);
@@ -63,6 +65,7 @@ describe("Zoho notification channel", () => {
     const week = 7 * 24 * 3600 * 1000;
     expect(feed.state?.["channelExpiresAt"] as number).toBeGreaterThan(Date.now() + week - 5 * 60_000);
     expect(feed.renewAt as number).toBeLessThan(Date.now() + week / 2 + 1000);
+    expect(feed.webhookUrl).toBe(receiver.url);
     const [channel] = (await admin(s.sandbox, "GET", `/__sandbox/accounts/${s.account.accountId}/channels`)).body;
     expect(channel.notifyUrl).toContain("integration=integration-42");
     expect(channel.notifyUrl).toContain(`org=${s.account.accountId}`);
@@ -76,21 +79,22 @@ describe("Zoho notification channel", () => {
     const created = await admin(s.sandbox, "POST", `/__sandbox/accounts/${s.account.accountId}/records`, { records: [{ Last_Name: "A", Company: "C", Email: "a@example.com" }] });
     await s.sandbox.notificationsIdle();
     const callback = receiver.received[0] as Captured;
-    const verified = zohoWebhookVerifier.verify(asRequest(callback), { deriveSecret, publicBaseUrl: "http://x" });
+    const verified = zohoWebhookVerifier.verify(asRequest(callback), webhookContext);
     expect(verified.ok).toBe(true);
 
     const body = JSON.parse(callback.raw.toString("utf8"));
     const forgedToken = Buffer.from(JSON.stringify({ ...body, token: "guess" }));
-    expect(zohoWebhookVerifier.verify(asRequest(callback, forgedToken), { deriveSecret, publicBaseUrl: "http://x" })).toMatchObject({ ok: false, status: "auth" });
+    expect(zohoWebhookVerifier.verify(asRequest(callback, forgedToken), webhookContext)).toMatchObject({ ok: false, status: "auth", reason: "bad_token" });
     const otherChannel = Buffer.from(JSON.stringify({ ...body, channel_id: channelIdFor("integration-43") }));
-    expect(zohoWebhookVerifier.verify(asRequest(callback, otherChannel), { deriveSecret, publicBaseUrl: "http://x" })).toMatchObject({ ok: false, status: "auth" });
+    expect(zohoWebhookVerifier.verify(asRequest(callback, otherChannel), webhookContext)).toMatchObject({ ok: false, status: "auth", reason: "unknown_channel" });
     // a callback replayed against another integration's URL fails: its token is not that integration's secret
-    expect(zohoWebhookVerifier.verify(asRequest(callback, callback.raw, "/api/v1/webhooks/zoho?integration=integration-43"), { deriveSecret, publicBaseUrl: "http://x" })).toMatchObject({ ok: false, status: "auth" });
-    expect(zohoWebhookVerifier.verify(asRequest(callback, callback.raw, "/api/v1/webhooks/zoho"), { deriveSecret, publicBaseUrl: "http://x" })).toMatchObject({ ok: false, status: "auth" });
-    expect(zohoWebhookVerifier.verify(asRequest(callback, Buffer.from("{nope")), { deriveSecret, publicBaseUrl: "http://x" })).toMatchObject({ ok: false, status: "malformed" });
+    expect(zohoWebhookVerifier.verify(asRequest(callback, callback.raw, "/api/v1/webhooks/zoho?integration=integration-43"), webhookContext)).toMatchObject({ ok: false, status: "auth" });
+    expect(zohoWebhookVerifier.verify(asRequest(callback, callback.raw, "/api/v1/webhooks/zoho"), webhookContext)).toMatchObject({ ok: false, status: "auth" });
+    expect(zohoWebhookVerifier.verify(asRequest(callback, Buffer.from("{nope")), webhookContext)).toMatchObject({ ok: false, status: "malformed" });
 
     if (!verified.ok) throw new Error("unreachable");
-    const changes = zohoProvider.parseChanges(verified.events, {});
+    expect(verified).toMatchObject({ types: { "Leads.insert": 1 }, accounts: [s.account.accountId], jobId: expect.stringMatching(/^zo-[0-9a-f]{64}$/) });
+    const changes = zohoProvider.parseChanges(verified.events, { env: webhookContext.env });
     expect(changes).toEqual([
       expect.objectContaining({ provider: "zoho", accountId: s.account.accountId, recordId: created.body.ids[0], kind: "create", type: "insert", origin: "unknown", occurredAt: body.server_time }),
     ]);
@@ -116,6 +120,7 @@ describe("Zoho notification channel", () => {
     const { s, receiver, options } = await withFeed();
     const renewed = await (zohoProvider.renewChangeFeed as NonNullable<typeof zohoProvider.renewChangeFeed>)(s.context, options);
     expect(renewed.state?.["channelRecreatedAt"]).toBeUndefined();
+    expect(renewed.recreated).toBeUndefined();
 
     // mid-burst: the channel expires, changes made meanwhile are never notified
     await admin(s.sandbox, "POST", `/__sandbox/accounts/${s.account.accountId}/records`, { records: [{ Last_Name: "Before", Company: "C", Email: "before@example.com" }] });
@@ -127,6 +132,7 @@ describe("Zoho notification channel", () => {
 
     s.integration.state = { ...s.integration.state, channelExpiresAt: Date.now() - 1 };
     const recreated = await (zohoProvider.renewChangeFeed as NonNullable<typeof zohoProvider.renewChangeFeed>)(s.context, options);
+    expect(recreated.recreated).toBe(true);
     expect(recreated.state).toMatchObject({ channelId: channelIdFor("integration-42"), channelRecreatedAt: expect.any(Number), channelGapSince: expect.any(Number) });
     expect((await admin(s.sandbox, "GET", `/__sandbox/accounts/${s.account.accountId}/channels`)).body).toHaveLength(1);
 

@@ -67,6 +67,11 @@ describe("Zoho Leads client", () => {
     expect((await records(s, "fresh@example.com"))[0]).toMatchObject({ Last_Name: PLACEHOLDER, Lead_Source_System: MARKER });
   });
 
+  it("lists the Leads fields' api_names", async () => {
+    const { client } = await clientFor();
+    expect(await client.listFieldNames()).toEqual(expect.arrayContaining(["Email", "Last_Name", "Company", "Designation", "Lead_Source_System"]));
+  });
+
   it("reads by ids in calls of 100, lists after an id and since a time with paging", async () => {
     const { client, s } = await clientFor();
     const seeded = await admin(s.sandbox, "POST", `/__sandbox/accounts/${s.account.accountId}/records`, {
@@ -104,7 +109,7 @@ describe("Zoho Leads client", () => {
     const { client, s } = await clientFor({}, { edition: "free" });
     await admin(s.sandbox, "PATCH", `/__sandbox/accounts/${s.account.accountId}`, { creditsUsed: 4_000 });
     await client.fetchContacts(["1"], ["Email"]);
-    expect(s.limiter.observed.at(-1)).toEqual({ window: "24h", remaining: 999 });
+    expect(s.limiter.observed.at(-1)).toEqual({ window: "credits", remaining: 999 });
     await admin(s.sandbox, "POST", "/__sandbox/faults", { kind: "rate_limit", count: 1 });
     const error = await client.fetchContacts(["1"], ["Email"]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CrmRateLimitedError);
@@ -115,7 +120,7 @@ describe("Zoho Leads client", () => {
     await client.fetchContacts(["1"], ["Email"]);
     const spent = await client.fetchContacts(["1"], ["Email"]).catch((e: unknown) => e);
     expect(spent).toMatchObject({ daily: true });
-    expect((s.limiter.pauses.at(-1)?.ms ?? 0) >= 30 * 60_000).toBe(true);
+    expect((s.limiter.pauses.at(-1)?.ms ?? 0) >= 60 * 60_000).toBe(true);
   });
 
   it("INVALID_TOKEN → one forced refresh and a retry; refused again → CrmReauthRequiredError", async () => {

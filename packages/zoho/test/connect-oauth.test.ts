@@ -20,6 +20,7 @@ describe("connect", () => {
     const connected = await zohoProvider.connect(account.connect, envFor(sandbox));
     expect(connected.externalAccountId).toBe(account.accountId);
     expect(connected.authType).toBe("oauth");
+    expect(connected.tier).toBe("professional");
     expect(connected.tokens.refreshToken).toBe(account.connect.refreshToken);
     expect(connected.tokens.expiresAt).toBeGreaterThan(Date.now() + 3500_000);
     expect(connected.state).toMatchObject({ apiDomain: sandbox.apiDomain, accountsUrl: sandbox.accountsUrl, userId: account.apiUser.id, markerField: "Lead_Source_System_0", edition: "professional", users: 12 });
@@ -30,12 +31,24 @@ describe("connect", () => {
     expect(zohoBudget("professional", 12)).toEqual({ creditsPerDay: 56_000, windowMs: 86_400_000, concurrency: 15, heavyConcurrency: 10 });
   });
 
+  it("states the org's budget as a rate policy: credits by edition and users, concurrency, operator overrides", () => {
+    const integration = { id: "i", externalAccountId: "1", authType: "oauth" as const, tier: "enterprise", settings: {}, state: { users: 20 } };
+    const policy = (zohoProvider.limitPolicy as NonNullable<typeof zohoProvider.limitPolicy>)(integration);
+    expect(policy.limits).toEqual([{ name: "credits", kind: "rolling", limit: 70_000, windowMs: 86_400_000 }]);
+    expect(policy.concurrency?.maxConcurrent).toBe(20);
+    expect(policy.classOf?.("leads search")).toBe("heavy");
+    expect(policy.classOf?.("leads read")).toBeUndefined();
+    const overridden = (zohoProvider.limitPolicy as NonNullable<typeof zohoProvider.limitPolicy>)({ ...integration, tier: "unknown", settings: { rateLimit: { creditsPerDay: 1000, concurrency: 2 } }, state: { edition: "free" } });
+    expect(overridden.limits[0]?.limit).toBe(1000);
+    expect(overridden.concurrency?.maxConcurrent).toBe(2);
+  });
+
   it("says what an admin must add when the token may not create fields; refuses a revoked refresh token", async () => {
     sandbox = await startSandbox();
     const account = sandbox.createAccount({ fieldsPermission: false });
     const refused = await zohoProvider.connect(account.connect, envFor(sandbox)).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ProviderConnectError);
-    expect(refused).toMatchObject({ code: "marker_field_missing", status: 422 });
+    expect(refused).toMatchObject({ code: "marker_field_missing", status: 409, details: { module: "Leads", fieldLabel: "Lead Source System" } });
     expect((refused as Error).message).toContain('"Lead Source System"');
 
     const other = sandbox.createAccount();

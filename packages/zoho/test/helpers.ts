@@ -53,7 +53,7 @@ export async function connectedAccount(options: SandboxOptions = {}, accountOpti
   const account = sandbox.createAccount(accountOptions);
   const env = envFor(sandbox);
   const connected = await zohoProvider.connect(account.connect, env);
-  const integration: ProviderIntegration = { id: integrationId, externalAccountId: connected.externalAccountId, authType: "oauth", state: connected.state };
+  const integration: ProviderIntegration = { id: integrationId, externalAccountId: connected.externalAccountId, authType: "oauth", tier: connected.tier ?? "standard", settings: {}, state: connected.state };
   let tokens: ProviderTokens = connected.tokens;
   let refreshes = 0;
   const limiter = new RecordingLimiter();
@@ -62,6 +62,8 @@ export async function connectedAccount(options: SandboxOptions = {}, accountOpti
     env,
     limiter,
     logger: silentLogger,
+    // Zoho keeps no cross-process state of its own: the shared limiter is `limiter`
+    shared: { redis: null, keyPrefix: "test" },
     async getAccessToken(options) {
       if (options?.forceRefresh) {
         refreshes++;
