@@ -129,6 +129,11 @@ describe("Zoho Leads client", () => {
     expect(await client.fetchContacts(["1"], ["Email"])).toEqual([]);
     expect(s.refreshes()).toBe(1);
 
+    // the customer revoked the app: the one refresh is refused for good → needs_reauth
+    await admin(s.sandbox, "POST", `/__sandbox/accounts/${s.account.accountId}/revoke-refresh-tokens`);
+    await expect(client.fetchContacts(["1"], ["Email"])).rejects.toBeInstanceOf(CrmReauthRequiredError);
+    expect(s.refreshes()).toBe(2);
+
     // a token source that keeps handing out a dead token: one refresh, then re-consent is needed
     const stale = zohoProvider.createClient({ ...s.context, getAccessToken: async () => "1000.dead.token" });
     await expect(stale.fetchContacts(["1"], ["Email"])).rejects.toBeInstanceOf(CrmReauthRequiredError);
