@@ -115,6 +115,7 @@ describe("Leads reads", () => {
     expect([...ids].sort()).toEqual(ids);
     expect((await api("GET", `/crm/v8/Leads?fields=Email&ids=${ids[1]},${ids[3]},999`)).body.data.map((r: { id: string }) => r.id)).toEqual([ids[1], ids[3]]);
     expect((await api("GET", "/crm/v8/Leads?fields=Email&page=11&per_page=200")).body.code).toBe("DISCRETE_PAGINATION_LIMIT_EXCEEDED");
+    expect((await api("GET", "/crm/v8/Leads/actions/count")).body).toEqual({ count: 5 });
 
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const since = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "+00:00");

@@ -60,6 +60,13 @@ export async function listLeads(http: ZohoHttp, options: ListOptions): Promise<{
   return { records: recordsOf(response.body), info };
 }
 
+/** How many Leads the org holds (`/Leads/actions/count`, 1 credit): backfill progress. */
+export async function countLeads(http: ZohoHttp): Promise<number | undefined> {
+  const response = await http.request({ operation: "leads count", method: "GET", path: "/crm/v8/Leads/actions/count" });
+  const count = response.body?.["count"];
+  return typeof count === "number" ? count : undefined;
+}
+
 export async function insertLeads(http: ZohoHttp, data: readonly Record<string, unknown>[]): Promise<ZohoRecordResult[]> {
   return write(http, "leads insert", "POST", "/crm/v8/Leads", { data }, data.length);
 }

@@ -2,7 +2,7 @@ import { CrmReauthRequiredError, normalizeEmail, type ContactPage, type CrmConta
 import { ZohoApiError } from "./errors.js";
 import type { ZohoHttp } from "./http.js";
 import { createValues, hasRequiredFields, toCrmContact, updateValues, zohoDateTime } from "./lead-values.js";
-import { getLeadsByIds, insertLeads, LEADS_BATCH_SIZE, LEADS_PAGE_SIZE, listLeads, updateLeads, upsertLeads, type ZohoRecordResult } from "./leads-api.js";
+import { countLeads, getLeadsByIds, insertLeads, LEADS_BATCH_SIZE, LEADS_PAGE_SIZE, listLeads, updateLeads, upsertLeads, type ZohoRecordResult } from "./leads-api.js";
 import { listLeadFields } from "./metadata-api.js";
 import { requestFailed, toUpsertResult } from "./write-results.js";
 
@@ -97,7 +97,10 @@ export class ZohoLeadClient implements CrmProviderClient {
     return (await listLeadFields(this.options.http)).map((field) => field.api_name);
   }
 
-  /** Every record in id order, 200 per page; `after` is Zoho's page token (opaque to the caller). */
+  /**
+   * Every record in id order, 200 per page; `after` is Zoho's page token (opaque to the caller). The first page also
+   * says how many records there are (`total`, one more credit), for the backfill's progress.
+   */
   async listContactsAfter(afterId: string | undefined, properties: readonly string[], limit = LEADS_PAGE_SIZE): Promise<ContactPage> {
     const { records, info } = await listLeads(this.options.http, {
       fields: this.readFields(properties),
@@ -105,7 +108,9 @@ export class ZohoLeadClient implements CrmProviderClient {
       perPage: Math.min(Math.max(1, limit), LEADS_PAGE_SIZE),
       pageToken: afterId,
     });
-    return page(records.map(toCrmContact), info.more_records === true ? info.next_page_token : undefined);
+    const listed = page(records.map(toCrmContact), info.more_records === true ? info.next_page_token : undefined);
+    const total = afterId === undefined ? await countLeads(this.options.http) : undefined;
+    return total === undefined ? listed : { ...listed, total };
   }
 
   /** Records modified at or after `sinceMs` (second resolution), oldest first, through `If-Modified-Since` and page tokens. */

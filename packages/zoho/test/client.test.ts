@@ -86,12 +86,15 @@ describe("Zoho Leads client", () => {
 
     const listed: string[] = [];
     let after: string | undefined;
+    const totals: (number | undefined)[] = [];
     do {
       const page = await client.listContactsAfter(after, ["Email"], 100);
       listed.push(...page.contacts.map((c) => c.id));
+      totals.push(page.total);
       after = page.after;
     } while (after);
     expect(listed).toEqual([...ids].sort());
+    expect(totals).toEqual([250, undefined, undefined]);
 
     const since = Date.now() - 60_000;
     const modified: string[] = [];

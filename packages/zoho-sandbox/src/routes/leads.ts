@@ -74,6 +74,9 @@ export const leadsRoutes: FastifyPluginAsyncZod<{ state: SandboxState }> = async
     return { data: page.records.map((r) => account.leads.serialize(r, fields)), info: page.info };
   });
 
+  /** `GET /crm/v8/Leads/actions/count`: how many records the module holds (Zoho answers `{count}`). */
+  app.get("/crm/v8/Leads/actions/count", async (request) => ({ count: accountOf(request).leads.records.size }));
+
   app.get("/crm/v8/Leads/:id", { schema: { params: z.object({ id: z.string() }) } }, async (request, reply) => {
     const account = accountOf(request);
     const record = account.leads.records.get(request.params.id);
