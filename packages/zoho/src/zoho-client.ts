@@ -68,13 +68,15 @@ export class ZohoLeadClient implements CrmProviderClient {
   }
 
   /**
-   * By email. Inputs carrying both required fields go through Zoho's upsert (one call). The others are inserted with
-   * placeholders and, where the email is taken, updated without them: Zoho's upsert would write the placeholder
-   * over a person's `Last_Name`/`Company`.
+   * By email. Inputs that need nothing added — both required fields and the marker present — go through Zoho's upsert
+   * (one call). The others are inserted (with placeholders and the marker) and, where the email is taken, updated by
+   * id without them: an upsert cannot add a value only when it inserts, so it would write the placeholder over a
+   * person's `Last_Name`/`Company` or leave a record we created without the marker.
    */
   async upsertContacts(inputs: readonly UpsertInput[]): Promise<UpsertResult[]> {
-    const complete = inputs.filter((input) => hasRequiredFields(input.properties));
-    const partial = inputs.filter((input) => !hasRequiredFields(input.properties));
+    const upsertable = (input: UpsertInput) => hasRequiredFields(input.properties) && (input.properties[this.markerField] ?? "") !== "";
+    const complete = inputs.filter(upsertable);
+    const partial = inputs.filter((input) => !upsertable(input));
     const byLead = new Map<string, UpsertResult>();
     const upserted = await this.inChunks("leads upsert", complete, async (chunk) => {
       const bodies = chunk.map((input) => ({ ...updateValues(input.properties), Email: normalizeEmail(input.email) }));

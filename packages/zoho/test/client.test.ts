@@ -60,11 +60,15 @@ describe("Zoho Leads client", () => {
       { leadId: "u2", email: "fresh@example.com", properties: { First_Name: "Fresh" } },
       { leadId: "u3", email: "whole@example.com", properties: { Last_Name: "Whole", Company: "W" } },
       { leadId: "u4", email: "p@example.com", properties: { Last_Name: "Complete", Company: "Their Co" } },
+      { leadId: "u5", email: "marked@example.com", properties: { Last_Name: "M", Company: "M", Lead_Source_System: MARKER } },
     ]);
-    expect(upserted.map((r) => r.ok && r.created)).toEqual([false, true, true, false]);
+    expect(upserted.map((r) => r.ok && r.created)).toEqual([false, true, true, false, true]);
+    expect(s.limiter.acquisitions.filter((a) => a.operation === "leads upsert")).toHaveLength(1); // only u5 needs nothing added
     expect(upserted[0]).toMatchObject({ ok: true, externalId: id });
     expect((await records(s, "p@example.com"))[0]).toMatchObject({ Last_Name: "Complete", First_Name: "Pat", Company: "Their Co", Lead_Source_System: null });
     expect((await records(s, "fresh@example.com"))[0]).toMatchObject({ Last_Name: PLACEHOLDER, Lead_Source_System: MARKER });
+    expect((await records(s, "whole@example.com"))[0]).toMatchObject({ Last_Name: "Whole", Lead_Source_System: MARKER });
+    expect((await records(s, "marked@example.com"))[0]).toMatchObject({ Lead_Source_System: MARKER });
   });
 
   it("lists the Leads fields' api_names", async () => {
