@@ -3,6 +3,7 @@ import type { v2 } from "pipedrive";
 import { PipedriveApiError } from "./errors.js";
 import { chunks, writeEach } from "./parallel.js";
 import { PERSON_PROPERTIES, needsCurrent, personProperties, personWriteBody, toCrmContact, type PersonLike, type PersonWrite } from "./person-mapping.js";
+import { forgetCreated, rememberCreated, recentlyCreated } from "./recent-creates.js";
 import { PipedriveSession } from "./session.js";
 import { apiDomainOf, stateOf } from "./state.js";
 
@@ -61,21 +62,27 @@ export class PipedriveClient implements CrmProviderClient {
   }
 
   async createContacts(inputs: readonly UpsertInput[]): Promise<UpsertResult[]> {
-    return writeEach(inputs, this.parallel(), async (input) => {
-      const existing = await this.findByEmail(input.email);
-      if (existing !== undefined) {
-        return { leadId: input.leadId, ok: false, message: `Pipedrive already has person ${existing} with this email`, retryable: false, existingId: existing };
-      }
-      return this.create(input);
-    });
+    const sameEmail = new EmailQueue();
+    return writeEach(inputs, this.parallel(), (input) =>
+      sameEmail.run(normalizeEmail(input.email), async () => {
+        const existing = await this.findByEmail(input.email);
+        if (existing !== undefined) {
+          return { leadId: input.leadId, ok: false, message: `Pipedrive already has person ${existing} with this email`, retryable: false, existingId: existing };
+        }
+        return this.create(input);
+      }),
+    );
   }
 
   async upsertContacts(inputs: readonly UpsertInput[]): Promise<UpsertResult[]> {
-    return writeEach(inputs, this.parallel(), async (input) => {
-      const existing = await this.findByEmail(input.email);
-      if (existing === undefined) return this.create(input);
-      return this.update({ leadId: input.leadId, externalId: existing, properties: { ...input.properties, [PERSON_PROPERTIES.email]: normalizeEmail(input.email) } });
-    });
+    const sameEmail = new EmailQueue();
+    return writeEach(inputs, this.parallel(), (input) =>
+      sameEmail.run(normalizeEmail(input.email), async () => {
+        const existing = await this.findByEmail(input.email);
+        if (existing === undefined) return this.create(input);
+        return this.update({ leadId: input.leadId, externalId: existing, properties: { ...input.properties, [PERSON_PROPERTIES.email]: normalizeEmail(input.email) } });
+      }),
+    );
   }
 
   /** Repeated edits of one person in one call are coalesced into one PATCH (later properties win). */
@@ -128,9 +135,11 @@ export class PipedriveClient implements CrmProviderClient {
     return this.limits.maxParallelCalls ?? 1;
   }
 
-  /** The oldest live person whose email is exactly this one (search ignores case). */
+  /** The oldest live person whose email is exactly this one (search ignores case), or one this process just created. */
   private async findByEmail(email: string): Promise<string | undefined> {
     const term = normalizeEmail(email);
+    const recent = recentlyCreated(this.context.integration.id, term);
+    if (recent !== undefined) return recent;
     const response = await this.session.call("persons search", (api) => api.persons.searchPersons({ term, fields: "email", exact_match: true, limit: 10 }));
     const ids = (response.data?.items ?? [])
       .filter((hit) => (hit.item?.emails ?? []).some((e) => e.toLowerCase() === term))
@@ -152,21 +161,34 @@ export class PipedriveClient implements CrmProviderClient {
       }),
     );
     const person = response.data as PersonLike;
+    rememberCreated(this.context.integration.id, email, String(person.id));
     return { leadId: input.leadId, ok: true, externalId: String(person.id), created: true, properties: personProperties(person, write.orgName) };
   }
 
   private async update(input: UpdateInput): Promise<UpsertResult> {
     const id = Number(input.externalId);
     if (!Number.isInteger(id)) return { leadId: input.leadId, ok: false, message: `Pipedrive person id ${input.externalId} is not a number`, retryable: false };
-    const current = needsCurrent(input.properties) ? ((await this.session.call("persons get", (api) => api.persons.getPerson({ id }))).data as PersonLike) : undefined;
+    const current = needsCurrent(input.properties) ? await this.person(id) : undefined;
     const { body, ignored } = personWriteBody(input.properties, current);
     this.reportIgnored(ignored);
     const write = await this.withOrganization(body, input.properties[PERSON_PROPERTIES.company]);
     if (Object.keys(write.body).length === 0 && current) {
       return { leadId: input.leadId, ok: true, externalId: input.externalId, created: false, properties: personProperties(current) };
     }
-    const response = await this.session.call("person update", (api) => api.persons.updatePerson({ id, UpdatePersonRequest: sdkBody(write.body) }));
+    const response = await this.session.call("person update", (api) => api.persons.updatePerson({ id, UpdatePersonRequest: sdkBody(write.body) })).catch((err: unknown) => {
+      if (err instanceof PipedriveApiError && err.status === 404) forgetCreated(this.context.integration.id, input.externalId);
+      throw err;
+    });
     return { leadId: input.leadId, ok: true, externalId: input.externalId, created: false, properties: personProperties(response.data as PersonLike, write.orgName) };
+  }
+
+  private async person(id: number): Promise<PersonLike> {
+    try {
+      return (await this.session.call("persons get", (api) => api.persons.getPerson({ id }))).data as PersonLike;
+    } catch (err) {
+      if (err instanceof PipedriveApiError && err.status === 404) forgetCreated(this.context.integration.id, String(id));
+      throw err;
+    }
   }
 
   /** Adds `org_id` for an organisation name: found by exact name, else created (once per name per client). */
@@ -206,5 +228,20 @@ export class PipedriveClient implements CrmProviderClient {
 
   private reportIgnored(ignored: string[]): void {
     if (ignored.length > 0) this.context.logger.warn({ integrationId: this.context.integration.id, properties: ignored }, "Pipedrive has no person field for these properties; left out");
+  }
+}
+
+/**
+ * Inputs of one call with the same email run one after another, so the second finds the person the first created
+ * (search-before-create would not see it yet when both run at once) and links to it instead of duplicating it.
+ */
+class EmailQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(email: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(email) ?? Promise.resolve();
+    const result = previous.then(task, task);
+    this.tails.set(email, result.catch(() => undefined));
+    return result;
   }
 }

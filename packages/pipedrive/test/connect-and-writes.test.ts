@@ -72,6 +72,31 @@ describe("writes", () => {
     expect(limiter.observed.at(-1)).toMatchObject({ window: "burst", limit: 100 });
   });
 
+  it("two inputs with one email in one call make one person; a create right after finds it even while search lags", async () => {
+    const { sandbox, account, context } = await setup({ searchIndexDelayMs: 60_000 });
+    const client = pipedriveProvider.createClient(context);
+    const results = await client.createContacts([
+      { leadId: "a", email: "twice@example.com", properties: { first_name: "A" } },
+      { leadId: "b", email: "Twice@Example.com", properties: { first_name: "B" } },
+    ]);
+    expect(results[0]).toMatchObject({ ok: true, created: true });
+    const id = results[0]?.ok ? results[0].externalId : "";
+    expect(results[1]).toMatchObject({ ok: false, existingId: id });
+    const [later] = await pipedriveProvider.createClient(context).upsertContacts([{ leadId: "a", email: "twice@example.com", properties: { job_title: "Later" } }]);
+    expect(later).toMatchObject({ ok: true, created: false, externalId: id });
+    expect((await admin<Stats>(sandbox, "GET", `/__sandbox/accounts/${account.accountId}/stats`)).body.persons).toBe(1);
+  });
+
+  it("a limiter refusal throws before any call", async () => {
+    const { sandbox, account, context, limiter } = await setup();
+    limiter.refuse = true;
+    const client = pipedriveProvider.createClient(context);
+    const calls = async () => (await admin<{ calls: { total: number } }>(sandbox, "GET", `/__sandbox/accounts/${account.accountId}/stats`)).body.calls.total;
+    const before = await calls(); // connect's own calls
+    await expect(client.createContacts([{ leadId: "x", email: "no@example.com", properties: {} }])).rejects.toMatchObject({ name: "CrmRateLimitedError" });
+    expect(await calls()).toBe(before);
+  });
+
   it("upserts by email, updates with coalescing, keeps other emails, and sets the organisation by name", async () => {
     const { sandbox, account, context } = await setup();
     const client = pipedriveProvider.createClient(context);
