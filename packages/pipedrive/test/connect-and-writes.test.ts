@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { isCrmRateLimited, ProviderConnectError, type CrmRateLimitedError } from "@leadsync/core";
 import { startSandbox } from "@leadsync/pipedrive-sandbox";
-import { OPERATION_COSTS, pipedriveProvider, pipedriveBudget } from "../src/index.js";
+import { OPERATION_COSTS, pipedriveProvider, pipedriveBudget, type PipedriveClient } from "../src/index.js";
 import { admin, connectedSandbox, envFor, MARKER } from "./helpers.js";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -125,6 +125,16 @@ describe("writes", () => {
     const [read] = await client.fetchContacts([id, "424242", "not-a-number"], ["email", "org_name", client.markerField]);
     expect(read).toMatchObject({ id, properties: { email: "countess@example.com", org_name: "Analytical Engines", [client.markerField]: MARKER } });
     expect(await client.fetchContacts(["424242"], ["email"])).toEqual([]);
+  });
+
+  it("creates a Pipedrive lead on a person, marked by origin_id", async () => {
+    const { context } = await setup();
+    const client = pipedriveProvider.createClient(context) as PipedriveClient;
+    const [person] = await client.createContacts([{ leadId: "l", email: "lead@example.com", properties: { first_name: "Lead" } }]);
+    const personId = person?.ok ? person.externalId : "";
+    const leadId = await client.createLead(personId, "Website form", "jazzaam");
+    expect(leadId).toMatch(/^[0-9a-f-]{36}$/);
+    await expect(client.createLead("999999", "No person", "jazzaam")).rejects.toMatchObject({ name: "PipedriveApiError", status: 400, retryable: false });
   });
 
   it("pages backfills by cursor and reconciliation reads by updated_since", async () => {
