@@ -78,6 +78,15 @@ describe("OAuth through the SDK's OAuth2Configuration", () => {
     expect(await sdkError(oauth.tokenRefresh())).toMatchObject({ error: "invalid_grant" });
   });
 
+  it("revokes a refresh token through /oauth/revoke (the SDK's revokeToken)", async () => {
+    const { sandbox, account } = await sandboxWithAccount();
+    cleanups.push(() => sandbox.close());
+    const oauth = oauthConfig(sandbox);
+    await oauth.authorize(await authorizeCode(sandbox, account.accountId));
+    await oauth.revokeToken("refresh_token");
+    expect(await sdkError(oauth.tokenRefresh())).toMatchObject({ error: "invalid_grant" });
+  });
+
   it("checks OAuth scopes: 403 Scope and URL mismatch without admin for webhooks", async () => {
     const { sandbox, account } = await sandboxWithAccount();
     cleanups.push(() => sandbox.close());

@@ -152,6 +152,18 @@ describe("webhooks v2 delivery", () => {
     await waitFor(() => receiver.received.some((r) => r.body.data?.["name"] === "After ban"));
   });
 
+  it("deletes a webhook that has not delivered for 3 days", async () => {
+    const ctx = await setup(() => 500, { webhookRetryDelaysMs: [40, 40, 40] });
+    const { sandbox, account, api, receiver } = ctx;
+    await admin(sandbox, "POST", `/__sandbox/accounts/${account.accountId}/records`, { records: [{ name: "Never" }] });
+    await waitFor(() => receiver.received.length === 1);
+    sandbox.advanceClock(3 * 24 * 60 * 60 * 1000);
+    await sandbox.webhooksIdle(5000);
+    expect(receiver.received).toHaveLength(2);
+    const events = (await api.webhooks.getWebhooks()).data?.map((w) => w.event_action);
+    expect(events).toEqual(["change", "delete"]);
+  });
+
   it("drops or fails deliveries on injected webhook faults", async () => {
     const ctx = await setup();
     const { sandbox, account, receiver } = ctx;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { CrmReauthRequiredError, type ClientContext, type ConnectedAccount, type ProviderTokens } from "@leadsync/core";
+import { CrmReauthRequiredError, ProviderConnectError, type ClientContext, type ConnectedAccount, type ProviderTokens } from "@leadsync/core";
 import { startSandbox, type Sandbox } from "@leadsync/pipedrive-sandbox";
 import { pipedriveProvider, refreshDueAt, SCHEDULED_REFRESH_AFTER_MS } from "../src/index.js";
 import { admin, envFor, RecordingLimiter, silentLogger } from "./helpers.js";
@@ -11,12 +11,13 @@ afterEach(async () => {
 
 const REDIRECT = "http://127.0.0.1:3000/api/v1/oauth/pipedrive/callback";
 
-async function oauthConnect(sandbox: Sandbox, accountId: number): Promise<ConnectedAccount> {
+async function oauthConnect(sandbox: Sandbox, accountId: number, appScopes?: string): Promise<ConnectedAccount> {
   const oauth = pipedriveProvider.oauth;
   if (!oauth) throw new Error("no oauth support");
   const url = new URL(oauth.authorizeUrl({ state: "signed-state", redirectUri: REDIRECT, codeChallenge: "unused", env: envFor(sandbox) }));
   expect(url.pathname).toBe("/oauth/authorize");
   url.searchParams.set("account_id", String(accountId)); // the sandbox's consent screen: which company approves
+  if (appScopes) url.searchParams.set("scope", appScopes); // Pipedrive takes scopes from the app's settings; the sandbox from here
   const redirect = await fetch(url, { redirect: "manual" });
   const location = new URL(redirect.headers.get("location") as string);
   expect(location.searchParams.get("state")).toBe("signed-state");
@@ -60,6 +61,20 @@ describe("OAuth", () => {
     await admin(sandbox, "POST", `/__sandbox/accounts/${account.accountId}/revoke`, { credential: "access_tokens" });
     await admin(sandbox, "POST", `/__sandbox/accounts/${account.accountId}/revoke`, { credential: "refresh_tokens" });
     await expect(client.fetchContacts(["1"], ["email"])).rejects.toBeInstanceOf(CrmReauthRequiredError);
+  });
+
+  it("an app without the admin scope cannot create the marker field: connect says what an admin must add", async () => {
+    const sandbox = await startSandbox();
+    cleanups.push(() => sandbox.close());
+    const account = sandbox.createAccount();
+    const refused = await oauthConnect(sandbox, account.accountId, "base contacts:full search:read").catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ProviderConnectError);
+    expect(refused).toMatchObject({ code: "marker_field_missing", status: 422 });
+    expect(String((refused as Error).message)).toContain("Lead Source System");
+    // once an admin added the field, the same app connects and finds its key
+    await fetch(`${sandbox.url}/v1/personFields`, { method: "POST", headers: { "content-type": "application/json", "x-api-token": account.apiToken }, body: JSON.stringify({ name: "Lead Source System", field_type: "varchar" }) });
+    const connected = await oauthConnect(sandbox, account.accountId, "base contacts:full search:read");
+    expect(connected.state["markerField"]).toMatch(/^[0-9a-f]{40}$/);
   });
 
   it("a refresh token unused for 60 days is refused (CrmReauthRequiredError); refreshDueAt schedules one well before", async () => {
