@@ -172,8 +172,9 @@ export class PipedriveClient implements CrmProviderClient {
     const { body, ignored } = personWriteBody(input.properties, current);
     this.reportIgnored(ignored);
     const write = await this.withOrganization(body, input.properties[PERSON_PROPERTIES.company]);
-    if (Object.keys(write.body).length === 0 && current) {
-      return { leadId: input.leadId, ok: true, externalId: input.externalId, created: false, properties: personProperties(current) };
+    if (Object.keys(write.body).length === 0) {
+      // nothing Pipedrive can hold changed: no call (an empty PATCH is not a write worth 10 tokens)
+      return { leadId: input.leadId, ok: true, externalId: input.externalId, created: false, properties: current ? personProperties(current) : {} };
     }
     const response = await this.session.call("person update", (api) => api.persons.updatePerson({ id, UpdatePersonRequest: sdkBody(write.body) })).catch((err: unknown) => {
       if (err instanceof PipedriveApiError && err.status === 404) forgetCreated(this.context.integration.id, input.externalId);
