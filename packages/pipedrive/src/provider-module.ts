@@ -22,4 +22,6 @@ export const pipedriveProvider: CrmProviderModule<PipedriveConnectBody> = {
   parseChanges: (events: readonly unknown[], context: ParseContext) => parsePipedriveChanges(events, context),
   webhook: pipedriveWebhookVerifier,
   enableChangeFeed: (context, options) => enablePersonWebhooks(context, options),
+  // idempotent: re-creates the webhooks Pipedrive deleted (3 days of failed deliveries), keeps the others
+  renewChangeFeed: (context, options) => enablePersonWebhooks(context, options),
 };

@@ -6,6 +6,11 @@ import { apiDomainOf, stateOf } from "./state.js";
 /** The person events the sync needs (webhooks v2). */
 export const PERSON_WEBHOOK_ACTIONS = ["create", "change", "delete"] as const;
 const AUTH_USER_PREFIX = "lsync-";
+/**
+ * Pipedrive deletes a webhook after 3 days without a successful delivery (and bans one for 30 min after 10 failed
+ * first attempts): the feed is checked daily and missing webhooks are re-created (`renewChangeFeed`, 20 tokens).
+ */
+export const RECHECK_AFTER_MS = 24 * 60 * 60 * 1000;
 
 /** The HTTP Basic user of an integration's webhooks: it names the integration, so the receiver needs no lookup. */
 export function webhookAuthUser(integrationId: string): string {
@@ -26,7 +31,8 @@ interface WebhookLike {
 /**
  * Turns on webhooks v2 `create|change|delete` on `person` to `webhookUrl`, with HTTP Basic credentials
  * `lsync-<integrationId>` / `webhookSecret`. Idempotent: a matching webhook is reused; one to the same URL and event
- * with other credentials (a rotated secret) is replaced.
+ * with other credentials (a rotated secret) is replaced; one Pipedrive deleted is created again (so this is also the
+ * feed's renewal).
  */
 export async function enablePersonWebhooks(context: ClientContext, options: { webhookUrl: string | null; webhookSecret: string }): Promise<EnabledFeed> {
   if (!options.webhookUrl) throw new Error("Pipedrive pushes webhooks: enable-webhooks needs a webhookUrl");
@@ -68,7 +74,7 @@ export async function enablePersonWebhooks(context: ClientContext, options: { we
     }
     subscriptions.push({ id: String(webhook.id), eventType: `${action}.person`, active: webhook.is_active !== 0 });
   }
-  return { subscriptions, webhookUrl, state: { webhookIds: subscriptions.map((s) => s.id) } };
+  return { subscriptions, webhookUrl, state: { webhookIds: subscriptions.map((s) => s.id) }, renewAt: Date.now() + RECHECK_AFTER_MS };
 }
 
 function header(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {

@@ -37,6 +37,19 @@ describe("enableChangeFeed", () => {
   });
 });
 
+describe("renewChangeFeed", () => {
+  it("re-creates a webhook Pipedrive deleted and keeps the others; asks to be run again within a day", async () => {
+    const { sandbox, account, feed, context, integrationId, receiver } = await setup();
+    const [create, change] = feed.subscriptions;
+    await fetch(`${sandbox.url}/v1/webhooks/${change?.id}`, { method: "DELETE", headers: { "x-api-token": account.apiToken } });
+    const renewed = await pipedriveProvider.renewChangeFeed?.(context, { webhookUrl: receiver.url, webhookSecret: deriveSecret(integrationId) });
+    expect(renewed?.subscriptions[0]?.id).toBe(create?.id);
+    expect(renewed?.subscriptions[1]?.id).not.toBe(change?.id);
+    expect(renewed?.subscriptions).toHaveLength(3);
+    expect(renewed?.renewAt).toBeLessThanOrEqual(Date.now() + 24 * 60 * 60 * 1000);
+  });
+});
+
 describe("webhook verifier", () => {
   it("rejects wrong or missing Basic credentials (401) and queues nothing", async () => {
     const { receiver, integrationId } = await setup();
