@@ -1,9 +1,11 @@
+import type { RatePolicy } from "@leadsync/core";
+
 /**
- * Pipedrive's token-based rate limits as limit-policy data for the shared limiter (providers-facts §4.5).
+ * Pipedrive's token-based rate limits as core's `RatePolicy` for the shared limiter (providers-facts §4.5).
  *
  * - Daily: one budget per company, shared by every user, token and integration: 30,000 × plan multiplier × seats
- *   (+ purchased top-ups), reset at the server's midnight (time zone not named: treat it as UTC).
- * - Burst: per token over a rolling 2 s, by plan and auth type. Search: 10 per 2 s on every plan.
+ *   (+ purchased top-ups), in tokens, reset at the server's midnight (time zone not named: UTC).
+ * - Burst: per token over a rolling 2 s, by plan and auth type, in requests. Search: 10 per 2 s on every plan.
  * - Costs are tokens per call. Pipedrive publishes sample costs (get one 2, list 20, update one 10, delete one 6,
  *   search 40) and says v2 costs "about half" without a table; we charge the sample costs to v1 and v2 alike, so the
  *   limiter errs on the safe side. A create is charged like an update.
@@ -41,33 +43,53 @@ export const OPERATION_COSTS = {
   "webhook create": 10,
   "webhook delete": 6,
   "users me": 2,
+  "users list": 20,
   "lead create": 10,
 } as const;
 export type PipedriveOperation = keyof typeof OPERATION_COSTS;
 
-/** Operations that count against the separate search window as well as the burst. */
-export const SEARCH_OPERATIONS: ReadonlySet<PipedriveOperation> = new Set(["persons search", "organizations search"]);
+/** Operations that also count against the search window. */
+export const SEARCH_OPERATIONS: ReadonlySet<string> = new Set<PipedriveOperation>(["persons search", "organizations search"]);
 
-export interface PipedriveLimitPolicy {
-  /** key scope of each window: the daily budget is per company, the burst and search windows per token */
-  windows: {
-    daily: { scope: "company"; units: "tokens"; limit: number; resetAt: "utc-midnight" };
-    burst: { scope: "token"; units: "calls"; limit: number; windowMs: number; rolling: true };
-    search: { scope: "token"; units: "calls"; limit: number; windowMs: number; rolling: true; operations: PipedriveOperation[] };
-  };
-  /** token cost per operation name passed to `acquire` */
-  costs: Readonly<Record<PipedriveOperation, number>>;
+/** Limit names, as `observe({ window })` and refusals name them. */
+export const LIMIT_NAMES = { daily: "daily", burst: "burst", search: "search" } as const;
+
+export function isPipedrivePlan(value: unknown): value is PipedrivePlan {
+  return typeof value === "string" && (PIPEDRIVE_PLANS as readonly string[]).includes(value);
 }
 
-/** The limit policy of one Pipedrive company (plan and seats from the integration's settings; defaults: growth, 1 seat). */
-export function pipedriveBudget(plan: PipedrivePlan = "growth", seats = 1, authType: PipedriveAuthType = "api_token", extraDailyTokens = 0): PipedriveLimitPolicy {
+/** The limit policy of one Pipedrive company and token. */
+export function pipedriveBudget(plan: PipedrivePlan = "growth", seats = 1, authType: PipedriveAuthType = "api_token", extraDailyTokens = 0): RatePolicy {
   return {
-    windows: {
-      daily: { scope: "company", units: "tokens", limit: DAILY_BASE_TOKENS * PLAN_MULTIPLIER[plan] * Math.max(1, seats) + extraDailyTokens, resetAt: "utc-midnight" },
-      burst: { scope: "token", units: "calls", limit: BURST_PER_2S[plan][authType], windowMs: BURST_WINDOW_MS, rolling: true },
-      search: { scope: "token", units: "calls", limit: SEARCH_PER_WINDOW, windowMs: BURST_WINDOW_MS, rolling: true, operations: [...SEARCH_OPERATIONS] },
-    },
-    costs: OPERATION_COSTS,
+    limits: [
+      { name: LIMIT_NAMES.daily, kind: "daily", timeZone: "UTC", counts: "cost", limit: DAILY_BASE_TOKENS * PLAN_MULTIPLIER[plan] * Math.max(1, Math.floor(seats)) + extraDailyTokens },
+      { name: LIMIT_NAMES.burst, kind: "rolling", windowMs: BURST_WINDOW_MS, counts: "requests", limit: BURST_PER_2S[plan][authType] },
+    ],
+    classOf: (operation) => (SEARCH_OPERATIONS.has(operation) ? "search" : undefined),
+    classes: { search: { limits: [{ name: LIMIT_NAMES.search, kind: "rolling", windowMs: BURST_WINDOW_MS, counts: "requests", limit: SEARCH_PER_WINDOW }] } },
+  };
+}
+
+/**
+ * The integration's policy: the plan is its `tier` (set at connect from the body's `plan`, default growth), the
+ * seats are the company's active users counted at connect (`state.seats`). Operators override either, and add
+ * purchased top-ups, in `settings.rateLimit` `{ plan?, seats?, extraDailyTokens? }`.
+ */
+export function pipedriveLimitPolicy(integration: { tier: string; authType: "private_app" | "oauth"; settings: unknown; state: Readonly<Record<string, unknown>> }): RatePolicy {
+  const override = rateLimitOverride(integration.settings);
+  const plan = override.plan ?? (isPipedrivePlan(integration.tier) ? integration.tier : "growth");
+  const stateSeats = typeof integration.state["seats"] === "number" ? integration.state["seats"] : 1;
+  return pipedriveBudget(plan, override.seats ?? stateSeats, integration.authType === "oauth" ? "oauth" : "api_token", override.extraDailyTokens ?? 0);
+}
+
+function rateLimitOverride(settings: unknown): { plan?: PipedrivePlan; seats?: number; extraDailyTokens?: number } {
+  const value = settings && typeof settings === "object" ? (settings as Record<string, unknown>)["rateLimit"] : undefined;
+  if (!value || typeof value !== "object") return {};
+  const { plan, seats, extraDailyTokens } = value as Record<string, unknown>;
+  return {
+    ...(isPipedrivePlan(plan) && { plan }),
+    ...(typeof seats === "number" && seats >= 1 && { seats }),
+    ...(typeof extraDailyTokens === "number" && extraDailyTokens >= 0 && { extraDailyTokens }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { identityOf, type ChangeOrigin, type RecordChange } from "@leadsync/core";
+import { identityOf, type ChangeOrigin, type ProviderEnvironment, type RecordChange } from "@leadsync/core";
 import { PERSON_PROPERTIES, personProperties, toCrmContact, type PersonLike } from "./person-mapping.js";
 
 /** `previous` keys of a v2 person payload → the flat properties they change. */
@@ -56,8 +56,7 @@ function originOf(meta: Record<string, unknown>, selfUserId: string | undefined)
 }
 
 export interface ParseContext {
-  integrationIdOf?: (accountId: string) => string | undefined;
-  appId?: string;
+  env?: ProviderEnvironment;
   /** our integration user's id for the company (`state.userId`); default: the webhook owner in `meta` */
   selfUserIdOf?: (accountId: string) => string | undefined;
 }

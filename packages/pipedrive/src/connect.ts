@@ -1,5 +1,6 @@
 import { CrmReauthRequiredError, ProviderConnectError, type ConnectedAccount, type ProviderEnvironment, type ProviderLogger, type ProviderTokens } from "@leadsync/core";
 import { z } from "zod";
+import { PIPEDRIVE_PLANS, type PipedrivePlan } from "./budget.js";
 import { PipedriveApiError } from "./errors.js";
 import { UNLIMITED, PipedriveSession } from "./session.js";
 import { apiDomainOf, companyUrl, type PipedriveState } from "./state.js";
@@ -11,6 +12,10 @@ export const MARKER_FIELD_NAME = "Lead Source System";
 export const connectBodySchema = z.looseObject({
   apiToken: z.string().trim().min(1, "apiToken is required"),
   companyDomain: z.string().trim().min(1).optional(),
+  /** the company's plan, for its API budget (Pipedrive's API does not say); default growth */
+  plan: z.enum(PIPEDRIVE_PLANS).optional(),
+  /** paid seats, for the daily budget; default the active users counted at connect */
+  seats: z.number().int().min(1).optional(),
 });
 export type PipedriveConnectBody = z.infer<typeof connectBodySchema>;
 
@@ -21,7 +26,7 @@ const silentLogger: ProviderLogger = { info() {}, warn() {}, error() {}, debug()
  * our user (echo detection); the marker field is found by name or created through personFields and its key kept.
  */
 export async function connectAccount(
-  input: { authType: "private_app" | "oauth"; tokens: ProviderTokens; apiDomain: string; companyDomain?: string | undefined },
+  input: { authType: "private_app" | "oauth"; tokens: ProviderTokens; apiDomain: string; companyDomain?: string | undefined; plan?: PipedrivePlan | undefined; seats?: number | undefined },
   env: ProviderEnvironment,
   logger: ProviderLogger = silentLogger,
 ): Promise<ConnectedAccount> {
@@ -37,15 +42,26 @@ export async function connectAccount(
     apiDomain: input.apiDomain,
     userId: String(user.id),
     markerField,
+    seats: input.seats ?? (await activeUsers(session)),
     ...(user.company_domain !== undefined && { companyDomain: user.company_domain }),
   };
-  return { externalAccountId: String(user.company_id), authType: input.authType, tokens: input.tokens, state: { ...state } };
+  return { externalAccountId: String(user.company_id), authType: input.authType, tokens: input.tokens, tier: input.plan ?? "growth", state: { ...state } };
 }
 
 /** The api-token connect: the environment's base URL (the emulator) or the company's own domain. */
 export function connectWithApiToken(body: PipedriveConnectBody, env: ProviderEnvironment): Promise<ConnectedAccount> {
   const apiDomain = env.apiBase ?? (body.companyDomain ? companyUrl(body.companyDomain) : apiDomainOf({}, env));
-  return connectAccount({ authType: "private_app", tokens: { accessToken: body.apiToken }, apiDomain, companyDomain: body.companyDomain }, env);
+  return connectAccount({ authType: "private_app", tokens: { accessToken: body.apiToken }, apiDomain, companyDomain: body.companyDomain, plan: body.plan, seats: body.seats }, env);
+}
+
+/** Seats are at least the active users: the daily budget's multiplier when nobody says better (a lower bound, so safe). */
+async function activeUsers(session: PipedriveSession): Promise<number> {
+  try {
+    const users = await session.call("users list", (api) => api.users.getUsers());
+    return Math.max(1, (users.data ?? []).filter((u) => u.active_flag !== false && u.is_deleted !== true).length);
+  } catch {
+    return 1; // a token that may not list users: the smallest budget
+  }
 }
 
 /** Custom fields have `edit_flag: true`; the marker is the one named "Lead Source System" (any case). */

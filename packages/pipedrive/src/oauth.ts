@@ -33,8 +33,9 @@ interface TokenResponse {
   scope?: string;
 }
 
+/** `oauthBase` (its own host in production), else the API override (the emulator serves both), else Pipedrive's. */
 function oauthHost(env: ProviderEnvironment): string {
-  return (env.apiBase ?? DEFAULT_OAUTH_HOST).replace(/\/+$/, "");
+  return (env.oauthBase ?? env.apiBase ?? DEFAULT_OAUTH_HOST).replace(/\/+$/, "");
 }
 
 function clientCredentials(env: ProviderEnvironment): { clientId: string; clientSecret: string } {

@@ -125,6 +125,18 @@ export class PipedriveClient implements CrmProviderClient {
     return { contacts: await this.toContacts((response.data ?? []) as PersonLike[], properties), ...(next ? { after: `${CURSOR_PREFIX}${next}` } : {}) };
   }
 
+  /** The flat properties a person has here: the standard ones and every person custom field by its key. */
+  async listFieldNames(): Promise<string[]> {
+    const names: string[] = Object.values(PERSON_PROPERTIES);
+    for (let start = 0; ; ) {
+      const page = await this.session.call("personFields list", (api) => api.personFields.getPersonFields({ start, limit: 500 }));
+      for (const field of page.data ?? []) if (field.edit_flag === true && field.key) names.push(field.key);
+      const pagination = (page.additional_data as { pagination?: { more_items_in_collection?: boolean; next_start?: number } } | undefined)?.pagination;
+      if (!pagination?.more_items_in_collection || pagination.next_start === undefined) return names;
+      start = pagination.next_start;
+    }
+  }
+
   /** A Pipedrive lead on a person (integrations whose settings ask for one); `originId` marks who created it. */
   async createLead(personId: string, title: string, originId: string): Promise<string> {
     const response = await this.session.call("lead create", (api) => api.leads.addLead({ AddLeadRequest: { title, person_id: Number(personId), origin_id: originId } }));

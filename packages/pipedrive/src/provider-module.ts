@@ -1,5 +1,6 @@
 import type { ClientContext, CrmProviderModule, ProviderEnvironment, ProviderIntegration, ProviderTokens } from "@leadsync/core";
-import { parsePipedriveChanges, type ParseContext } from "./changes.js";
+import { pipedriveLimitPolicy } from "./budget.js";
+import { parsePipedriveChanges } from "./changes.js";
 import { connectBodySchema, connectWithApiToken, type PipedriveConnectBody } from "./connect.js";
 import { pipedriveOAuth, refreshPipedriveTokens } from "./oauth.js";
 import { DEFAULT_PIPEDRIVE_FIELD_MAPPING } from "./person-mapping.js";
@@ -13,13 +14,15 @@ import { enablePersonWebhooks, pipedriveWebhookVerifier } from "./webhooks.js";
  */
 export const pipedriveProvider: CrmProviderModule<PipedriveConnectBody> = {
   name: "pipedrive",
+  displayName: "Pipedrive",
   connectBody: connectBodySchema,
   connect: (body: PipedriveConnectBody, env: ProviderEnvironment) => connectWithApiToken(body, env),
   oauth: pipedriveOAuth,
   refreshTokens: (tokens: ProviderTokens, _integration: ProviderIntegration, env: ProviderEnvironment) => refreshPipedriveTokens(tokens, env),
+  limitPolicy: (integration: ProviderIntegration) => pipedriveLimitPolicy(integration),
   createClient: (context: ClientContext) => new PipedriveClient(context),
   defaultFieldMapping: DEFAULT_PIPEDRIVE_FIELD_MAPPING,
-  parseChanges: (events: readonly unknown[], context: ParseContext) => parsePipedriveChanges(events, context),
+  parseChanges: (events, context) => parsePipedriveChanges(events, context),
   webhook: pipedriveWebhookVerifier,
   enableChangeFeed: (context, options) => enablePersonWebhooks(context, options),
   // idempotent: re-creates the webhooks Pipedrive deleted (3 days of failed deliveries), keeps the others

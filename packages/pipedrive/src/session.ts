@@ -1,5 +1,5 @@
 import { CrmReauthRequiredError, type AccountCallLimiter, type ProviderLogger } from "@leadsync/core";
-import { OPERATION_COSTS, type PipedriveOperation } from "./budget.js";
+import { LIMIT_NAMES, OPERATION_COSTS, type PipedriveOperation } from "./budget.js";
 import { fromHttpFailure, PipedriveApiError, PipedriveRateLimitedError, toPipedriveError } from "./errors.js";
 import { createApis, httpInfoOf, PipedriveHttpFailure, type PipedriveApis } from "./sdk.js";
 
@@ -84,7 +84,7 @@ export class PipedriveSession {
     if (!Number.isFinite(limit) && !Number.isFinite(remaining)) return;
     try {
       await this.options.limiter.observe({
-        window: "burst",
+        window: LIMIT_NAMES.burst,
         ...(Number.isFinite(limit) && { limit }),
         ...(Number.isFinite(remaining) && { remaining }),
         ...(Number.isFinite(reset) && { resetInMs: reset * 1000 }),

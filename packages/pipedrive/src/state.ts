@@ -9,6 +9,8 @@ export interface PipedriveState {
   userId?: string;
   /** the 40-character key of the "Lead Source System" person field */
   markerField?: string;
+  /** the company's seats (active users at connect): the daily budget's multiplier */
+  seats?: number;
   /** ids of the webhooks `enableChangeFeed` created or reused */
   webhookIds?: string[];
 }
@@ -24,6 +26,7 @@ export function stateOf(state: Readonly<Record<string, unknown>>): PipedriveStat
   if (companyDomain) out.companyDomain = companyDomain;
   if (userId) out.userId = userId;
   if (markerField) out.markerField = markerField;
+  if (typeof state["seats"] === "number") out.seats = state["seats"];
   if (Array.isArray(state["webhookIds"])) out.webhookIds = state["webhookIds"].filter((v): v is string => typeof v === "string");
   return out;
 }

@@ -1,5 +1,5 @@
-import { timingSafeEqual } from "node:crypto";
-import type { ClientContext, EnabledFeed, WebhookVerifier } from "@leadsync/core";
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { ClientContext, EnabledFeed, RejectedWebhook, VerifiedWebhook, WebhookVerifier } from "@leadsync/core";
 import { PipedriveSession } from "./session.js";
 import { apiDomainOf, stateOf } from "./state.js";
 
@@ -95,29 +95,44 @@ function constantTimeEqual(a: string, b: string): boolean {
  * The user names the integration (`lsync-<id>`) and the password must equal `deriveSecret(id)`, compared in constant
  * time. The queued event is the payload as received (`{meta, data, previous}`).
  */
+const rejected = (status: RejectedWebhook["status"], reason: string, message: string): RejectedWebhook => ({ ok: false, status, reason, message });
+
+/** A redelivery (`attempt` 2–4) of an event maps to the same job: the event's own id, which every attempt keeps. */
+export function pipedriveJobId(companyId: string, eventId: string): string {
+  return `pd-${createHash("sha256").update(`${companyId}\u001f${eventId}`).digest("hex")}`;
+}
+
 export const pipedriveWebhookVerifier: WebhookVerifier = {
-  verify(request, context) {
+  verify(request, context): VerifiedWebhook | RejectedWebhook {
     const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header(request.headers, "authorization") ?? "");
-    if (!match?.[1]) return { ok: false, status: "auth", message: "missing HTTP Basic credentials" };
+    if (!match?.[1]) return rejected("auth", "missing_credentials", "missing HTTP Basic credentials");
     const decoded = Buffer.from(match[1], "base64").toString("utf8");
     const colon = decoded.indexOf(":");
     const user = colon < 0 ? "" : decoded.slice(0, colon);
     const password = colon < 0 ? "" : decoded.slice(colon + 1);
-    if (!user.startsWith(AUTH_USER_PREFIX) || user.length === AUTH_USER_PREFIX.length) return { ok: false, status: "auth", message: "unknown webhook user" };
+    if (!user.startsWith(AUTH_USER_PREFIX) || user.length === AUTH_USER_PREFIX.length) return rejected("auth", "unknown_user", "unknown webhook user");
     const integrationId = user.slice(AUTH_USER_PREFIX.length);
-    if (!constantTimeEqual(password, context.deriveSecret(integrationId))) return { ok: false, status: "auth", message: "wrong webhook credentials" };
+    if (!constantTimeEqual(password, context.deriveSecret(integrationId))) return rejected("auth", "bad_credentials", "wrong webhook credentials");
 
     let body: unknown;
     try {
       body = JSON.parse(request.rawBody.toString("utf8"));
     } catch {
-      return { ok: false, status: "malformed", message: "body is not JSON" };
+      return rejected("malformed", "not_json", "body is not JSON");
     }
-    const meta = (body as { meta?: unknown } | null)?.meta;
-    if (!meta || typeof meta !== "object" || typeof (meta as { action?: unknown }).action !== "string") {
-      return { ok: false, status: "malformed", message: "not a Pipedrive webhooks v2 payload" };
+    const meta = (body as { meta?: unknown } | null)?.meta as Record<string, unknown> | undefined;
+    if (!meta || typeof meta !== "object" || typeof meta["action"] !== "string" || typeof meta["id"] !== "string") {
+      return rejected("malformed", "not_webhooks_v2", "not a Pipedrive webhooks v2 payload");
     }
-    if ((meta as { entity?: unknown }).entity !== "person") return { ok: false, status: "ignore", message: "not a person event" };
-    return { ok: true, events: [body] };
+    if (meta["entity"] !== "person") return rejected("ignore", "not_person", "not a person event");
+    const companyId = String(meta["company_id"] ?? "");
+    return {
+      ok: true,
+      events: [body as Record<string, unknown>],
+      jobId: pipedriveJobId(companyId, meta["id"]),
+      types: { [`${meta["action"]}.person`]: 1 },
+      accounts: companyId === "" ? [] : [companyId],
+      logFields: { integrationId, webhookId: meta["webhook_id"], attempt: meta["attempt"], changeSource: meta["change_source"] },
+    };
   },
 };

@@ -1,43 +1,41 @@
-import type { AccountCallLimiter } from "@leadsync/core";
-import type { PipedriveLimitPolicy, PipedriveOperation } from "../src/index.js";
+import type { AccountCallLimiter, RateLimit, RatePolicy } from "@leadsync/core";
 
 /**
- * A one-process limiter that follows `pipedriveBudget`'s policy by waiting (the shared Redis limiter delays jobs
- * instead): rolling burst and search windows, and the daily token budget. A small margin covers the time between
- * taking a slot and the request reaching Pipedrive.
+ * A one-process limiter that follows a `RatePolicy` by waiting (the shared Redis limiter delays jobs instead): its
+ * rolling windows (in requests or cost) and daily limit, plus the operation's class limits. A small margin covers
+ * the time between taking a slot and the request reaching Pipedrive.
  */
 export class WaitingBudgetLimiter implements AccountCallLimiter {
-  private readonly burst: number[] = [];
-  private readonly search: number[] = [];
+  private readonly grants = new Map<string, { at: number; units: number }[]>();
   tokensUsed = 0;
-  waitedMs = 0;
   paused = 0;
 
   constructor(
-    private readonly policy: PipedriveLimitPolicy,
+    private readonly policy: RatePolicy,
     private readonly marginMs = 150,
   ) {}
 
   async acquire(operation: string, cost = 1): Promise<void> {
-    const { burst, search, daily } = this.policy.windows;
-    const isSearch = (search.operations as string[]).includes(operation as PipedriveOperation);
+    const className = this.policy.classOf?.(operation);
+    const classLimits = className === undefined ? [] : (this.policy.classes?.[className]?.limits ?? []);
+    const limits: readonly RateLimit[] = [...this.policy.limits, ...classLimits];
     for (;;) {
       const now = Date.now();
-      prune(this.burst, now - burst.windowMs - this.marginMs);
-      prune(this.search, now - search.windowMs - this.marginMs);
-      if (this.tokensUsed + cost > daily.limit) throw new Error("daily budget spent");
-      const burstFree = this.burst.length < burst.limit;
-      const searchFree = !isSearch || this.search.length < search.limit;
-      if (burstFree && searchFree) {
-        this.burst.push(now);
-        if (isSearch) this.search.push(now);
+      let waitMs = 0;
+      for (const limit of limits) {
+        const units = limit.counts === "requests" ? 1 : cost;
+        const held = this.held(limit, now);
+        const used = held.reduce((sum, g) => sum + g.units, 0);
+        if (used + units <= limit.limit) continue;
+        if (limit.kind === "daily") throw new Error(`${limit.name} spent`);
+        waitMs = Math.max(waitMs, (held[0]?.at ?? now) + limit.windowMs + this.marginMs - now);
+      }
+      if (waitMs <= 0) {
+        for (const limit of limits) this.held(limit, now).push({ at: now, units: limit.counts === "requests" ? 1 : cost });
         this.tokensUsed += cost;
         return;
       }
-      const oldest = !burstFree ? (this.burst[0] as number) : (this.search[0] as number);
-      const wait = Math.max(5, oldest + burst.windowMs + this.marginMs - now);
-      this.waitedMs += wait;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(5, waitMs)));
     }
   }
 
@@ -46,8 +44,14 @@ export class WaitingBudgetLimiter implements AccountCallLimiter {
   async pause(): Promise<void> {
     this.paused++;
   }
-}
 
-function prune(times: number[], cutoff: number): void {
-  while (times.length > 0 && (times[0] as number) <= cutoff) times.shift();
+  private held(limit: RateLimit, now: number): { at: number; units: number }[] {
+    let list = this.grants.get(limit.name);
+    if (!list) {
+      list = [];
+      this.grants.set(limit.name, list);
+    }
+    if (limit.kind === "rolling") while (list.length > 0 && (list[0]?.at ?? 0) <= now - limit.windowMs - this.marginMs) list.shift();
+    return list;
+  }
 }

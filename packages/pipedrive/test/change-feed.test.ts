@@ -13,7 +13,8 @@ async function setup(respond?: (index: number) => number) {
   const ctx = await connectedSandbox({ webhookRetryDelaysMs: [20, 40, 60] });
   cleanups.push(() => receiver.close(), () => ctx.sandbox.close());
   const feed = await pipedriveProvider.enableChangeFeed(ctx.context, { webhookUrl: receiver.url, webhookSecret: deriveSecret(ctx.integrationId) });
-  const parse = (events: readonly unknown[]) => pipedriveProvider.parseChanges(events, { selfUserIdOf: () => String(ctx.connected.state["userId"]) } as Parameters<typeof pipedriveProvider.parseChanges>[1]);
+  // the module's parseChanges knows our user as the webhooks' owner; parsePipedriveChanges also takes the stored id
+  const parse = (events: readonly unknown[]) => pipedriveProvider.parseChanges(events as Record<string, unknown>[], { env: ctx.context.env });
   return { ...ctx, receiver, feed, parse };
 }
 

@@ -24,6 +24,8 @@ describe("connect", () => {
     expect(connected).toMatchObject({ externalAccountId: String(account.accountId), authType: "private_app", tokens: { accessToken: account.apiToken } });
     expect(connected.state).toMatchObject({ userId: String(account.userId), companyDomain: account.companyDomain, apiDomain: sandbox.url });
     expect(connected.state["markerField"]).toMatch(/^[0-9a-f]{40}$/);
+    expect(connected.state["seats"]).toBe(3); // the sandbox company's 3 users
+    expect(connected.tier).toBe("growth");
     const again = await pipedriveProvider.connect({ apiToken: account.apiToken }, envFor(sandbox));
     expect(again.state["markerField"]).toBe(connected.state["markerField"]);
     const stats = (await admin<Stats>(sandbox, "GET", `/__sandbox/accounts/${account.accountId}/stats`)).body;
@@ -129,7 +131,7 @@ describe("writes", () => {
 
   it("creates a Pipedrive lead on a person, marked by origin_id", async () => {
     const { context } = await setup();
-    const client = pipedriveProvider.createClient(context) as PipedriveClient;
+    const client = pipedriveProvider.createClient(context) as unknown as PipedriveClient;
     const [person] = await client.createContacts([{ leadId: "l", email: "lead@example.com", properties: { first_name: "Lead" } }]);
     const personId = person?.ok ? person.externalId : "";
     const leadId = await client.createLead(personId, "Website form", "jazzaam");
@@ -172,7 +174,7 @@ describe("rate limits", () => {
     expect(limiter.paused).toEqual([{ ms: 2000, reason: "pipedrive burst" }]);
 
     const daily = (await admin<Stats>(sandbox, "GET", `/__sandbox/accounts/${account.accountId}/stats`)).body.budget.limit;
-    expect(daily).toBe(pipedriveBudget("premium", 3).windows.daily.limit);
+    expect(daily).toBe(pipedriveBudget("premium", 3).limits[0]?.limit);
     await admin(sandbox, "PATCH", `/__sandbox/accounts/${account.accountId}`, { budgetUsed: daily - 5 });
     const spent = (await client.fetchContacts(["1"], ["email"]).catch((e: unknown) => e)) as CrmRateLimitedError;
     expect(spent).toMatchObject({ daily: true, policy: "daily" });
@@ -195,8 +197,17 @@ describe("rate limits", () => {
     expect(stats.throttled).toBeGreaterThan(0);
   });
 
-  it("pipedriveBudget gives the plan's daily tokens, burst and search windows", () => {
-    expect(pipedriveBudget("growth", 3, "oauth").windows).toMatchObject({ daily: { limit: 180_000 }, burst: { limit: 160, windowMs: 2000 }, search: { limit: 10 } });
-    expect(pipedriveBudget("lite", 1, "api_token").windows.burst.limit).toBe(20);
+  it("limitPolicy: the plan's daily tokens (cost), the 2 s burst (requests) and search's own window", () => {
+    const policy = pipedriveBudget("growth", 3, "oauth");
+    expect(policy.limits).toEqual([
+      { name: "daily", kind: "daily", timeZone: "UTC", counts: "cost", limit: 180_000 },
+      { name: "burst", kind: "rolling", windowMs: 2000, counts: "requests", limit: 160 },
+    ]);
+    expect(policy.classOf?.("persons search")).toBe("search");
+    expect(policy.classOf?.("person create")).toBeUndefined();
+    expect(policy.classes?.["search"]?.limits?.[0]).toMatchObject({ kind: "rolling", windowMs: 2000, limit: 10 });
+    const integration = { id: "i", externalAccountId: "1", authType: "private_app" as const, tier: "lite", state: { seats: 4 }, settings: {} };
+    expect(pipedriveProvider.limitPolicy?.(integration).limits[0]?.limit).toBe(120_000);
+    expect(pipedriveProvider.limitPolicy?.({ ...integration, settings: { rateLimit: { plan: "premium", seats: 2, extraDailyTokens: 5 } } }).limits.map((l) => l.limit)).toEqual([300_005, 100]);
   });
 });

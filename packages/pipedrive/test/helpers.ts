@@ -57,11 +57,12 @@ export async function connectedSandbox(options: SandboxOptions = {}, accountInpu
   const limiter = new RecordingLimiter();
   const integrationId = `int-${account.accountId}`;
   const context: ClientContext = {
-    integration: { id: integrationId, externalAccountId: connected.externalAccountId, authType: connected.authType, state: connected.state },
+    integration: { id: integrationId, externalAccountId: connected.externalAccountId, authType: connected.authType, tier: connected.tier ?? "growth", settings: {}, state: connected.state },
     env: envFor(sandbox),
     getAccessToken: async () => connected.tokens.accessToken,
     limiter,
     logger: silentLogger,
+    shared: { redis: null, keyPrefix: "test" },
   };
   return { sandbox, account, connected, limiter, context, integrationId };
 }
@@ -93,7 +94,7 @@ export async function startVerifyingReceiver(respond: (index: number) => number 
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const request: WebhookRequest = { method: req.method ?? "POST", url: req.url ?? "/", headers: req.headers, rawBody: Buffer.concat(chunks) };
-      const result = pipedriveProvider.webhook?.verify(request, { deriveSecret, publicBaseUrl: "http://127.0.0.1" });
+      const result = pipedriveProvider.webhook?.verify(request, { deriveSecret, publicBaseUrl: "http://127.0.0.1", env: { marker: MARKER, requestTimeoutMs: 5000 } });
       if (!result?.ok) {
         res.statusCode = result?.status === "auth" ? 401 : result?.status === "ignore" ? 200 : 400;
         res.end();

@@ -36,7 +36,7 @@ describe("OAuth", () => {
 
     let tokens: ProviderTokens = connected.tokens;
     let refreshes = 0;
-    const integration = { id: "int-oauth", externalAccountId: connected.externalAccountId, authType: connected.authType, state: connected.state };
+    const integration = { id: "int-oauth", externalAccountId: connected.externalAccountId, authType: connected.authType, tier: "growth", settings: {}, state: connected.state };
     const context: ClientContext = {
       integration,
       env: envFor(sandbox),
@@ -49,6 +49,7 @@ describe("OAuth", () => {
       },
       limiter: new RecordingLimiter(),
       logger: silentLogger,
+      shared: { redis: null, keyPrefix: "test" },
     };
     const client = pipedriveProvider.createClient(context);
     await admin(sandbox, "POST", `/__sandbox/accounts/${account.accountId}/revoke`, { credential: "access_tokens" });
@@ -82,7 +83,7 @@ describe("OAuth", () => {
     cleanups.push(() => sandbox.close());
     const account = sandbox.createAccount();
     const connected = await oauthConnect(sandbox, account.accountId);
-    const integration = { id: "i", externalAccountId: connected.externalAccountId, authType: connected.authType, state: connected.state };
+    const integration = { id: "i", externalAccountId: connected.externalAccountId, authType: connected.authType, tier: "growth", settings: {}, state: connected.state };
     const refresh = pipedriveProvider.refreshTokens as NonNullable<typeof pipedriveProvider.refreshTokens>;
     const due = refreshDueAt(connected.tokens);
     expect(due - Date.now()).toBeLessThanOrEqual(SCHEDULED_REFRESH_AFTER_MS);

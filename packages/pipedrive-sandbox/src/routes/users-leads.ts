@@ -55,7 +55,7 @@ function requireLinks(company: Company, personId: number | undefined, orgId: num
   if (orgId !== undefined && !company.organizations.get(orgId)) throw badRequest(`Organization with id ${orgId} does not exist`);
 }
 
-/** `/v1/users/me` and v1 leads (create needs `title` and `person_id` or `organization_id`; get; list). */
+/** `/v1/users/me`, `/v1/users` (one per seat) and v1 leads (create needs `title` and `person_id` or `organization_id`; get; list). */
 export const usersLeadsRoutes: FastifyPluginAsyncZod<{ state: SandboxState }> = async (app, { state }) => {
   app.get("/v1/users/me", async (request) => {
     const { company, user } = callerOf(request);
@@ -90,6 +90,14 @@ export const usersLeadsRoutes: FastifyPluginAsyncZod<{ state: SandboxState }> = 
         company_industry: "software",
         language: { language_code: "en", country_code: "US" },
       },
+    };
+  });
+
+  app.get("/v1/users", async (request) => {
+    const { company, user: caller } = callerOf(request);
+    return {
+      success: true,
+      data: company.users.map((u) => ({ id: u.id, name: u.name, email: u.email, active_flag: true, is_admin: u.is_admin ? 1 : 0, is_you: u.id === caller.id, role_id: 1, activated: true, is_deleted: false })),
     };
   });
 

@@ -97,10 +97,14 @@ export class Company {
     private readonly nextId: () => number,
   ) {
     this.domain = `company-${id}`;
-    this.users = [
-      { id: firstUserId, name: "Integration Admin", email: `admin@${this.domain}.example`, is_admin: true, apiToken: newApiToken() },
-      { id: firstUserId + 1, name: "Sales Rep", email: `rep@${this.domain}.example`, is_admin: false, apiToken: newApiToken() },
-    ];
+    // one user per seat (at least the admin and the sales rep the admin routes act as)
+    this.users = Array.from({ length: Math.max(2, seats) }, (_, i) => ({
+      id: firstUserId + i,
+      name: i === 0 ? "Integration Admin" : i === 1 ? "Sales Rep" : `User ${i + 1}`,
+      email: i === 0 ? `admin@${this.domain}.example` : `user${i + 1}@${this.domain}.example`,
+      is_admin: i === 0,
+      apiToken: newApiToken(),
+    }));
     this.personFields = new PersonFields(now);
     this.persons = new PersonStore(this.personFields, nextId);
     this.limits = new CompanyRateLimits(() => ({ plan: this.plan, seats: this.seats }));

@@ -75,7 +75,10 @@ export class SandboxState {
   }
 
   createCompany(input: { plan?: SandboxPlan | undefined; seats?: number | undefined } = {}): Company {
-    const company = new Company(++this.lastCompanyId, input.plan ?? "growth", input.seats ?? 3, (this.lastUserId += 2) - 1, this.now(), () => ++this.lastObjectId);
+    const seats = input.seats ?? 3;
+    const firstUserId = this.lastUserId + 1;
+    this.lastUserId += Math.max(2, seats);
+    const company = new Company(++this.lastCompanyId, input.plan ?? "growth", seats, firstUserId, this.now(), () => ++this.lastObjectId);
     this.companies.set(company.id, company);
     return company;
   }
