@@ -201,11 +201,11 @@ describe("rate limits", () => {
     const policy = pipedriveBudget("growth", 3, "oauth");
     expect(policy.limits).toEqual([
       { name: "daily", kind: "daily", timeZone: "UTC", counts: "cost", limit: 180_000 },
-      { name: "burst", kind: "rolling", windowMs: 2000, counts: "requests", limit: 160 },
+      { name: "burst", kind: "rolling", windowMs: 2400, counts: "requests", limit: 160 },
     ]);
     expect(policy.classOf?.("persons search")).toBe("search");
     expect(policy.classOf?.("person create")).toBeUndefined();
-    expect(policy.classes?.["search"]?.limits?.[0]).toMatchObject({ kind: "rolling", windowMs: 2000, limit: 10 });
+    expect(policy.classes?.["search"]?.limits?.[0]).toMatchObject({ kind: "rolling", windowMs: 2400, limit: 10, margin: 1 });
     const integration = { id: "i", externalAccountId: "1", authType: "private_app" as const, tier: "lite", state: { seats: 4 }, settings: {} };
     expect(pipedriveProvider.limitPolicy?.(integration).limits[0]?.limit).toBe(120_000);
     expect(pipedriveProvider.limitPolicy?.({ ...integration, settings: { rateLimit: { plan: "premium", seats: 2, extraDailyTokens: 5 } } }).limits.map((l) => l.limit)).toEqual([300_005, 100]);
