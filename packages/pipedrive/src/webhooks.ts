@@ -74,7 +74,10 @@ export async function enablePersonWebhooks(context: ClientContext, options: { we
     }
     subscriptions.push({ id: String(webhook.id), eventType: `${action}.person`, active: webhook.is_active !== 0 });
   }
-  return { subscriptions, webhookUrl, state: { webhookIds: subscriptions.map((s) => s.id) }, renewAt: Date.now() + RECHECK_AFTER_MS };
+  // a webhook we had made is gone: Pipedrive deleted it (3 days of failures), so changes in between were not sent
+  const present = new Set(existing.map((w) => String(w.id)));
+  const recreated = (state.webhookIds ?? []).some((id) => !present.has(id));
+  return { subscriptions, webhookUrl, state: { webhookIds: subscriptions.map((s) => s.id) }, renewAt: Date.now() + RECHECK_AFTER_MS, ...(recreated && { recreated }) };
 }
 
 function header(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {

@@ -42,8 +42,12 @@ describe("renewChangeFeed", () => {
   it("re-creates a webhook Pipedrive deleted and keeps the others; asks to be run again within a day", async () => {
     const { sandbox, account, feed, context, integrationId, receiver } = await setup();
     const [create, change] = feed.subscriptions;
+    const renewContext = { ...context, integration: { ...context.integration, state: { ...context.integration.state, ...feed.state } } };
+    const unchanged = await pipedriveProvider.renewChangeFeed?.(renewContext, { webhookUrl: receiver.url, webhookSecret: deriveSecret(integrationId) });
+    expect(unchanged?.recreated).toBeUndefined();
     await fetch(`${sandbox.url}/v1/webhooks/${change?.id}`, { method: "DELETE", headers: { "x-api-token": account.apiToken } });
-    const renewed = await pipedriveProvider.renewChangeFeed?.(context, { webhookUrl: receiver.url, webhookSecret: deriveSecret(integrationId) });
+    const renewed = await pipedriveProvider.renewChangeFeed?.(renewContext, { webhookUrl: receiver.url, webhookSecret: deriveSecret(integrationId) });
+    expect(renewed?.recreated).toBe(true); // the gap must be reconciled
     expect(renewed?.subscriptions[0]?.id).toBe(create?.id);
     expect(renewed?.subscriptions[1]?.id).not.toBe(change?.id);
     expect(renewed?.subscriptions).toHaveLength(3);
