@@ -100,8 +100,10 @@ export function parsePipedriveChanges(events: readonly unknown[], context: Parse
       changes.push({ ...base, recordId: entityId, kind: "unsupported" });
       continue;
     }
+    // A new organisation is only an id here: the record is read (fetchContacts resolves the name). One removed is known.
     const orgChanged = previous !== null && "org_id" in previous;
-    const record = data && !orgChanged ? toCrmContact(data) : undefined;
+    const orgRemoved = orgChanged && (data?.org_id ?? null) === null;
+    const record = !data ? undefined : orgRemoved ? toCrmContact(data, null) : orgChanged ? undefined : toCrmContact(data);
     const change: RecordChange = {
       ...base,
       recordId: entityId,
@@ -109,7 +111,11 @@ export function parsePipedriveChanges(events: readonly unknown[], context: Parse
       ...(record && { record }),
       ...(mergedFrom && { mergedIds: [mergedFrom] }),
     };
-    if (action === "change" && previous && data) change.fields = changedFields(previous, data);
+    if (action === "change" && previous && data) {
+      change.fields = changedFields(previous, data);
+      // the name is unknown (null: "the read decides"), but the change must not look like one of no mapped field
+      if (orgChanged) change.fields[PERSON_PROPERTIES.company] = null;
+    }
     changes.push(change);
   }
   return changes;

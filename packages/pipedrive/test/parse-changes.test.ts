@@ -43,7 +43,10 @@ describe("parsePipedriveChanges (payloads as Pipedrive documents them)", () => {
   it("an organisation change leaves `record` out (its name is not in the payload): the worker reads the person", () => {
     const [change] = parsePipedriveChanges([payload({ action: "change", change_source: "app", user_id: "9" }, person, { org_id: null })]);
     expect(change?.record).toBeUndefined();
-    expect(change?.kind).toBe("update");
+    expect(change).toMatchObject({ kind: "update", fields: { org_name: null } });
+    // removed from its organisation: the record is known (no organisation)
+    const [removed] = parsePipedriveChanges([payload({ action: "change", change_source: "app", user_id: "9" }, { ...person, org_id: null }, { org_id: 3 })]);
+    expect(removed?.record?.properties["org_name"]).toBeNull();
   });
 
   it("a custom field cleared in the app comes as null; a name change sets first and last name", () => {
