@@ -39,7 +39,8 @@ export class PipedriveClient implements CrmProviderClient {
     const state = stateOf(context.integration.state);
     if (!state.markerField) throw new Error(`Pipedrive integration ${context.integration.id} has no marker field key in its state: connect it again`);
     this.markerField = state.markerField;
-    this.limits = { maxBatchSize: 1, maxParallelCalls: options.maxParallelCalls ?? DEFAULT_PARALLEL_CALLS };
+    // Pipedrive stamps update_time to the second.
+    this.limits = { maxBatchSize: 1, maxParallelCalls: options.maxParallelCalls ?? DEFAULT_PARALLEL_CALLS, clockResolutionMs: 1000 };
     this.session = new PipedriveSession({
       apiDomain: apiDomainOf(state, context.env),
       authType: context.integration.authType,
