@@ -30,7 +30,8 @@ type AuthResult = { org: Org } | { error: ReturnType<typeof pubsubError> };
  * (15 or 18 chars) and lives at `instanceurl`.
  */
 function authenticate(state: SandboxState, metadata: grpc.Metadata, token = String(metadata.get("accesstoken")[0] ?? "")): AuthResult {
-  const instanceUrl = String(metadata.get("instanceurl")[0] ?? "").replace(/\/$/, "");
+  // the sandbox's REST side is plain http; clients that insist on an https instance URL may send that form
+  const instanceUrl = String(metadata.get("instanceurl")[0] ?? "").replace(/\/$/, "").replace(/^https:/, "http:");
   const tenantId = String(metadata.get("tenantid")[0] ?? "");
   const lookup = token ? state.lookupAccessToken(token) : undefined;
   const ok =
