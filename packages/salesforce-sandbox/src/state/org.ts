@@ -46,6 +46,8 @@ export class Org {
   readonly settings: OrgSettings;
   /** requests in flight: start times, for the concurrent long-running cap */
   readonly inFlight = new Set<{ startedAt: number }>();
+  /** Tooling ids of the CDC channel members (`ChangeEvents_<Entity>ChangeEvent`), stable per entity */
+  private readonly channelMemberIds = new Map<string, string>();
   private fieldList: FieldDef[] = standardLeadFields();
 
   constructor(
@@ -90,6 +92,15 @@ export class Org {
     this.fieldList = [...this.fieldList, customField(apiName, metadata)];
     this.leads.addField(apiName);
     return { id };
+  }
+
+  channelMemberId(entity: string): string {
+    let id = this.channelMemberIds.get(entity);
+    if (!id) {
+      id = this.nextId(KEY_PREFIX.PlatformEventChannelMember);
+      this.channelMemberIds.set(entity, id);
+    }
+    return id;
   }
 
   countCall(endpoint: string): void {
