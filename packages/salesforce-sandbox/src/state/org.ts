@@ -20,6 +20,8 @@ export interface OrgSettings {
   collectionsCallOptions: boolean;
   dailyApiRequests: number;
   concurrentLongRunningLimit: number;
+  /** change events delivered to subscribers per rolling 24 h (CDC delivery allocation) */
+  dailyDeliveredEvents: number;
 }
 
 export interface CallStats {
@@ -40,6 +42,8 @@ export class Org {
   readonly contacts = new Map<string, Record<string, unknown>>();
   readonly customFields = new Map<string, { id: string; fullName: string; metadata: CustomFieldMetadata }>();
   readonly usage = new ApiUsage();
+  /** change events delivered over Pub/Sub, rolling 24 h */
+  readonly deliveries = new ApiUsage();
   readonly calls: CallStats = { total: 0, byEndpoint: new Map(), throttled: 0 };
   readonly notifications: NotificationStats = { delivered: 0, failed: 0 };
   readonly changeLog: ChangeLog;
@@ -67,6 +71,7 @@ export class Org {
       collectionsCallOptions: true,
       dailyApiRequests: options.dailyApiRequests,
       concurrentLongRunningLimit: options.concurrentLongRunningLimit,
+      dailyDeliveredEvents: options.dailyDeliveredEvents,
     };
     this.changeLog = new ChangeLog(() => options.retentionMs);
     this.leads = new LeadStore({
