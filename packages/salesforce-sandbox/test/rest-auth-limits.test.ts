@@ -133,9 +133,9 @@ describe("API limits", () => {
     const started = await sandboxWithAccount({ longRunningMs: 100, concurrentLongRunningLimit: 1 });
     sandbox = started.sandbox;
     const { conn } = started;
-    await admin(started.sandbox, "POST", "/__sandbox/faults", { kind: "latency", ms: 800, count: 1 });
+    await admin(started.sandbox, "POST", "/__sandbox/faults", { kind: "latency", ms: 1500, count: 1 });
     const slow = conn.sobject("Lead").create(lead(1));
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 400));
     const error = await rejection(conn.sobject("Lead").create(lead(2)));
     expect(error.errorCode).toBe("REQUEST_LIMIT_EXCEEDED");
     expect(error.message).toMatch(/^ConcurrentRequests/);
