@@ -10,6 +10,7 @@ import { compositeRoutes } from "./routes/composite.js";
 import { limitsRoutes } from "./routes/limits.js";
 import { oauthRoutes } from "./routes/oauth.js";
 import { queryRoutes } from "./routes/query.js";
+import { replicationRoutes } from "./routes/replication.js";
 import { sobjectRoutes } from "./routes/sobjects.js";
 import { toolingRoutes } from "./routes/tooling.js";
 import { versionRoutes } from "./routes/versions.js";
@@ -45,6 +46,7 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
       return { sobjects: `${v}/sobjects`, query: `${v}/query`, queryAll: `${v}/queryAll`, composite: `${v}/composite`, limits: `${v}/limits`, tooling: `${v}/tooling` };
     });
     await api.register(sobjectRoutes, { state });
+    await api.register(replicationRoutes, { state });
     await api.register(compositeRoutes, { state });
     await api.register(queryRoutes, { state });
     await api.register(toolingRoutes, { state });
