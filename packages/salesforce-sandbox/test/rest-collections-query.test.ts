@@ -126,6 +126,11 @@ describe("SOQL query", () => {
     const ids = await conn.query(`SELECT Id, LastName FROM Lead WHERE Id IN ('${all[0]}', '${all[1]}') AND Email != null`);
     expect(ids.totalSize).toBe(2);
 
+    const grouped = await conn.query("SELECT Id, Email FROM Lead WHERE (Email = 'ada1@example.com' OR Email = 'ada2@example.com') AND NOT LastName = 'Lovelace2'");
+    expect(grouped.records.map((r) => r["Email"])).toEqual(["ada1@example.com"]);
+    const viaBuilder = await conn.sobject("Lead").find({ $or: [{ Email: "ada5@example.com" }, { Email: { $in: ["ada6@example.com"] } }] }, ["Id", "Email"]).sort({ Email: 1 });
+    expect(viaBuilder.map((r) => r["Email"])).toEqual(["ada5@example.com", "ada6@example.com"]);
+
     const bad = await rejection(conn.query("SELECT Nope FROM Lead"));
     expect(bad.errorCode).toBe("INVALID_FIELD");
     const malformed = await rejection(conn.query("SELECT Id FROM Lead WHERE"));
