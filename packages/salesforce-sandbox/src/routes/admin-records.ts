@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { notFound, saveFailed } from "../http/errors.js";
 import { isWellFormedId, to18 } from "../state/ids.js";
-import type { PendingWrite, WriteContext } from "../state/leads.js";
+import type { PendingWrite, WriteContext } from "../state/records.js";
 import type { Org } from "../state/org.js";
 import type { SandboxState } from "../state/sandbox-state.js";
 import { accountParams, requireOrg } from "./admin-accounts.js";
@@ -101,7 +101,7 @@ export const adminRecordRoutes: FastifyPluginAsyncZod<{ state: SandboxState }> =
     const ctx = uiContext(org);
     const outcome = org.leads.prepareConvert(id, "pending", ctx);
     if (!outcome.ok) throw saveFailed(outcome.errors);
-    const contactId = org.createContact(lead, ctx.now);
+    const contactId = org.createContact(lead, ctx);
     outcome.value.after["ConvertedContactId"] = contactId;
     outcome.value.event.fields["ConvertedContactId"] = contactId;
     state.commit(org, [outcome.value]);
