@@ -52,6 +52,8 @@ export class SandboxState {
   private counter = 100_000;
   /** the HTTP base URL (instance and login URL alike), set once the server listens */
   baseUrl = "http://127.0.0.1";
+  /** the Pub/Sub endpoint once its server listens: `grpc://host:port` (plaintext) or `grpcs://host:port` and the CA */
+  pubsub: { url: string; caPem: string | undefined } | undefined;
 
   constructor(readonly options: ResolvedOptions) {}
 
