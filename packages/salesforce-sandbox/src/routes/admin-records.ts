@@ -99,11 +99,12 @@ export const adminRecordRoutes: FastifyPluginAsyncZod<{ state: SandboxState }> =
     const id = leadId(org, request.params.id);
     const lead = org.leads.get(id) ?? {};
     const ctx = uiContext(org);
-    const outcome = org.leads.prepareConvert(id, "pending", ctx);
-    if (!outcome.ok) throw saveFailed(outcome.errors);
+    // a lead that cannot convert (deleted, converted already) fails before any Contact exists
+    const check = org.leads.prepareConvert(id, "", ctx);
+    if (!check.ok) throw saveFailed(check.errors);
     const contactId = org.createContact(lead, ctx);
-    outcome.value.after["ConvertedContactId"] = contactId;
-    outcome.value.event.fields["ConvertedContactId"] = contactId;
+    const outcome = org.leads.prepareConvert(id, contactId, ctx);
+    if (!outcome.ok) throw saveFailed(outcome.errors);
     state.commit(org, [outcome.value]);
     return { leadId: id, contactId };
   });
