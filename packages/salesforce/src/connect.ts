@@ -1,0 +1,170 @@
+import { ProviderConnectError, type ConnectedAccount, type ProviderEnvironment } from "@leadsync/core";
+import type { Connection } from "jsforce";
+import { z } from "zod";
+import { DEFAULT_MARKER_FIELD, SALESFORCE_API_VERSION } from "./constants.js";
+import { SalesforceApiError, errorCodeOf, toSalesforceError } from "./errors.js";
+import { refreshWithToken } from "./oauth-tokens.js";
+import { createConnection } from "./session.js";
+
+/** `POST /api/v1/crm-integration`'s Salesforce part: exactly what the emulator's `connect` gives (and an OAuth exchange produces). */
+export const salesforceConnectBody = z.object({
+  instanceUrl: z.url({ protocol: /^https?$/ }),
+  accessToken: z.string().min(1),
+  refreshToken: z.string().min(1).optional(),
+  /** Expected org (15 or 18 characters): connecting another org's token is refused. */
+  orgId: z.string().regex(/^00D[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/).optional(),
+});
+export type SalesforceConnectBody = z.infer<typeof salesforceConnectBody>;
+
+/** What we keep with the integration (`settings.provider`); never secrets. */
+export interface SalesforceState {
+  instanceUrl: string;
+  /** The integration user: CDC `commitUser` of our writes when `changeOrigin` names no client. */
+  userId: string;
+  markerField: string;
+  apiVersion: string;
+}
+
+/** Lead describe, as far as we read it. */
+interface DescribeField {
+  name: string;
+  type?: string;
+  createable?: boolean;
+  updateable?: boolean;
+}
+
+const MARKER_LABEL = "Lead Source System";
+
+/**
+ * Checks the token (the API root answers and names the org and user), then makes sure Lead has the marker field:
+ * found by describe, else created with the Tooling API (the user needs "Customize Application"), else refused with
+ * exactly what an admin must add.
+ */
+export async function connectSalesforce(body: SalesforceConnectBody, env: ProviderEnvironment, options: { authType?: ConnectedAccount["authType"] } = {}): Promise<ConnectedAccount> {
+  let accessToken = body.accessToken;
+  let refreshToken = body.refreshToken;
+  let instanceUrl = stripSlash(body.instanceUrl);
+  let identity: { orgId: string; userId: string };
+  try {
+    identity = await readIdentity(createConnection({ instanceUrl, accessToken }));
+  } catch (err) {
+    // A stale access token with a refresh token we can use: refresh once rather than refuse the customer.
+    if (errorCodeOf(err) !== "INVALID_SESSION_ID" || refreshToken === undefined || env.clientId === undefined) throw connectFailure(err);
+    const refreshed = await refreshWithToken(refreshToken, env).catch((refreshErr: unknown) => {
+      throw new ProviderConnectError("token_rejected", `Salesforce refused the access token and its refresh token: ${messageOf(refreshErr)}`, 422);
+    });
+    accessToken = refreshed.accessToken;
+    refreshToken = refreshed.refreshToken ?? refreshToken;
+    instanceUrl = refreshed.instanceUrl ?? instanceUrl;
+    identity = await readIdentity(createConnection({ instanceUrl, accessToken })).catch((again: unknown) => {
+      throw connectFailure(again);
+    });
+  }
+  if (body.orgId !== undefined && body.orgId.slice(0, 15) !== identity.orgId.slice(0, 15)) {
+    throw new ProviderConnectError("account_mismatch", `the token belongs to Salesforce org ${identity.orgId}, not ${body.orgId}`, 422);
+  }
+
+  const connection = createConnection({ instanceUrl, accessToken });
+  const warnings: string[] = [];
+  const markerField = DEFAULT_MARKER_FIELD;
+  const marker = (await describeLead(connection)).find((f) => f.name.toLowerCase() === markerField.toLowerCase());
+  if (!marker) {
+    await createMarkerField(connection, markerField, env.marker);
+    const created = (await describeLead(connection)).find((f) => f.name.toLowerCase() === markerField.toLowerCase());
+    if (!created || created.createable === false || created.updateable === false) throw markerFieldUnusable(markerField, "was created, but the connecting user cannot edit it");
+    warnings.push(`Created the Lead field "${MARKER_LABEL}" (${markerField}): it marks the leads that ${env.marker} created.`);
+  } else if (marker.createable === false || marker.updateable === false) {
+    throw markerFieldUnusable(markerField, "exists, but the connecting user cannot edit it");
+  }
+
+  const state: SalesforceState = { instanceUrl, userId: identity.userId, markerField, apiVersion: SALESFORCE_API_VERSION };
+  return {
+    externalAccountId: identity.orgId,
+    authType: options.authType ?? (refreshToken === undefined ? "private_app" : "oauth"),
+    tokens: { accessToken, ...(refreshToken === undefined ? {} : { refreshToken }) },
+    state: { ...state },
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
+}
+
+/**
+ * `GET /services/data/vXX.X` checks the token and names the identity URL `…/id/<orgId>/<userId>` (18-character
+ * ids); when it does not parse, the identity service is asked.
+ */
+async function readIdentity(connection: Connection): Promise<{ orgId: string; userId: string }> {
+  const root = await connection.request<{ identity?: string }>(`/services/data/v${SALESFORCE_API_VERSION}`);
+  const fromUrl = typeof root?.identity === "string" ? /\/id\/(00D[A-Za-z0-9]{12,15})\/(005[A-Za-z0-9]{12,15})/.exec(root.identity) : null;
+  if (fromUrl) return { orgId: fromUrl[1] as string, userId: fromUrl[2] as string };
+  const identity = await connection.identity();
+  return { orgId: identity.organization_id, userId: identity.user_id };
+}
+
+async function describeLead(connection: Connection): Promise<DescribeField[]> {
+  try {
+    const describe = await connection.request<{ fields?: DescribeField[] }>("/sobjects/Lead/describe");
+    return describe.fields ?? [];
+  } catch (err) {
+    throw connectFailure(err);
+  }
+}
+
+/** Tooling API `CustomField`: Text(255), so any marker value fits (a picklist would have to list each value). */
+async function createMarkerField(connection: Connection, markerField: string, marker: string): Promise<void> {
+  try {
+    await connection.request({
+      method: "POST",
+      url: "/tooling/sobjects/CustomField",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        FullName: `Lead.${markerField}`,
+        Metadata: {
+          label: MARKER_LABEL,
+          type: "Text",
+          length: 255,
+          required: false,
+          externalId: false,
+          unique: false,
+          description: `Set to "${marker}" on the leads ${marker} created (LeadSync); keeps records from syncing in a loop.`,
+          inlineHelpText: `Which system created this lead. Set by the ${marker} integration; leave as is.`,
+        },
+      }),
+    });
+  } catch (err) {
+    const mapped = toSalesforceError(err, "marker field creation");
+    if (mapped instanceof SalesforceApiError && mapped.retryable) throw connectFailure(err);
+    throw markerFieldUnusable(markerField, `does not exist, and the connecting user may not create it (${mapped.message})`);
+  }
+}
+
+/** Precisely what a Salesforce admin must add before the integration can connect. */
+function markerFieldUnusable(markerField: string, why: string): ProviderConnectError {
+  const name = markerField.replace(/__c$/, "");
+  return new ProviderConnectError(
+    "marker_field_missing",
+    `The Lead field ${markerField} ${why}. Ask a Salesforce admin to: Setup → Object Manager → Lead → Fields & Relationships → New; ` +
+      `Data Type "Text", Length 255; Field Label "${MARKER_LABEL}", Field Name "${name}" (API name ${markerField}); not required, not unique, not an external ID; ` +
+      `at "Establish field-level security" make it Visible and not Read-Only for the profile of the user who connects (or add Read and Edit on Lead.${markerField} to a permission set assigned to that user); ` +
+      `no page layout is needed. Then connect again. (Alternatively give the connecting user "Customize Application" and LeadSync creates the field itself.)`,
+    422,
+  );
+}
+
+function connectFailure(err: unknown): ProviderConnectError {
+  if (err instanceof ProviderConnectError) return err;
+  const code = errorCodeOf(err);
+  const mapped = toSalesforceError(err, "connection check");
+  if (code === "INVALID_SESSION_ID") return new ProviderConnectError("token_rejected", "Salesforce refused the access token (INVALID_SESSION_ID): it is expired or revoked", 422);
+  if (code === "API_DISABLED_FOR_ORG" || code === "API_CURRENTLY_DISABLED") {
+    return new ProviderConnectError("api_disabled", "This Salesforce org or user has no API access (an edition with API, and the \"API Enabled\" permission, are needed)", 422);
+  }
+  if (mapped instanceof SalesforceApiError && !mapped.retryable) return new ProviderConnectError("refused", mapped.message, 422);
+  return new ProviderConnectError("unreachable", mapped.message, 502);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function stripSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}

@@ -1,0 +1,82 @@
+import { CHANGE_KINDS, type ClientContext, type CrmProviderModule, type FieldMapping, type RecordChange } from "@leadsync/core";
+import { enableLeadChangeFeed } from "./change-feed.js";
+import { connectSalesforce, salesforceConnectBody, type SalesforceConnectBody } from "./connect.js";
+import { DEFAULT_MARKER_FIELD } from "./constants.js";
+import { exchangeSalesforceCode, refreshSalesforceTokens, salesforceAuthorizeUrl } from "./oauth-tokens.js";
+import { salesforcePulledFeed } from "./pulled-feed.js";
+import { SalesforceClient } from "./salesforce-client.js";
+import { SalesforceSession } from "./session.js";
+
+/** Lead field → Salesforce Lead field. */
+export const SALESFORCE_FIELD_MAPPING: FieldMapping = Object.freeze({
+  email: "Email",
+  firstName: "FirstName",
+  lastName: "LastName",
+  phone: "Phone",
+  company: "Company",
+  jobTitle: "Title",
+});
+
+/** The integration's kept state, read defensively (it is JSON from the database). */
+export function stateOf(context: Pick<ClientContext, "integration">): { instanceUrl: string; userId: string | undefined; markerField: string } {
+  const state = context.integration.state;
+  const instanceUrl = state["instanceUrl"];
+  if (typeof instanceUrl !== "string" || instanceUrl === "") throw new Error(`Salesforce integration ${context.integration.id} has no instanceUrl in its state`);
+  return {
+    instanceUrl,
+    userId: typeof state["userId"] === "string" ? state["userId"] : undefined,
+    markerField: typeof state["markerField"] === "string" && state["markerField"] !== "" ? state["markerField"] : DEFAULT_MARKER_FIELD,
+  };
+}
+
+export function sessionFor(context: ClientContext): SalesforceSession {
+  return new SalesforceSession({
+    instanceUrl: stateOf(context).instanceUrl,
+    getAccessToken: (options) => context.getAccessToken(options),
+    limiter: context.limiter,
+    logger: context.logger,
+    requestTimeoutMs: context.env.requestTimeoutMs,
+  });
+}
+
+/** The Salesforce provider: Leads over REST (jsforce), Change Data Capture over the Pub/Sub API. */
+export const salesforceProvider: CrmProviderModule<SalesforceConnectBody> = {
+  name: "salesforce",
+  connectBody: salesforceConnectBody,
+  connect: (body, env) => connectSalesforce(body, env),
+  oauth: {
+    authorizeUrl: (options) => salesforceAuthorizeUrl(options),
+    async exchangeCode({ code, codeVerifier, redirectUri, env }) {
+      const tokens = await exchangeSalesforceCode({ code, codeVerifier, redirectUri, env });
+      return connectSalesforce(tokens, env, { authType: "oauth" });
+    },
+  },
+  refreshTokens: (tokens, _integration, env) => refreshSalesforceTokens(tokens, env),
+  createClient(context) {
+    const state = stateOf(context);
+    return new SalesforceClient({ session: sessionFor(context), orgId: context.integration.externalAccountId, markerField: state.markerField, logger: context.logger });
+  },
+  defaultFieldMapping: SALESFORCE_FIELD_MAPPING,
+  /**
+   * The pulled feed hands `deliver` finished `RecordChange`s; the queue stores those, and this reads them back
+   * (anything else is dropped: Salesforce pushes nothing to the receiver).
+   */
+  parseChanges(events) {
+    return events.filter(isSalesforceChange);
+  },
+  pulledFeed: salesforcePulledFeed,
+  enableChangeFeed: (context) => enableLeadChangeFeed(sessionFor(context), context),
+};
+
+function isSalesforceChange(event: unknown): event is RecordChange {
+  if (event === null || typeof event !== "object") return false;
+  const change = event as Partial<RecordChange>;
+  return (
+    change.provider === "salesforce" &&
+    typeof change.recordId === "string" &&
+    typeof change.accountId === "string" &&
+    typeof change.identity === "string" &&
+    typeof change.kind === "string" &&
+    (CHANGE_KINDS as readonly string[]).includes(change.kind)
+  );
+}
