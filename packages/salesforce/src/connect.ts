@@ -10,7 +10,8 @@ import { createConnection } from "./session.js";
 export const salesforceConnectBody = z.object({
   instanceUrl: z.url({ protocol: /^https?$/ }),
   accessToken: z.string().min(1),
-  refreshToken: z.string().min(1).optional(),
+  /** An empty string (the emulator's token-less connect) means none. */
+  refreshToken: z.string().optional(),
   /** Expected org (15 or 18 characters): connecting another org's token is refused. */
   orgId: z.string().regex(/^00D[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/).optional(),
 });
@@ -20,7 +21,7 @@ export type SalesforceConnectBody = z.infer<typeof salesforceConnectBody>;
 export interface SalesforceState {
   instanceUrl: string;
   /** The integration user: CDC `commitUser` of our writes when `changeOrigin` names no client. */
-  userId: string;
+  userId?: string;
   markerField: string;
   apiVersion: string;
 }
@@ -40,13 +41,18 @@ const MARKER_LABEL = "Lead Source System";
  * found by describe, else created with the Tooling API (the user needs "Customize Application"), else refused with
  * exactly what an admin must add.
  */
-export async function connectSalesforce(body: SalesforceConnectBody, env: ProviderEnvironment, options: { authType?: ConnectedAccount["authType"] } = {}): Promise<ConnectedAccount> {
+export async function connectSalesforce(
+  body: SalesforceConnectBody,
+  env: ProviderEnvironment,
+  options: { authType?: ConnectedAccount["authType"]; /** the token reply's `id` (identity URL), when we have one */ identityUrl?: string } = {},
+): Promise<ConnectedAccount> {
   let accessToken = body.accessToken;
-  let refreshToken = body.refreshToken;
+  let refreshToken = body.refreshToken === "" ? undefined : body.refreshToken;
   let instanceUrl = stripSlash(body.instanceUrl);
-  let identity: { orgId: string; userId: string };
+  let identityUrl = options.identityUrl;
+  let identity: Identity;
   try {
-    identity = await readIdentity(createConnection({ instanceUrl, accessToken }));
+    identity = await readIdentity(createConnection({ instanceUrl, accessToken }), identityUrl, body.orgId);
   } catch (err) {
     // A stale access token with a refresh token we can use: refresh once rather than refuse the customer.
     if (errorCodeOf(err) !== "INVALID_SESSION_ID" || refreshToken === undefined || env.clientId === undefined) throw connectFailure(err);
@@ -56,7 +62,8 @@ export async function connectSalesforce(body: SalesforceConnectBody, env: Provid
     accessToken = refreshed.accessToken;
     refreshToken = refreshed.refreshToken ?? refreshToken;
     instanceUrl = refreshed.instanceUrl ?? instanceUrl;
-    identity = await readIdentity(createConnection({ instanceUrl, accessToken })).catch((again: unknown) => {
+    identityUrl = refreshed.identityUrl ?? identityUrl;
+    identity = await readIdentity(createConnection({ instanceUrl, accessToken }), identityUrl, body.orgId).catch((again: unknown) => {
       throw connectFailure(again);
     });
   }
@@ -66,6 +73,9 @@ export async function connectSalesforce(body: SalesforceConnectBody, env: Provid
 
   const connection = createConnection({ instanceUrl, accessToken });
   const warnings: string[] = [];
+  if (identity.userId === undefined) {
+    warnings.push("Salesforce did not name the connecting user: our own writes are recognised by their client id only (changeOrigin), not by the integration user.");
+  }
   const markerField = DEFAULT_MARKER_FIELD;
   const marker = (await describeLead(connection)).find((f) => f.name.toLowerCase() === markerField.toLowerCase());
   if (!marker) {
@@ -77,7 +87,7 @@ export async function connectSalesforce(body: SalesforceConnectBody, env: Provid
     throw markerFieldUnusable(markerField, "exists, but the connecting user cannot edit it");
   }
 
-  const state: SalesforceState = { instanceUrl, userId: identity.userId, markerField, apiVersion: SALESFORCE_API_VERSION };
+  const state: SalesforceState = { instanceUrl, ...(identity.userId === undefined ? {} : { userId: identity.userId }), markerField, apiVersion: SALESFORCE_API_VERSION };
   return {
     externalAccountId: identity.orgId,
     authType: options.authType ?? (refreshToken === undefined ? "private_app" : "oauth"),
@@ -87,16 +97,29 @@ export async function connectSalesforce(body: SalesforceConnectBody, env: Provid
   };
 }
 
+interface Identity {
+  orgId: string;
+  userId: string | undefined;
+}
+
+const IDENTITY_PATH = /\/id\/(00D[A-Za-z0-9]{12,15})\/(005[A-Za-z0-9]{12,15})/;
+
 /**
- * `GET /services/data/vXX.X` checks the token and names the identity URL `…/id/<orgId>/<userId>` (18-character
- * ids); when it does not parse, the identity service is asked.
+ * `GET /services/data/vXX.X` checks the token; its `identity` (or the token reply's `id`) is the identity URL
+ * `…/id/<orgId>/<userId>`, which names the org and the user (18-character ids) without another call. Without
+ * either, an expected `orgId` from the connect body stands for the org, and the user stays unknown.
  */
-async function readIdentity(connection: Connection): Promise<{ orgId: string; userId: string }> {
+async function readIdentity(connection: Connection, identityUrl: string | undefined, expectedOrgId: string | undefined): Promise<Identity> {
   const root = await connection.request<{ identity?: string }>(`/services/data/v${SALESFORCE_API_VERSION}`);
-  const fromUrl = typeof root?.identity === "string" ? /\/id\/(00D[A-Za-z0-9]{12,15})\/(005[A-Za-z0-9]{12,15})/.exec(root.identity) : null;
+  const url = typeof root?.identity === "string" ? root.identity : identityUrl;
+  const fromUrl = url === undefined ? null : IDENTITY_PATH.exec(url);
   if (fromUrl) return { orgId: fromUrl[1] as string, userId: fromUrl[2] as string };
-  const identity = await connection.identity();
-  return { orgId: identity.organization_id, userId: identity.user_id };
+  if (url !== undefined) {
+    const identity = await connection.request<{ organization_id: string; user_id: string }>(url);
+    return { orgId: identity.organization_id, userId: identity.user_id };
+  }
+  if (expectedOrgId !== undefined) return { orgId: expectedOrgId, userId: undefined };
+  throw new ProviderConnectError("identity_unavailable", "Salesforce did not say which org the token belongs to (no identity URL); pass orgId", 422);
 }
 
 async function describeLead(connection: Connection): Promise<DescribeField[]> {

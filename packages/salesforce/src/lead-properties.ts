@@ -40,7 +40,11 @@ export function updateBody(properties: Readonly<Record<string, string>>, markerF
   return body;
 }
 
-/** A queried Lead (or the Contact it became) as the sync's record: the requested properties, keyed as requested. */
+/**
+ * A queried Lead (or the Contact it became) as the sync's record: the requested properties, keyed as requested.
+ * A property whose field the query did not select (it does not exist in this org) is left out, not read as
+ * cleared: SOQL answers every selected field, null included.
+ */
 export function toCrmContact(
   id: string,
   record: Readonly<Record<string, unknown>>,
@@ -49,7 +53,10 @@ export function toCrmContact(
   updatedAt = parseSalesforceDateTime(record["SystemModstamp"]),
 ): CrmContact {
   const properties: Record<string, string | null> = {};
-  for (const property of requested) properties[property] = readValue(record, leadFieldOf(property, markerField));
+  for (const property of requested) {
+    const field = leadFieldOf(property, markerField);
+    if (hasField(record, field)) properties[property] = readValue(record, field);
+  }
   return { id, properties, updatedAt: Number.isNaN(updatedAt) ? 0 : updatedAt };
 }
 
@@ -72,6 +79,11 @@ function pathValue(record: Readonly<Record<string, unknown>>, field: string): un
     current = entry?.[1];
   }
   return current;
+}
+
+function hasField(record: Readonly<Record<string, unknown>>, field: string): boolean {
+  const head = (field.split(".")[0] ?? field).toLowerCase();
+  return Object.keys(record).some((key) => key.toLowerCase() === head);
 }
 
 function renamed(properties: Readonly<Record<string, string>>, markerField: string): Record<string, string> {

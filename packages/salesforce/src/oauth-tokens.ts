@@ -33,6 +33,7 @@ export async function exchangeSalesforceCode(options: { code: string; codeVerifi
   refreshToken?: string;
   instanceUrl: string;
   orgId?: string;
+  identityUrl?: string;
 }> {
   let response: Awaited<ReturnType<OAuth2["requestToken"]>>;
   try {
@@ -47,17 +48,22 @@ export async function exchangeSalesforceCode(options: { code: string; codeVerifi
     ...(response.refresh_token ? { refreshToken: response.refresh_token } : {}),
     instanceUrl: response.instance_url,
     ...(orgId === undefined ? {} : { orgId }),
+    ...(response.id ? { identityUrl: response.id } : {}),
   };
 }
 
 /** `grant_type=refresh_token` → a new access token (and a new refresh token when the org rotates them). */
-export async function refreshWithToken(refreshToken: string, env: ProviderEnvironment): Promise<{ accessToken: string; refreshToken?: string; instanceUrl?: string }> {
+export async function refreshWithToken(
+  refreshToken: string,
+  env: ProviderEnvironment,
+): Promise<{ accessToken: string; refreshToken?: string; instanceUrl?: string; identityUrl?: string }> {
   try {
     const response = await oauth2(env).refreshToken(refreshToken);
     return {
       accessToken: response.access_token,
       ...(response.refresh_token ? { refreshToken: response.refresh_token } : {}),
       ...(response.instance_url ? { instanceUrl: response.instance_url } : {}),
+      ...(response.id ? { identityUrl: response.id } : {}),
     };
   } catch (err) {
     if (err instanceof ProviderConnectError) throw err;

@@ -63,6 +63,8 @@ export class SalesforceClient implements CrmProviderClient {
   readonly markerField: string;
   private readonly session: SalesforceSession;
   private readonly logger: ProviderLogger;
+  /** Lead's field names (lower case), once a read met a field the org does not have. */
+  private knownFields: Set<string> | undefined;
 
   constructor(options: SalesforceClientOptions) {
     this.session = options.session;
@@ -74,7 +76,7 @@ export class SalesforceClient implements CrmProviderClient {
     const wanted = [...new Set(ids)].filter(isRecordId);
     const contacts: CrmContact[] = [];
     for (const chunk of chunks(wanted, SALESFORCE_BATCH_SIZE)) {
-      const records = await this.queryAll("lead read", `SELECT ${this.selectFields(properties)} FROM Lead WHERE Id IN ${idList(chunk)}`);
+      const records = await this.leadQuery("lead read", properties, (select) => `SELECT ${select} FROM Lead WHERE Id IN ${idList(chunk)}`);
       contacts.push(...(await this.withConversions(records, properties)));
     }
     return contacts;
@@ -124,7 +126,7 @@ export class SalesforceClient implements CrmProviderClient {
   async listContactsAfter(afterId: string | undefined, properties: readonly string[], limit = SALESFORCE_BATCH_SIZE): Promise<ContactPage> {
     const size = Math.max(1, Math.min(limit, 2000));
     const where = afterId === undefined ? "" : ` WHERE Id > ${quote(checkedId(afterId))}`;
-    const page = await this.query("lead backfill page", `SELECT ${this.selectFields(properties)} FROM Lead${where} ORDER BY Id LIMIT ${size}`);
+    const page = await this.leadPage("lead backfill page", properties, (select) => `SELECT ${select} FROM Lead${where} ORDER BY Id LIMIT ${size}`);
     const contacts = await this.withConversions(page.records, properties);
     const last = page.records.at(-1);
     return { contacts, ...(page.records.length >= size && last ? { after: String(last["Id"]) } : {}) };
@@ -140,7 +142,7 @@ export class SalesforceClient implements CrmProviderClient {
     let page: QueryResult;
     let records: Array<Record<string, unknown>>;
     if (!cursor) {
-      page = await this.query("lead reconciliation page", this.modifiedSoql(properties, sinceMs));
+      page = await this.leadPage("lead reconciliation page", properties, (select) => modifiedSoql(select, sinceMs));
       records = page.records;
     } else {
       try {
@@ -149,7 +151,7 @@ export class SalesforceClient implements CrmProviderClient {
       } catch (err) {
         if (!(err instanceof SalesforceApiError) || err.errorCode !== "INVALID_QUERY_LOCATOR") throw err;
         this.logger.info({ since: cursor.t }, "Salesforce query locator expired; resuming reconciliation from the last record read");
-        page = await this.query("lead reconciliation page", this.modifiedSoql(properties, cursor.t));
+        page = await this.leadPage("lead reconciliation page", properties, (select) => modifiedSoql(select, cursor.t));
         records = page.records.filter((r) => isAfterKey(r, cursor));
       }
     }
@@ -158,10 +160,6 @@ export class SalesforceClient implements CrmProviderClient {
     if (page.done || !page.nextRecordsUrl || !last) return { contacts, total: page.totalSize };
     const next: ModifiedCursor = { u: page.nextRecordsUrl, t: parseSalesforceDateTime(last["SystemModstamp"]), i: String(last["Id"]), s: cursor?.s ?? sinceMs };
     return { contacts, after: encodeCursor(next), total: page.totalSize };
-  }
-
-  private modifiedSoql(properties: readonly string[], sinceMs: number): string {
-    return `SELECT ${this.selectFields(properties)} FROM Lead WHERE SystemModstamp >= ${dateTimeLiteral(sinceMs)} ORDER BY SystemModstamp, Id`;
   }
 
   // ---- writes ----
@@ -286,12 +284,43 @@ export class SalesforceClient implements CrmProviderClient {
     });
   }
 
-  /** The SELECT list of a Lead read: system fields plus the requested properties' fields (invalid names dropped). */
-  private selectFields(properties: readonly string[]): string {
+  /** The SELECT list of a Lead read: system fields plus the requested properties' fields (invalid or unknown names dropped). */
+  private selectFields(properties: readonly string[], known?: ReadonlySet<string>): string {
     const fields = properties.map((p) => leadFieldOf(p, this.markerField));
-    const invalid = fields.filter((f) => !isFieldName(f));
-    if (invalid.length > 0) this.logger.warn({ fields: invalid }, "ignoring properties that are not Salesforce field names");
-    return selectList([...LEAD_SYSTEM_FIELDS, ...fields.filter(isFieldName)]);
+    const unusable = fields.filter((f) => !isFieldName(f) || (known !== undefined && !known.has((f.split(".")[0] ?? f).toLowerCase())));
+    if (unusable.length > 0) this.logger.warn({ fields: unusable }, "ignoring properties that are not fields of this org's Lead");
+    return selectList([...LEAD_SYSTEM_FIELDS, ...fields.filter((f) => !unusable.includes(f))]);
+  }
+
+  /**
+   * A Lead query of the requested properties. A mapped field the org does not have (`INVALID_FIELD`: a mapping
+   * typo, a field an admin deleted) would fail every read; instead it is dropped (after one describe, cached) and
+   * the query sent again, so the other fields keep syncing.
+   */
+  private async leadPage(operation: string, properties: readonly string[], soql: (select: string) => string): Promise<QueryResult> {
+    try {
+      return await this.query(operation, soql(this.selectFields(properties, this.knownFields)));
+    } catch (err) {
+      if (!(err instanceof SalesforceApiError) || err.errorCode !== "INVALID_FIELD" || this.knownFields !== undefined) throw err;
+      this.knownFields = await this.describeLeadFields();
+      return this.query(operation, soql(this.selectFields(properties, this.knownFields)));
+    }
+  }
+
+  /** `leadPage`, every page. */
+  private async leadQuery(operation: string, properties: readonly string[], soql: (select: string) => string): Promise<Array<Record<string, unknown>>> {
+    let page = await this.leadPage(operation, properties, soql);
+    const records = [...page.records];
+    while (!page.done && page.nextRecordsUrl) {
+      page = await this.queryMore(operation, page.nextRecordsUrl);
+      records.push(...page.records);
+    }
+    return records;
+  }
+
+  private async describeLeadFields(): Promise<Set<string>> {
+    const describe = await this.session.call("lead describe", (conn) => conn.request<{ fields?: Array<{ name: string }> }>("/sobjects/Lead/describe", this.session.requestOptions()));
+    return new Set((describe.fields ?? []).map((f) => f.name.toLowerCase()));
   }
 
   private query(operation: string, soql: string): Promise<QueryResult> {
@@ -324,6 +353,10 @@ export class SalesforceClient implements CrmProviderClient {
   private withoutMarker(properties: Readonly<Record<string, string>>): Record<string, string> {
     return Object.fromEntries(Object.entries(properties).filter(([p]) => leadFieldOf(p, this.markerField) !== this.markerField));
   }
+}
+
+function modifiedSoql(select: string, sinceMs: number): string {
+  return `SELECT ${select} FROM Lead WHERE SystemModstamp >= ${dateTimeLiteral(sinceMs)} ORDER BY SystemModstamp, Id`;
 }
 
 function isConverted(record: Readonly<Record<string, unknown>>): boolean {

@@ -47,8 +47,8 @@ export const salesforceProvider: CrmProviderModule<SalesforceConnectBody> = {
   oauth: {
     authorizeUrl: (options) => salesforceAuthorizeUrl(options),
     async exchangeCode({ code, codeVerifier, redirectUri, env }) {
-      const tokens = await exchangeSalesforceCode({ code, codeVerifier, redirectUri, env });
-      return connectSalesforce(tokens, env, { authType: "oauth" });
+      const { identityUrl, ...tokens } = await exchangeSalesforceCode({ code, codeVerifier, redirectUri, env });
+      return connectSalesforce(tokens, env, { authType: "oauth", ...(identityUrl === undefined ? {} : { identityUrl }) });
     },
   },
   refreshTokens: (tokens, _integration, env) => refreshSalesforceTokens(tokens, env),
