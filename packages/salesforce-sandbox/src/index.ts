@@ -1,0 +1,36 @@
+import type { FastifyInstance } from "fastify";
+import { buildApp, type SandboxHandle } from "./app.js";
+import { resolveOptions, type SalesforceSandboxOptions } from "./options.js";
+
+export type { SandboxHandle } from "./app.js";
+export type { SalesforceSandboxOptions } from "./options.js";
+export type { AccountInfo, SalesforceConnect } from "./routes/admin-accounts.js";
+export type { ChangeEvent, ChangeType } from "./cdc/change-log.js";
+export { checksumSuffix, isWellFormedId } from "./state/ids.js";
+
+/** A running Salesforce emulator (see README.md). */
+export interface SalesforceSandbox extends SandboxHandle {
+  /** http://127.0.0.1:<port>, no trailing slash: instance URL and login URL alike */
+  url: string;
+  /** `127.0.0.1:<port>` of the Pub/Sub API (gRPC), undefined with `grpcPort: false` */
+  grpcUrl: string | undefined;
+  grpcPort: number | undefined;
+  /** stops the HTTP server */
+  close(): Promise<void>;
+}
+
+export async function startSalesforceSandbox(options: SalesforceSandboxOptions = {}): Promise<SalesforceSandbox> {
+  const resolved = resolveOptions(options);
+  const { app, sandbox } = await buildApp(resolved);
+  await app.listen({ port: resolved.port, host: resolved.host });
+  const url = baseUrl(app, resolved.host);
+  sandbox.state.baseUrl = url;
+  return { ...sandbox, url, grpcUrl: undefined, grpcPort: undefined, close: () => app.close() };
+}
+
+function baseUrl(app: FastifyInstance, host: string): string {
+  const address = app.server.address();
+  if (address === null || typeof address === "string") throw new Error("salesforce-sandbox: server has no TCP address");
+  const printableHost = host.includes(":") ? `[${host}]` : host;
+  return `http://${printableHost}:${address.port}`;
+}

@@ -1,0 +1,114 @@
+import { ChangeLog } from "../cdc/change-log.js";
+import type { ResolvedOptions } from "../options.js";
+import { ApiUsage } from "./api-usage.js";
+import { KEY_PREFIX } from "./ids.js";
+import { customField, standardLeadFields, type CustomFieldMetadata, type FieldDef } from "./lead-fields.js";
+import { LeadStore } from "./leads.js";
+
+/** Per-org switches that tests flip through `PATCH /__sandbox/accounts/:accountId`. */
+export interface OrgSettings {
+  /** an active duplicate rule (alert, allowSave) with an exact matching rule on Email */
+  duplicateRule: boolean;
+  /** the integration user holds "Customize Application" (Tooling CustomField create) */
+  customizeApplication: boolean;
+  /** entities selected for Change Data Capture (Setup → Change Data Capture) */
+  cdcEntities: Set<string>;
+  /**
+   * `Sforce-Call-Options: client=` reaches changeOrigin for sObject Collections writes (providers-facts §2.4:
+   * UNCERTAIN for real Salesforce). false = the fallback reading: collections writes carry no `;client=`.
+   */
+  collectionsCallOptions: boolean;
+  dailyApiRequests: number;
+  concurrentLongRunningLimit: number;
+}
+
+export interface CallStats {
+  total: number;
+  byEndpoint: Map<string, number>;
+  /** requests answered 403 REQUEST_LIMIT_EXCEEDED */
+  throttled: number;
+}
+
+export interface NotificationStats {
+  delivered: number;
+  failed: number;
+}
+
+/** One emulated Salesforce org ("account" in the sandbox's admin routes): users, leads, custom fields, limits, event bus. */
+export class Org {
+  readonly leads: LeadStore;
+  readonly contacts = new Map<string, Record<string, unknown>>();
+  readonly customFields = new Map<string, { id: string; fullName: string; metadata: CustomFieldMetadata }>();
+  readonly usage = new ApiUsage();
+  readonly calls: CallStats = { total: 0, byEndpoint: new Map(), throttled: 0 };
+  readonly notifications: NotificationStats = { delivered: 0, failed: 0 };
+  readonly changeLog: ChangeLog;
+  readonly settings: OrgSettings;
+  /** requests in flight: start times, for the concurrent long-running cap */
+  readonly inFlight = new Set<{ startedAt: number }>();
+  private fieldList: FieldDef[] = standardLeadFields();
+
+  constructor(
+    readonly orgId: string,
+    /** the integration (API) user: tokens belong to it */
+    readonly apiUserId: string,
+    /** the person who edits in the UI (admin routes) */
+    readonly uiUserId: string,
+    readonly username: string,
+    options: ResolvedOptions,
+    private readonly nextId: (prefix: string) => string,
+  ) {
+    this.settings = {
+      duplicateRule: false,
+      customizeApplication: true,
+      cdcEntities: new Set(["Lead"]),
+      collectionsCallOptions: true,
+      dailyApiRequests: options.dailyApiRequests,
+      concurrentLongRunningLimit: options.concurrentLongRunningLimit,
+    };
+    this.changeLog = new ChangeLog(() => options.retentionMs);
+    this.leads = new LeadStore({
+      fields: () => this.fieldList,
+      nextLeadId: () => this.nextId(KEY_PREFIX.Lead),
+      duplicateRuleActive: () => this.settings.duplicateRule,
+      defaultOwnerId: () => this.apiUserId,
+    });
+  }
+
+  fields(): FieldDef[] {
+    return this.fieldList;
+  }
+
+  field(name: string): FieldDef | undefined {
+    const lower = name.toLowerCase();
+    return this.fieldList.find((f) => f.name.toLowerCase() === lower);
+  }
+
+  addCustomField(apiName: string, fullName: string, metadata: CustomFieldMetadata): { id: string } {
+    const id = this.nextId(KEY_PREFIX.CustomField);
+    this.customFields.set(apiName, { id, fullName, metadata });
+    this.fieldList = [...this.fieldList, customField(apiName, metadata)];
+    this.leads.addField(apiName);
+    return { id };
+  }
+
+  countCall(endpoint: string): void {
+    this.calls.total++;
+    this.calls.byEndpoint.set(endpoint, (this.calls.byEndpoint.get(endpoint) ?? 0) + 1);
+  }
+
+  createContact(fromLead: Record<string, unknown>, now: number): string {
+    const id = this.nextId(KEY_PREFIX.Contact);
+    this.contacts.set(id, {
+      Id: id,
+      FirstName: fromLead["FirstName"] ?? null,
+      LastName: fromLead["LastName"] ?? null,
+      Email: fromLead["Email"] ?? null,
+      Phone: fromLead["Phone"] ?? null,
+      Title: fromLead["Title"] ?? null,
+      CreatedDate: new Date(now).toISOString(),
+    });
+    return id;
+  }
+}
+
