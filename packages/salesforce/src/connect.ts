@@ -67,7 +67,7 @@ export async function connectSalesforce(
       throw connectFailure(again);
     });
   }
-  if (body.orgId !== undefined && body.orgId.slice(0, 15) !== identity.orgId.slice(0, 15)) {
+  if (body.orgId !== undefined && to18(body.orgId.slice(0, 15)) !== to18(identity.orgId.slice(0, 15))) {
     throw new ProviderConnectError("account_mismatch", `the token belongs to Salesforce org ${identity.orgId}, not ${body.orgId}`, 422);
   }
 
@@ -118,7 +118,10 @@ async function readIdentity(connection: Connection, identityUrl: string | undefi
     const identity = await connection.request<{ organization_id: string; user_id: string }>(url);
     return { orgId: identity.organization_id, userId: identity.user_id };
   }
-  if (expectedOrgId !== undefined) return { orgId: expectedOrgId, userId: undefined };
+  // A Salesforce session id starts with the org's 15-character id and "!": enough to name the org, not the user.
+  const prefix = /^(00D[A-Za-z0-9]{12})!/.exec(connection.accessToken ?? "")?.[1];
+  if (prefix !== undefined) return { orgId: to18(prefix), userId: undefined };
+  if (expectedOrgId !== undefined) return { orgId: to18(expectedOrgId), userId: undefined };
   throw new ProviderConnectError("identity_unavailable", "Salesforce did not say which org the token belongs to (no identity URL); pass orgId", 422);
 }
 
@@ -170,6 +173,22 @@ function markerFieldUnusable(markerField: string, why: string): ProviderConnectE
       `no page layout is needed. Then connect again. (Alternatively give the connecting user "Customize Application" and LeadSync creates the field itself.)`,
     422,
   );
+}
+
+/** The 18-character, case-safe form of a 15-character id (a checksum letter per 5 characters' upper-case pattern). */
+export function to18(id: string): string {
+  if (id.length !== 15) return id;
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+  let suffix = "";
+  for (let block = 0; block < 3; block++) {
+    let bits = 0;
+    for (let i = 0; i < 5; i++) {
+      const ch = id.charAt(block * 5 + i);
+      if (ch >= "A" && ch <= "Z") bits |= 1 << i;
+    }
+    suffix += alphabet.charAt(bits);
+  }
+  return id + suffix;
 }
 
 function connectFailure(err: unknown): ProviderConnectError {

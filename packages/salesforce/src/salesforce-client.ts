@@ -147,18 +147,21 @@ export class SalesforceClient implements CrmProviderClient {
     } else {
       try {
         page = await this.queryMore("lead reconciliation page", cursor.u);
-        records = page.records;
       } catch (err) {
         if (!(err instanceof SalesforceApiError) || err.errorCode !== "INVALID_QUERY_LOCATOR") throw err;
         this.logger.info({ since: cursor.t }, "Salesforce query locator expired; resuming reconciliation from the last record read");
         page = await this.leadPage("lead reconciliation page", properties, (select) => modifiedSoql(select, cursor.t));
-        records = page.records.filter((r) => isAfterKey(r, cursor));
       }
+      // A no-op on a locator's own pages (they continue after the key); after a restart from the key's second,
+      // it drops what was already read, on however many pages that takes.
+      records = page.records.filter((r) => isAfterKey(r, cursor));
     }
     const contacts = await this.withConversions(records, properties);
     const last = page.records.at(-1);
     if (page.done || !page.nextRecordsUrl || !last) return { contacts, total: page.totalSize };
-    const next: ModifiedCursor = { u: page.nextRecordsUrl, t: parseSalesforceDateTime(last["SystemModstamp"]), i: String(last["Id"]), s: cursor?.s ?? sinceMs };
+    // The key only moves forward: a page wholly before it (a restart's first pages) keeps the old one.
+    const lastKey = records.length > 0 ? { t: parseSalesforceDateTime(last["SystemModstamp"]), i: String(last["Id"]) } : cursor ? { t: cursor.t, i: cursor.i } : { t: parseSalesforceDateTime(last["SystemModstamp"]), i: String(last["Id"]) };
+    const next: ModifiedCursor = { u: page.nextRecordsUrl, ...lastKey, s: cursor?.s ?? sinceMs };
     return { contacts, after: encodeCursor(next), total: page.totalSize };
   }
 
@@ -262,11 +265,7 @@ export class SalesforceClient implements CrmProviderClient {
     if (contactIds.length > 0) {
       const fields = properties.map((p) => leadFieldOf(p, this.markerField)).filter((f) => CONTACT_FIELDS.has(f));
       try {
-        for (const chunk of chunks(contactIds, SALESFORCE_BATCH_SIZE)) {
-          for (const c of await this.queryAll("converted contact read", `SELECT ${selectList(["Id", "SystemModstamp", ...fields])} FROM Contact WHERE Id IN ${idList(chunk)}`)) {
-            contacts.set(String(c["Id"]), c);
-          }
-        }
+        for (const c of await this.readContacts(contactIds, fields)) contacts.set(String(c["Id"]), c);
       } catch (err) {
         if (err instanceof SalesforceApiError && err.retryable) throw err;
         // No access to Contacts (profile, or an org without them): the lead's values at conversion still stand.
@@ -282,6 +281,31 @@ export class SalesforceClient implements CrmProviderClient {
       const updatedAt = Math.max(parseSalesforceDateTime(record["SystemModstamp"]) || 0, parseSalesforceDateTime(contact["SystemModstamp"]) || 0);
       return toCrmContact(id, merged, properties, this.markerField, updatedAt);
     });
+  }
+
+  /**
+   * Contacts by id: SOQL, 200 per call. Where Contact cannot be queried (`INVALID_TYPE`: the emulator serves
+   * Contacts only as single records) each is read by id, one call apiece; converted leads are few.
+   */
+  private async readContacts(ids: readonly string[], fields: readonly string[]): Promise<Array<Record<string, unknown>>> {
+    const select = selectList(["Id", "SystemModstamp", ...fields]);
+    try {
+      const out: Array<Record<string, unknown>> = [];
+      for (const chunk of chunks(ids, SALESFORCE_BATCH_SIZE)) out.push(...(await this.queryAll("converted contact read", `SELECT ${select} FROM Contact WHERE Id IN ${idList(chunk)}`)));
+      return out;
+    } catch (err) {
+      if (!(err instanceof SalesforceApiError) || err.errorCode !== "INVALID_TYPE") throw err;
+    }
+    const out: Array<Record<string, unknown>> = [];
+    for (const id of ids) {
+      if (!isRecordId(id)) continue;
+      try {
+        out.push(await this.session.call("converted contact read", (conn) => conn.request<Record<string, unknown>>(`/sobjects/Contact/${id}`, this.session.requestOptions())));
+      } catch (err) {
+        if (!(err instanceof SalesforceApiError) || (err.errorCode !== "NOT_FOUND" && err.errorCode !== "ENTITY_IS_DELETED")) throw err;
+      }
+    }
+    return out;
   }
 
   /** The SELECT list of a Lead read: system fields plus the requested properties' fields (invalid or unknown names dropped). */

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isCrmRateLimited, isCrmReauthRequired, type CrmProviderClient } from "@leadsync/core";
+import type { SalesforceSandbox } from "@leadsync/salesforce-sandbox";
+import { startSalesforceSandbox } from "@leadsync/salesforce-sandbox";
+import { PLACEHOLDER, salesforceProvider } from "../src/index.js";
+import { admin, connectedSandbox, input, MARKER, recordsByEmail, seedLeads, type Connected } from "./sandbox-helpers.js";
+
+let sandbox: SalesforceSandbox;
+
+beforeAll(async () => {
+  sandbox = await startSalesforceSandbox({ grpcPort: false });
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+
+async function setup(): Promise<Connected & { client: CrmProviderClient }> {
+  const connected = await connectedSandbox({}, sandbox);
+  return { ...connected, client: salesforceProvider.createClient(connected.context) };
+}
+
+describe("Salesforce client against the emulator (jsforce over HTTP)", () => {
+  it("creates leads with the marker and placeholders for missing required fields, and reads placeholders as empty", async () => {
+    const { client, account } = await setup();
+    const [result] = await client.createContacts([{ leadId: "l1", email: "Ada@Example.com", properties: { FirstName: "Ada", lead_source_system: MARKER } }]);
+    expect(result).toMatchObject({ ok: true, created: true });
+    const [stored] = await recordsByEmail(sandbox, account.accountId, "ada@example.com");
+    expect(stored).toMatchObject({ FirstName: "Ada", LastName: PLACEHOLDER, Company: PLACEHOLDER, Lead_Source_System__c: MARKER });
+
+    const [read] = await client.fetchContacts([(result as { externalId: string }).externalId], ["Email", "FirstName", "LastName", "Company", "lead_source_system"]);
+    expect(read?.properties).toEqual({ Email: "ada@example.com", FirstName: "Ada", LastName: null, Company: null, lead_source_system: MARKER });
+  });
+
+  it("links an email the org already has (a person's lead) without writing to it or claiming its origin", async () => {
+    const { client, account } = await setup();
+    const [existing] = await seedLeads(sandbox, account.accountId, [{ LastName: "Hopper", Company: "Navy", Email: "grace@example.com" }]);
+    const [result] = await client.createContacts([{ leadId: "l2", email: "grace@example.com", properties: { LastName: "Other", Company: "Else", lead_source_system: MARKER } }]);
+    expect(result).toMatchObject({ ok: false, existingId: existing, retryable: false });
+    const stored = await recordsByEmail(sandbox, account.accountId, "grace@example.com");
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ LastName: "Hopper", Company: "Navy", Lead_Source_System__c: null });
+  });
+
+  it("writes 200 records in one collections call; a bad record in the middle fails alone", async () => {
+    const { client, limiter } = await setup();
+    const inputs = Array.from({ length: 200 }, (_, n) => input(n, n === 100 ? { Title: "x".repeat(200) } : {}));
+    const before = limiter.acquired.length;
+    const results = await client.createContacts(inputs);
+    expect(results).toHaveLength(200);
+    expect(results.filter((r) => r.ok)).toHaveLength(199);
+    expect(results[100]).toMatchObject({ leadId: "lead-100", ok: false, retryable: false, message: expect.stringContaining("STRING_TOO_LONG") as string });
+    expect(results.map((r) => r.leadId)).toEqual(inputs.map((i) => i.leadId));
+    // one email lookup, one create
+    expect(limiter.acquired.length - before).toBe(2);
+    expect(limiter.released.length).toBe(limiter.acquired.length);
+  });
+
+  it("splits 250 records into two calls of 200 and 50", async () => {
+    const { client, limiter } = await setup();
+    const before = limiter.acquired.length;
+    const results = await client.createContacts(Array.from({ length: 250 }, (_, n) => input(1000 + n)));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(limiter.acquired.slice(before)).toEqual(["lead lookup by email", "lead create", "lead lookup by email", "lead create"]);
+  });
+
+  it("updates only what it is given, never a placeholder over a person's value, and fails an unknown id alone", async () => {
+    const { client, account } = await setup();
+    const [id] = await seedLeads(sandbox, account.accountId, [{ LastName: "Lamarr", Company: "MGM", Email: "hedy@example.com" }]);
+    const results = await client.updateContacts([
+      { leadId: "a", externalId: id as string, properties: { LastName: PLACEHOLDER, Company: "", Title: "Inventor" } },
+      { leadId: "b", externalId: "00Q5g000000000zAAA", properties: { Title: "x" } },
+    ]);
+    expect(results[0]).toMatchObject({ ok: true, externalId: id, created: false });
+    expect(results[1]).toMatchObject({ ok: false, retryable: false });
+    const [stored] = await recordsByEmail(sandbox, account.accountId, "hedy@example.com");
+    expect(stored).toMatchObject({ LastName: "Lamarr", Company: "MGM", Title: "Inventor" });
+  });
+
+  it("upserts by email: updates the existing lead without the marker, creates the rest with it", async () => {
+    const { client, account } = await setup();
+    const [id] = await seedLeads(sandbox, account.accountId, [{ LastName: "Curie", Company: "Sorbonne", Email: "marie@example.com" }]);
+    const results = await client.upsertContacts([
+      { leadId: "m", email: "MARIE@example.com", properties: { Title: "Physicist", lead_source_system: MARKER } },
+      { leadId: "n", email: "new@example.com", properties: { LastName: "New", lead_source_system: MARKER } },
+    ]);
+    expect(results[0]).toMatchObject({ ok: true, externalId: id, created: false });
+    expect(results[1]).toMatchObject({ ok: true, created: true });
+    expect((await recordsByEmail(sandbox, account.accountId, "marie@example.com"))[0]).toMatchObject({ Title: "Physicist", Lead_Source_System__c: null });
+    expect((await recordsByEmail(sandbox, account.accountId, "new@example.com"))[0]).toMatchObject({ Company: PLACEHOLDER, Lead_Source_System__c: MARKER });
+  });
+
+  it("reads a converted lead's values from its Contact and keeps the lead's id", async () => {
+    const { client, account } = await setup();
+    const [id] = await seedLeads(sandbox, account.accountId, [{ FirstName: "Alan", LastName: "Turing", Company: "Bletchley", Email: "alan@example.com" }]);
+    const converted = await admin<{ contactId: string }>(sandbox, "POST", `/__sandbox/accounts/${account.accountId}/records/${id}/convert`);
+    expect(converted.status).toBe(200);
+    const [read] = await client.fetchContacts([id as string], ["Email", "FirstName", "LastName", "Company"]);
+    expect(read).toMatchObject({ id, properties: { Email: "alan@example.com", FirstName: "Alan", LastName: "Turing", Company: "Bletchley" } });
+  });
+
+  it("feeds Sforce-Limit-Info to the limiter as the daily window", async () => {
+    const { client, limiter } = await setup();
+    await client.fetchContacts(["00Q5g000000000zAAA"], ["Email"]);
+    const last = limiter.observed.at(-1);
+    expect(last).toMatchObject({ window: "daily", limit: 15_000 });
+    expect(last?.used).toBeGreaterThan(0);
+  });
+
+  it("refreshes once on INVALID_SESSION_ID and retries; a refused refresh needs re-authorisation", async () => {
+    const { client, account, refreshes } = await setup();
+    await admin(sandbox, "POST", `/__sandbox/accounts/${account.accountId}/expire-access-token`);
+    await expect(client.fetchContacts(["00Q5g000000000zAAA"], ["Email"])).resolves.toEqual([]);
+    expect(refreshes.count).toBe(1);
+
+    await admin(sandbox, "POST", `/__sandbox/accounts/${account.accountId}/revoke-refresh-token`);
+    await admin(sandbox, "POST", `/__sandbox/accounts/${account.accountId}/expire-access-token`);
+    const error = await client.fetchContacts(["00Q5g000000000zAAA"], ["Email"]).catch((e: unknown) => e);
+    expect(isCrmReauthRequired(error)).toBe(true);
+    expect(refreshes.count).toBe(2);
+  });
+
+  it("fails after one refresh when the new token is refused too", async () => {
+    const connected = await connectedSandbox({}, sandbox);
+    const stale = connected.tokens.current.accessToken;
+    let calls = 0;
+    const client = salesforceProvider.createClient({
+      ...connected.context,
+      async getAccessToken() {
+        calls++;
+        return stale;
+      },
+    });
+    await admin(sandbox, "POST", `/__sandbox/accounts/${connected.account.accountId}/expire-access-token`);
+    const error = await client.fetchContacts(["00Q5g000000000zAAA"], ["Email"]).catch((e: unknown) => e);
+    expect(isCrmReauthRequired(error)).toBe(true);
+    expect(calls).toBe(2);
+  });
+
+  it("REQUEST_LIMIT_EXCEEDED pauses the org and throws CrmRateLimitedError (daily for TotalRequests)", async () => {
+    const { client, account, limiter } = await setup();
+    await admin(sandbox, "PATCH", `/__sandbox/accounts/${account.accountId}`, { dailyApiRequests: 10, apiUsage: 10 });
+    const error = await client.createContacts([input(1)]).catch((e: unknown) => e);
+    expect(isCrmRateLimited(error)).toBe(true);
+    expect(error).toMatchObject({ daily: true, policy: "TotalRequests" });
+    expect(limiter.pauses).toHaveLength(1);
+    expect(limiter.released.length).toBe(limiter.acquired.length);
+  });
+
+  it("pages reconciliation by SystemModstamp through nextRecordsUrl, and survives an expired locator", async () => {
+    const { client, account } = await setup();
+    const since = Date.now() - 1000;
+    const ids = await seedLeads(sandbox, account.accountId, Array.from({ length: 450 }, (_, n) => ({ LastName: `L${n}`, Company: "C", Email: `r${n}@example.com` })));
+    const seen: string[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    do {
+      const page = await client.listContactsModifiedSince(since, after, ["Email"]);
+      seen.push(...page.contacts.map((c) => c.id));
+      after = page.after;
+      pages++;
+      // An expired locator on the second page: the run resumes after the last record read.
+      if (pages === 1 && after) {
+        const cursor = JSON.parse(Buffer.from(after, "base64url").toString()) as { u: string };
+        cursor.u = cursor.u.replace(/query\/[^/]+-(\d+)$/, "query/01g5g0000000000AAA-$1");
+        after = Buffer.from(JSON.stringify(cursor)).toString("base64url");
+      }
+    } while (after);
+    // 200 + 200 + 50, plus at most one page the restart spends re-reading the last second before the key
+    expect(pages).toBeGreaterThanOrEqual(3);
+    expect(pages).toBeLessThanOrEqual(5);
+    expect(new Set(seen)).toEqual(new Set(ids));
+    expect(seen).toHaveLength(450);
+  });
+
+  it("backfills by id order, page by page", async () => {
+    const { client, account } = await setup();
+    const ids = await seedLeads(sandbox, account.accountId, Array.from({ length: 5 }, (_, n) => ({ LastName: `B${n}`, Company: "C", Email: `b${n}@example.com` })));
+    const first = await client.listContactsAfter(undefined, ["Email"], 3);
+    expect(first.contacts).toHaveLength(3);
+    const second = await client.listContactsAfter(first.after, ["Email"], 3);
+    expect([...first.contacts, ...second.contacts].map((c) => c.id)).toEqual(ids);
+    expect(second.after).toBeUndefined();
+  });
+});
