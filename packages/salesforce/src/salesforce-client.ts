@@ -82,20 +82,35 @@ export class SalesforceClient implements CrmProviderClient {
     return contacts;
   }
 
-  /** Creates or updates by email: one lookup per batch, then a collections create and a collections update. */
+  /**
+   * Creates or updates by email: one lookup per batch, then a collections create and a collections update. One email
+   * twice in a batch is written once (later values win) and both inputs share the result.
+   */
   async upsertContacts(inputs: readonly UpsertInput[]): Promise<UpsertResult[]> {
-    return this.writeInChunks("lead upsert", inputs, async (chunk) => {
-      const existing = await this.leadsByEmail(chunk.map((i) => i.email));
-      const toCreate = chunk.filter((i) => !existing.has(normalizeEmail(i.email)));
-      // A record that already exists keeps its origin: the marker goes only to records we create.
-      const toUpdate = chunk
-        .filter((i) => existing.has(normalizeEmail(i.email)))
-        .map((i) => ({ leadId: i.leadId, externalId: existing.get(normalizeEmail(i.email)) as string, properties: this.withoutMarker(i.properties) }));
-      const results = new Map<string, UpsertResult>();
-      for (const r of await this.createLeads(toCreate)) results.set(r.leadId, r);
-      for (const r of await this.updateLeads(toUpdate)) results.set(r.leadId, r);
-      return chunk.map((i) => results.get(i.leadId) as UpsertResult);
+    return this.writeInChunks("lead upsert", inputs, async (batch) => {
+      const byEmail = new Map<string, UpsertInput[]>();
+      for (const input of batch) byEmail.set(normalizeEmail(input.email), [...(byEmail.get(normalizeEmail(input.email)) ?? []), input]);
+      const chunk = [...byEmail.values()].map((group) => ({ ...(group[0] as UpsertInput), properties: Object.assign({}, ...group.map((g) => g.properties)) as Record<string, string> }));
+      const shared = await this.upsertDistinct(chunk);
+      return batch.map((input) => {
+        const leader = (byEmail.get(normalizeEmail(input.email)) as UpsertInput[])[0] as UpsertInput;
+        return { ...(shared.get(leader.leadId) as UpsertResult), leadId: input.leadId };
+      });
     });
+  }
+
+  /** `upsertContacts` for inputs with distinct emails: result by lead id. */
+  private async upsertDistinct(chunk: readonly UpsertInput[]): Promise<Map<string, UpsertResult>> {
+    const existing = await this.leadsByEmail(chunk.map((i) => i.email));
+    const toCreate = chunk.filter((i) => !existing.has(normalizeEmail(i.email)));
+    // A record that already exists keeps its origin: the marker goes only to records we create.
+    const toUpdate = chunk
+      .filter((i) => existing.has(normalizeEmail(i.email)))
+      .map((i) => ({ leadId: i.leadId, externalId: existing.get(normalizeEmail(i.email)) as string, properties: this.withoutMarker(i.properties) }));
+    const results = new Map<string, UpsertResult>();
+    for (const r of await this.createLeads(toCreate)) results.set(r.leadId, r);
+    for (const r of await this.updateLeads(toUpdate)) results.set(r.leadId, r);
+    return results;
   }
 
   /**

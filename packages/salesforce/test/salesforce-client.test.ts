@@ -41,6 +41,25 @@ describe("Salesforce client against the emulator (jsforce over HTTP)", () => {
     expect(stored[0]).toMatchObject({ LastName: "Hopper", Company: "Navy", Lead_Source_System__c: null });
   });
 
+  it("takes a duplicate rule's match (DUPLICATES_DETECTED) as the existing record to link to", async () => {
+    const { client, account } = await setup();
+    await admin(sandbox, "PATCH", `/__sandbox/accounts/${account.accountId}`, { duplicateRule: true });
+    // the same new email twice in one batch: the lookup cannot know; the org's duplicate rule does
+    const results = await client.createContacts([
+      { leadId: "x1", email: "twin@example.com", properties: { LastName: "One" } },
+      { leadId: "x2", email: "twin@example.com", properties: { LastName: "Two" } },
+    ]);
+    expect(results[0]).toMatchObject({ ok: true });
+    expect(results[1]).toMatchObject({ ok: false, retryable: false, existingId: (results[0] as { externalId: string }).externalId, message: expect.stringContaining("DUPLICATES_DETECTED") as string });
+  });
+
+  it("enables the change feed: the LeadChangeEvent channel, nothing pushed to us", async () => {
+    const { context } = await setup();
+    const feed = await salesforceProvider.enableChangeFeed(context, { webhookUrl: "https://ignored.example", webhookSecret: "s" });
+    expect(feed.subscriptions).toEqual([{ id: "/data/LeadChangeEvent", eventType: "LeadChangeEvent", active: true }]);
+    expect(feed.webhookUrl).toBeNull();
+  });
+
   it("writes 200 records in one collections call; a bad record in the middle fails alone", async () => {
     const { client, limiter } = await setup();
     const inputs = Array.from({ length: 200 }, (_, n) => input(n, n === 100 ? { Title: "x".repeat(200) } : {}));
@@ -87,6 +106,15 @@ describe("Salesforce client against the emulator (jsforce over HTTP)", () => {
     expect(results[1]).toMatchObject({ ok: true, created: true });
     expect((await recordsByEmail(sandbox, account.accountId, "marie@example.com"))[0]).toMatchObject({ Title: "Physicist", Lead_Source_System__c: null });
     expect((await recordsByEmail(sandbox, account.accountId, "new@example.com"))[0]).toMatchObject({ Company: PLACEHOLDER, Lead_Source_System__c: MARKER });
+
+    // one email twice in a batch: one record, both inputs share its result
+    const twice = await client.upsertContacts([
+      { leadId: "p", email: "pair@example.com", properties: { LastName: "First" } },
+      { leadId: "q", email: "PAIR@example.com", properties: { LastName: "Second", Title: "Later" } },
+    ]);
+    expect(twice.map((r) => r.leadId)).toEqual(["p", "q"]);
+    expect((twice[0] as { externalId: string }).externalId).toBe((twice[1] as { externalId: string }).externalId);
+    expect(await recordsByEmail(sandbox, account.accountId, "pair@example.com")).toMatchObject([{ LastName: "Second", Title: "Later" }]);
   });
 
   it("reads a converted lead's values from its Contact and keeps the lead's id", async () => {
