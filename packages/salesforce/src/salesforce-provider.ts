@@ -1,7 +1,7 @@
 import { CHANGE_KINDS, type ClientContext, type CrmProviderModule, type FieldMapping, type RecordChange } from "@leadsync/core";
 import { enableLeadChangeFeed } from "./change-feed.js";
 import { connectSalesforce, salesforceConnectBody, type SalesforceConnectBody } from "./connect.js";
-import { DEFAULT_MARKER_FIELD } from "./constants.js";
+import { stateOf } from "./integration-state.js";
 import { exchangeSalesforceCode, refreshSalesforceTokens, salesforceAuthorizeUrl } from "./oauth-tokens.js";
 import { salesforcePulledFeed } from "./pulled-feed.js";
 import { SalesforceClient } from "./salesforce-client.js";
@@ -16,18 +16,6 @@ export const SALESFORCE_FIELD_MAPPING: FieldMapping = Object.freeze({
   company: "Company",
   jobTitle: "Title",
 });
-
-/** The integration's kept state, read defensively (it is JSON from the database). */
-export function stateOf(context: Pick<ClientContext, "integration">): { instanceUrl: string; userId: string | undefined; markerField: string } {
-  const state = context.integration.state;
-  const instanceUrl = state["instanceUrl"];
-  if (typeof instanceUrl !== "string" || instanceUrl === "") throw new Error(`Salesforce integration ${context.integration.id} has no instanceUrl in its state`);
-  return {
-    instanceUrl,
-    userId: typeof state["userId"] === "string" ? state["userId"] : undefined,
-    markerField: typeof state["markerField"] === "string" && state["markerField"] !== "" ? state["markerField"] : DEFAULT_MARKER_FIELD,
-  };
-}
 
 export function sessionFor(context: ClientContext): SalesforceSession {
   return new SalesforceSession({
