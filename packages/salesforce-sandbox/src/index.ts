@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { buildApp, type SandboxHandle } from "./app.js";
+import { startPubSubServer } from "./grpc/server.js";
 import { resolveOptions, type SalesforceSandboxOptions } from "./options.js";
 
 export type { SandboxHandle } from "./app.js";
@@ -7,6 +8,8 @@ export type { SalesforceSandboxOptions } from "./options.js";
 export type { AccountInfo, SalesforceConnect } from "./routes/admin-accounts.js";
 export type { ChangeEvent, ChangeType } from "./cdc/change-log.js";
 export { checksumSuffix, isWellFormedId } from "./state/ids.js";
+export { CDC_TOPICS, encodeReplayId } from "./grpc/server.js";
+export { PUBSUB_ERROR_CODES } from "./grpc/errors.js";
 
 /** A running Salesforce emulator (see README.md). */
 export interface SalesforceSandbox extends SandboxHandle {
@@ -15,7 +18,9 @@ export interface SalesforceSandbox extends SandboxHandle {
   /** `127.0.0.1:<port>` of the Pub/Sub API (gRPC), undefined with `grpcPort: false` */
   grpcUrl: string | undefined;
   grpcPort: number | undefined;
-  /** stops the HTTP server */
+  /** with `grpcTls`: the generated root CA the gRPC server's certificate chains to */
+  tls: { caPem: string } | undefined;
+  /** stops the gRPC and HTTP servers */
   close(): Promise<void>;
 }
 
@@ -25,7 +30,21 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
   await app.listen({ port: resolved.port, host: resolved.host });
   const url = baseUrl(app, resolved.host);
   sandbox.state.baseUrl = url;
-  return { ...sandbox, url, grpcUrl: undefined, grpcPort: undefined, close: () => app.close() };
+  // loaded only when asked for: certificate generation pulls in @peculiar/x509 and a Reflect polyfill
+  const tls = resolved.grpcPort !== false && resolved.grpcTls ? await (await import("./grpc/tls.js")).generateSandboxTls() : undefined;
+  const grpc = resolved.grpcPort === false ? undefined : await startPubSubServer(sandbox.state, { host: resolved.host, port: resolved.grpcPort, tls });
+  const printableHost = resolved.host.includes(":") ? `[${resolved.host}]` : resolved.host;
+  return {
+    ...sandbox,
+    url,
+    grpcUrl: grpc ? `${printableHost}:${grpc.port}` : undefined,
+    grpcPort: grpc?.port,
+    tls: tls ? { caPem: tls.caPem } : undefined,
+    close: async () => {
+      await grpc?.close();
+      await app.close();
+    },
+  };
 }
 
 function baseUrl(app: FastifyInstance, host: string): string {
