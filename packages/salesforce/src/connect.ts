@@ -12,6 +12,8 @@ export const salesforceConnectBody = z.object({
   accessToken: z.string().min(1),
   /** An empty string (the emulator's token-less connect) means none. */
   refreshToken: z.string().optional(),
+  /** The Pub/Sub API endpoint, `grpcs://host:port` or `grpc://host:port` (an emulator); default Salesforce's. */
+  pubSubUrl: z.string().regex(/^grpcs?:\/\/[^/\s]+\/?$/).optional(),
   /** Expected org (15 or 18 characters): connecting another org's token is refused. */
   orgId: z.string().regex(/^00D[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/).optional(),
 });
@@ -24,6 +26,7 @@ export interface SalesforceState {
   userId?: string;
   markerField: string;
   apiVersion: string;
+  pubSubUrl?: string;
 }
 
 /** Lead describe, as far as we read it. */
@@ -87,7 +90,7 @@ export async function connectSalesforce(
     throw markerFieldUnusable(markerField, "exists, but the connecting user cannot edit it");
   }
 
-  const state: SalesforceState = { instanceUrl, ...(identity.userId === undefined ? {} : { userId: identity.userId }), markerField, apiVersion: SALESFORCE_API_VERSION };
+  const state: SalesforceState = { instanceUrl, ...(identity.userId === undefined ? {} : { userId: identity.userId }), markerField, apiVersion: SALESFORCE_API_VERSION, ...(body.pubSubUrl === undefined ? {} : { pubSubUrl: body.pubSubUrl }) };
   return {
     externalAccountId: identity.orgId,
     authType: options.authType ?? (refreshToken === undefined ? "private_app" : "oauth"),

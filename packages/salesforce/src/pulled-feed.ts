@@ -1,252 +1,284 @@
-import * as grpc from "@grpc/grpc-js";
 import { isCrmReauthRequired, type ClientContext, type PulledFeed, type RecordChange } from "@leadsync/core";
 import { decodeReplayId, encodeReplayId, mapChangeEvent, type DecodedChangeEvent } from "./change-events.js";
 import { LEAD_CHANGE_CHANNEL } from "./constants.js";
-import { decodeChangeEvent, parseSchema, type ChangeEventMessage, type ParsedSchema } from "./pubsub/decode.js";
-import { loadPubSubPackage, type FetchRequestMessage, type FetchResponseMessage } from "./pubsub/proto.js";
 import { stateOf } from "./integration-state.js";
+import { PubSubClient, PubSubError, type ChangeEventMessage, type PubSubEndpoint, type ReplayStart } from "./pubsub/index.js";
 
 /**
- * The Change Data Capture feed of one integration: a Pub/Sub API `Subscribe` stream on `/data/LeadChangeEvent`.
+ * The Change Data Capture feed of one integration: the Pub/Sub client's `subscribe` on `/data/LeadChangeEvent`
+ * from the stored replay id (CUSTOM) or LATEST.
  *
- * Flow control is the acknowledgement: the stream asks for `batchSize` events; each response is decoded, mapped
- * and handed to `deliver`, and only when `deliver` resolved (the changes are queued durably) is its last replay id
- * the new checkpoint and are that many events asked for again. So at most one batch is ever unacknowledged, and a
- * crash, a failed `deliver` or a dropped stream resumes from the last acknowledged replay id: nothing lost, and a
- * redelivery dedupes on the changes' identity.
+ * Acknowledgement drives flow control. Events are taken from the stream in batches of at most `batchSize`; a batch
+ * is mapped and handed to `deliver`, and only when `deliver` resolved (the changes are queued durably) is its last
+ * replay id the checkpoint — and only then is the next event pulled, which is when the client asks the server for
+ * more (`num_requested`, refilled in halves of the window; `batchSize` is that half). A failed `deliver` is retried
+ * with the same batch (backoff); a crash or a dropped stream resumes from the last acknowledged replay id: nothing
+ * lost, and a redelivery dedupes on the changes' identity.
  *
- * Keepalives (no events, the bus's latest replay id) are delivered as an empty batch: a quiet org's checkpoint
- * stays fresh instead of ageing past the 72 h retention.
+ * Keepalives (no events, the stream's latest replay id) are delivered as an empty batch when nothing is in hand: a
+ * quiet org's checkpoint stays fresh instead of ageing past the 72 h retention.
  */
 
-/** Salesforce's public Pub/Sub endpoint (TLS). */
+/** `grpcs://host:port` (TLS) or `grpc://host:port` (plaintext); Salesforce's own endpoint by default. */
 export const DEFAULT_PUBSUB_URL = "grpcs://api.pubsub.salesforce.com:7443";
-/** Salesforce serves at most 100 events per FetchRequest. */
-const MAX_BATCH = 100;
-
-/** The Pub/Sub error-code trailer of a replay id that is malformed or older than the retention window. */
-const REPLAY_ID_INVALID = /replayid\.(corrupted|invalid)|replay ?id validation failed/i;
+/** Salesforce serves at most 100 events per FetchRequest; the client refills in halves of its window. */
+const WINDOW = 100;
 
 export interface PulledFeedOptions {
-  /**
-   * `grpcs://host:port` (TLS, public roots) or `grpc://host:port` (plaintext: the emulator without TLS). Default: the
-   * integration's `state.pubSubUrl` (from the connect body), else Salesforce's endpoint.
-   */
+  /** Default: the integration's `state.pubSubUrl` (from the connect body), else Salesforce's endpoint. */
   pubSubUrl?: string;
   /** A PEM root CA to trust for `grpcs://` (the emulator's generated CA). */
   rootCertPem?: string;
-  /** Events asked for at a time, ≤ 100 (default 100). */
+  /** Events per `deliver`, ≤ 50 (half the window, so the refill follows the acknowledgement). */
   batchSize?: number;
   /** Reconnect backoff after a failure (default 1 s doubling to 30 s). */
   reconnectDelayMs?: { min: number; max: number };
 }
 
-interface Endpoint {
-  address: string;
-  credentials: grpc.ChannelCredentials;
-}
-
-export function resolveEndpoint(url: string, rootCertPem?: string): Endpoint {
+export function endpointOf(url: string, rootCertPem?: string): PubSubEndpoint {
   const match = /^(grpcs?):\/\/([^/]+)\/?$/.exec(url);
   if (!match) throw new Error(`not a Pub/Sub URL (grpc://host:port or grpcs://host:port): ${url}`);
-  const secure = match[1] === "grpcs";
-  return {
-    address: match[2] as string,
-    credentials: secure ? grpc.credentials.createSsl(rootCertPem === undefined ? null : Buffer.from(rootCertPem)) : grpc.credentials.createInsecure(),
-  };
+  return { address: match[2] as string, tls: match[1] === "grpc" ? false : rootCertPem === undefined ? {} : { rootCertPem } };
+}
+
+/** One gRPC channel per endpoint, shared by every integration's subscription (the client is multi-tenant). */
+class SharedClients {
+  private readonly clients = new Map<string, { client: PubSubClient; users: number }>();
+
+  take(key: string, endpoint: PubSubEndpoint): PubSubClient {
+    let entry = this.clients.get(key);
+    if (!entry) {
+      entry = { client: new PubSubClient(endpoint), users: 0 };
+      this.clients.set(key, entry);
+    }
+    entry.users++;
+    return entry.client;
+  }
+
+  give(key: string): void {
+    const entry = this.clients.get(key);
+    if (!entry || --entry.users > 0) return;
+    this.clients.delete(key);
+    entry.client.close();
+  }
 }
 
 export function createSalesforcePulledFeed(options: PulledFeedOptions = {}): PulledFeed {
+  const clients = new SharedClients();
   return {
     async start(context, handlers) {
       const state = context.integration.state;
-      const url = options.pubSubUrl ?? (typeof state["pubSubUrl"] === "string" ? state["pubSubUrl"] : DEFAULT_PUBSUB_URL);
-      const subscription = new LeadChangeSubscription(context, handlers, resolveEndpoint(url, options.rootCertPem), {
-        batchSize: Math.max(1, Math.min(MAX_BATCH, options.batchSize ?? MAX_BATCH)),
+      const url = options.pubSubUrl ?? (typeof state["pubSubUrl"] === "string" && state["pubSubUrl"] !== "" ? state["pubSubUrl"] : DEFAULT_PUBSUB_URL);
+      const key = `${url}\u001f${options.rootCertPem ?? ""}`;
+      const client = clients.take(key, endpointOf(url, options.rootCertPem));
+      const subscription = new LeadChangeSubscription(client, context, handlers, {
+        batchSize: Math.max(1, Math.min(WINDOW / 2, options.batchSize ?? WINDOW / 2)),
         delay: options.reconnectDelayMs ?? { min: 1_000, max: 30_000 },
       });
-      subscription.open(handlers.resumeFrom === null ? undefined : decodeReplayId(handlers.resumeFrom));
-      return { close: () => subscription.close() };
+      subscription.run(handlers.resumeFrom === null ? undefined : decodeReplayId(handlers.resumeFrom));
+      return {
+        async close() {
+          await subscription.close();
+          clients.give(key);
+        },
+      };
     },
   };
 }
 
-/** The feed `salesforceProvider.pulledFeed` uses: endpoint from the integration's state. */
+/** The feed `salesforceProvider.pulledFeed` uses: the endpoint from each integration's state. */
 export const salesforcePulledFeed: PulledFeed = createSalesforcePulledFeed();
 
 type Handlers = Parameters<PulledFeed["start"]>[1];
-type SubscribeStream = grpc.ClientDuplexStream<FetchRequestMessage, FetchResponseMessage>;
-
-interface PubSubClient extends grpc.Client {
-  Subscribe(metadata: grpc.Metadata): SubscribeStream;
-  GetSchema(request: { schema_id: string }, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, response?: { schema_json: string; schema_id: string }) => void): void;
-}
+type Next = IteratorResult<ChangeEventMessage, void>;
+const IDLE = Symbol("idle");
 
 class LeadChangeSubscription {
-  private readonly client: PubSubClient;
-  private readonly schemas = new Map<string, Promise<ParsedSchema>>();
   private readonly log: ClientContext["logger"];
-  private stream: SubscribeStream | undefined;
-  /** The last replay id `deliver` acknowledged (undefined: none yet, subscribe from LATEST). */
+  private readonly abort = new AbortController();
+  /** The last replay id `deliver` acknowledged (undefined: none, subscribe from LATEST). */
   private acknowledged: Buffer | undefined;
-  /** Responses are handled one at a time, in order. */
-  private work: Promise<void> = Promise.resolve();
+  /** The newest keepalive position not yet acknowledged. */
+  private keepalive: Buffer | undefined;
+  private wakeOnKeepalive: (() => void) | undefined;
+  private done: Promise<void> = Promise.resolve();
   private closed = false;
-  private failures = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
-  /** Bumped per stream, so late callbacks of a replaced stream do nothing. */
-  private generation = 0;
 
   constructor(
+    private readonly client: PubSubClient,
     private readonly context: ClientContext,
     private readonly handlers: Handlers,
-    endpoint: Endpoint,
     private readonly tuning: { batchSize: number; delay: { min: number; max: number } },
   ) {
-    const { PubSub } = loadPubSubPackage();
-    this.client = new PubSub(endpoint.address, endpoint.credentials) as unknown as PubSubClient;
     this.log = context.logger.child({ provider: "salesforce", integrationId: context.integration.id, feed: LEAD_CHANGE_CHANNEL });
   }
 
-  open(from: Buffer | undefined): void {
+  run(from: Buffer | undefined): void {
     this.acknowledged = from;
-    void this.connect(false);
+    this.done = this.loop();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.retryTimer);
-    this.generation++;
-    this.stream?.cancel();
-    await this.work.catch(() => undefined);
-    this.client.close();
+    this.abort.abort();
+    this.wakeOnKeepalive?.();
+    await this.done;
   }
 
-  private async connect(forceRefresh: boolean): Promise<void> {
-    if (this.closed) return;
-    const generation = ++this.generation;
-    let metadata: grpc.Metadata;
-    try {
-      metadata = await this.metadata(forceRefresh);
-    } catch (err) {
-      if (isCrmReauthRequired(err)) return this.stop(err);
-      return this.retry(err);
-    }
-    if (this.closed || generation !== this.generation) return;
-    const stream = this.client.Subscribe(metadata);
-    this.stream = stream;
-    const replay = this.acknowledged;
-    stream.write({
-      topic_name: LEAD_CHANGE_CHANNEL,
-      replay_preset: replay === undefined ? "LATEST" : "CUSTOM",
-      ...(replay === undefined ? {} : { replay_id: replay }),
-      num_requested: this.tuning.batchSize,
-    });
-    this.log.info({ from: replay === undefined ? "LATEST" : encodeReplayId(replay) }, "Salesforce change feed subscribed");
-    stream.on("data", (response: FetchResponseMessage) => {
-      if (generation !== this.generation) return;
-      this.work = this.work.then(() => this.handle(stream, generation, response, metadata));
-    });
-    stream.on("error", (error: grpc.ServiceError) => {
-      if (generation !== this.generation || this.closed) return;
-      this.generation++;
-      // Let the batch in hand finish (and be acknowledged) before resubscribing from the checkpoint.
-      this.work = this.work.then(() => this.onStreamError(error));
-    });
-    stream.on("end", () => {
-      if (generation !== this.generation || this.closed) return;
-      this.generation++;
-      this.work = this.work.then(() => this.retry(new Error("the Pub/Sub stream ended")));
-    });
-  }
-
-  private async handle(stream: SubscribeStream, generation: number, response: FetchResponseMessage, metadata: grpc.Metadata): Promise<void> {
-    if (this.closed || generation !== this.generation) return;
-    const replayIds = response.events.map((e) => e.replay_id);
-    const last = replayIds.at(-1) ?? response.latest_replay_id;
-    const changes: RecordChange[] = [];
-    try {
-      for (const consumed of response.events) {
-        const schema = await this.schema(consumed.event.schema_id, metadata);
-        const message = decodeChangeEvent(schema, consumed.event.id, consumed.event.payload, consumed.replay_id);
-        const mapped = mapChangeEvent(toDecoded(message), { accountId: this.context.integration.externalAccountId, userId: stateOf(this.context).userId });
-        if (mapped.reconcile !== undefined) this.handlers.onGap(`${mapped.reconcile}: reconcile`);
-        changes.push(...mapped.changes);
+  /** Subscribes, consumes until the stream fails, and resubscribes from the checkpoint, until closed. */
+  private async loop(): Promise<void> {
+    let failures = 0;
+    let forceRefresh = false;
+    let refreshedAt = 0;
+    while (!this.closed) {
+      try {
+        const progressed = await this.consume(forceRefresh);
+        forceRefresh = false;
+        if (progressed) failures = 0;
+        if (this.closed) return;
+        // The server ended the stream without an error: resubscribe.
+        failures++;
+      } catch (err) {
+        if (this.closed) return;
+        forceRefresh = false;
+        if (err instanceof PubSubError && err.isReplayIdInvalid) {
+          // The checkpoint is past retention (or not this org's): what happened meanwhile is for reconciliation.
+          this.log.warn({ errorCode: err.errorCode }, "Salesforce no longer has the stored replay id; resuming from LATEST");
+          this.handlers.onGap(`stored replay id rejected (${err.errorCode ?? err.message}): events since the checkpoint are gone`);
+          this.acknowledged = undefined;
+          continue;
+        }
+        if (isCrmReauthRequired(err)) {
+          // No point retrying with a refused refresh token: the integration needs the customer.
+          this.handlers.onError(err);
+          return;
+        }
+        // A refused session gets a refreshed token at once, but not again within a minute (then it is a failure).
+        if (err instanceof PubSubError && err.isAuthError && Date.now() - refreshedAt > 60_000) {
+          this.log.info({}, "Salesforce Pub/Sub refused the session; refreshing the access token");
+          forceRefresh = true;
+          refreshedAt = Date.now();
+          continue;
+        }
+        this.handlers.onError(err);
+        failures++;
       }
-      // A keepalive that moves nothing forward needs no acknowledgement.
-      const moved = last !== undefined && last.length > 0 && (this.acknowledged === undefined || !last.equals(this.acknowledged));
-      if (response.events.length > 0 || moved) await this.handlers.deliver(changes, encodeReplayId(last as Buffer));
-    } catch (err) {
-      // Not acknowledged: resubscribe from the checkpoint, these events come again.
-      this.handlers.onError(err);
-      this.generation++;
-      stream.cancel();
-      return this.retry(err);
+      const delay = Math.min(this.tuning.delay.max, this.tuning.delay.min * 2 ** Math.min(Math.max(failures - 1, 0), 10));
+      this.log.warn({ delayMs: delay }, "Salesforce change feed interrupted; resubscribing from the checkpoint");
+      await this.sleep(delay);
     }
-    if (last !== undefined && last.length > 0) this.acknowledged = last;
-    this.failures = 0;
-    if (response.events.length > 0 && !this.closed && generation === this.generation) stream.write({ num_requested: response.events.length });
   }
 
-  private async onStreamError(error: grpc.ServiceError): Promise<void> {
-    if (this.closed) return;
-    const errorCode = String(error.metadata?.get("error-code")[0] ?? "");
-    if (error.code === grpc.status.INVALID_ARGUMENT && (REPLAY_ID_INVALID.test(errorCode) || REPLAY_ID_INVALID.test(error.details ?? ""))) {
-      // The checkpoint is past retention (or not this org's): what happened meanwhile is for reconciliation.
-      this.log.warn({ errorCode }, "Salesforce no longer has the stored replay id; resuming from LATEST");
-      this.handlers.onGap(`stored replay id rejected (${errorCode || error.details}): events since the checkpoint are gone`);
-      this.acknowledged = undefined;
-      return this.connect(false);
+  /** One subscription: batches out, acknowledgements in. True when at least one batch was acknowledged. */
+  private async consume(forceRefresh: boolean): Promise<boolean> {
+    const accessToken = await this.context.getAccessToken(forceRefresh ? { forceRefresh: true } : undefined);
+    const replay: ReplayStart = this.acknowledged === undefined ? { preset: "LATEST" } : { preset: "CUSTOM", replayId: this.acknowledged };
+    this.log.info({ from: replay.preset === "CUSTOM" ? encodeReplayId(replay.replayId) : "LATEST" }, "Salesforce change feed subscribing");
+    // Ends this stream on close, and on the way out of here (a failed deliver) even while an event is awaited.
+    const stream = new AbortController();
+    const stop = () => stream.abort();
+    this.abort.signal.addEventListener("abort", stop, { once: true });
+    const events = this.client.subscribe({
+      accessToken,
+      instanceUrl: stateOf(this.context).instanceUrl,
+      tenantId: this.context.integration.externalAccountId,
+      topic: LEAD_CHANGE_CHANNEL,
+      replay,
+      window: WINDOW,
+      signal: stream.signal,
+      onKeepalive: (latest) => {
+        this.keepalive = latest;
+        this.wakeOnKeepalive?.();
+      },
+    });
+    let progressed = false;
+    let pending: Promise<Next> | undefined;
+    try {
+      for (;;) {
+        pending ??= events.next();
+        const first = await this.nextOrKeepalive(pending);
+        if (first === IDLE) {
+          await this.acknowledgeKeepalive();
+          continue;
+        }
+        pending = undefined;
+        if (first.done) return progressed;
+        const batch = [first.value];
+        // Take what the stream already holds (it resolves within microtasks), up to a batch.
+        while (batch.length < this.tuning.batchSize) {
+          pending = events.next();
+          const more = await Promise.race([pending, new Promise<typeof IDLE>((resolve) => setImmediate(() => resolve(IDLE)))]);
+          if (more === IDLE) break;
+          pending = undefined;
+          if (more.done) break;
+          batch.push(more.value);
+        }
+        await this.deliver(batch);
+        progressed = true;
+        if (this.closed) return progressed;
+      }
+    } finally {
+      this.abort.signal.removeEventListener("abort", stop);
+      stream.abort();
+      // The awaited event (if any) resolves once the call is cancelled; then the generator can finish.
+      await pending?.catch(() => undefined);
+      await events.return(undefined).catch(() => undefined);
     }
-    if (error.code === grpc.status.UNAUTHENTICATED) {
-      this.log.info({ errorCode }, "Salesforce Pub/Sub refused the session; refreshing the access token");
-      return this.connect(true);
+  }
+
+  /** The next event, or IDLE when a keepalive arrives while nothing is in hand. */
+  private nextOrKeepalive(pending: Promise<Next>): Promise<Next | typeof IDLE> {
+    if (this.keepalive !== undefined) return Promise.resolve(IDLE);
+    return Promise.race([pending, new Promise<typeof IDLE>((resolve) => (this.wakeOnKeepalive = () => resolve(IDLE)))]).finally(() => {
+      this.wakeOnKeepalive = undefined;
+    });
+  }
+
+  private async acknowledgeKeepalive(): Promise<void> {
+    const latest = this.keepalive;
+    this.keepalive = undefined;
+    if (this.closed || latest === undefined || latest.length === 0) return;
+    if (this.acknowledged !== undefined && latest.equals(this.acknowledged)) return;
+    await this.handlers.deliver([], encodeReplayId(latest));
+    this.acknowledged = latest;
+  }
+
+  private async deliver(batch: readonly ChangeEventMessage[]): Promise<void> {
+    const context = { accountId: this.context.integration.externalAccountId, userId: stateOf(this.context).userId };
+    const changes: RecordChange[] = [];
+    for (const message of batch) {
+      const mapped = mapChangeEvent(toDecoded(message), context);
+      if (mapped.reconcile !== undefined) this.handlers.onGap(`${mapped.reconcile}; reconcile`);
+      changes.push(...mapped.changes);
     }
-    this.handlers.onError(error);
-    return this.retry(error);
-  }
-
-  private retry(err: unknown): void {
-    if (this.closed) return;
-    if (isCrmReauthRequired(err)) return this.stop(err);
-    this.failures++;
-    const delay = Math.min(this.tuning.delay.max, this.tuning.delay.min * 2 ** Math.min(this.failures - 1, 10));
-    this.log.warn({ err, delayMs: delay }, "Salesforce change feed interrupted; resubscribing from the checkpoint");
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.connect(false), delay);
-    this.retryTimer.unref();
-  }
-
-  /** The customer must connect again: no point retrying with the same refresh token. */
-  private stop(err: unknown): void {
-    this.handlers.onError(err);
-    this.closed = true;
-    this.stream?.cancel();
-  }
-
-  private async metadata(forceRefresh: boolean): Promise<grpc.Metadata> {
-    const token = await this.context.getAccessToken(forceRefresh ? { forceRefresh: true } : undefined);
-    const metadata = new grpc.Metadata();
-    metadata.set("accesstoken", token);
-    metadata.set("instanceurl", stateOf(this.context).instanceUrl);
-    metadata.set("tenantid", this.context.integration.externalAccountId);
-    return metadata;
-  }
-
-  /** Schemas by id, fetched once (a custom field added to Lead gives events a new schema id). */
-  private schema(schemaId: string, metadata: grpc.Metadata): Promise<ParsedSchema> {
-    let schema = this.schemas.get(schemaId);
-    if (!schema) {
-      schema = new Promise<ParsedSchema>((resolve, reject) => {
-        this.client.GetSchema({ schema_id: schemaId }, metadata, (error, response) => {
-          if (error || !response) return reject(error ?? new Error(`no schema ${schemaId}`));
-          resolve(parseSchema(response.schema_id || schemaId, response.schema_json));
-        });
-      });
-      schema.catch(() => this.schemas.delete(schemaId));
-      this.schemas.set(schemaId, schema);
+    const last = (batch[batch.length - 1] as ChangeEventMessage).replayId;
+    // A rejected batch is kept and offered again (nothing more is pulled meanwhile, so the stream waits): resubscribing
+    // instead could not replay it when there is no checkpoint yet (a LATEST start).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.handlers.deliver(changes, encodeReplayId(last));
+        break;
+      } catch (err) {
+        this.handlers.onError(err);
+        if (this.closed) return;
+        await this.sleep(Math.min(this.tuning.delay.max, this.tuning.delay.min * 2 ** Math.min(attempt - 1, 10)));
+        if (this.closed) return;
+      }
     }
-    return schema;
+    this.acknowledged = last;
+    // Events delivered after the keepalive was sent are newer than its position.
+    this.keepalive = undefined;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      this.abort.signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
   }
 }
 
