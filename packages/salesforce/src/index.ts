@@ -9,5 +9,6 @@ export * from "./oauth-tokens.js";
 export * from "./budget.js";
 export * from "./change-events.js";
 export * from "./change-feed.js";
+export { createSalesforcePulledFeed, salesforcePulledFeed, DEFAULT_PUBSUB_URL, type PulledFeedOptions } from "./pulled-feed.js";
 export * from "./errors.js";
 export * from "./constants.js";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RecordChange } from "@leadsync/core";
 import { startSalesforceSandbox, type SalesforceSandbox } from "@leadsync/salesforce-sandbox";
-import { salesforceProvider } from "../src/index.js";
+import { createSalesforcePulledFeed, salesforceProvider } from "../src/index.js";
 import { admin, connectedSandbox, input, seedLeads, type Connected } from "./sandbox-helpers.js";
 
 let sandbox: SalesforceSandbox;
@@ -242,6 +242,28 @@ describe("Salesforce change feed over the Pub/Sub API (gRPC against the emulator
       expect(r.errors).toEqual([]);
     } finally {
       await feed.close();
+    }
+  });
+});
+
+describe("TLS", () => {
+  it("subscribes over grpcs:// with the emulator's generated root CA", async () => {
+    const secure = await startSalesforceSandbox({ grpcPort: 0, grpcTls: true });
+    try {
+      const connected = await connectedSandbox({}, secure);
+      const feed = createSalesforcePulledFeed({ pubSubUrl: `grpcs://${secure.grpcUrl?.replace("127.0.0.1", "localhost")}`, rootCertPem: secure.tls?.caPem as string });
+      const r = recorder();
+      const handle = await feed.start(connected.context, { resumeFrom: null, deliver: r.deliver, onGap: r.onGap, onError: r.onError });
+      try {
+        await waitFor("the subscription", () => [...(secure.state.subscriptions as Set<{ orgId: string }>)].some((s) => s.orgId === connected.account.accountId));
+        await seedLeads(secure, connected.account.accountId, [{ LastName: "Tls", Company: "C", Email: "tls@example.com" }]);
+        await waitFor("an event over TLS", () => r.changes.length >= 1);
+        expect(r.errors).toEqual([]);
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      await secure.close();
     }
   });
 });

@@ -126,6 +126,21 @@ describe("Salesforce client against the emulator (jsforce over HTTP)", () => {
     expect(read).toMatchObject({ id, properties: { Email: "alan@example.com", FirstName: "Alan", LastName: "Turing", Company: "Bletchley" } });
   });
 
+  it("follows an update the converted lead refuses to its Contact", async () => {
+    const { client, account } = await setup();
+    const [id] = await seedLeads(sandbox, account.accountId, [{ LastName: "Noether", Company: "Göttingen", Email: "emmy@example.com" }]);
+    await admin(sandbox, "POST", `/__sandbox/accounts/${account.accountId}/records/${id}/convert`);
+    const before = (await admin<{ calls: { byEndpoint: Record<string, number> } }>(sandbox, "GET", `/__sandbox/accounts/${account.accountId}/stats`)).body.calls.byEndpoint;
+    const [result] = await client.updateContacts([{ leadId: "e", externalId: id as string, properties: { Title: "Professor" } }]);
+    const after = (await admin<{ calls: { byEndpoint: Record<string, number> } }>(sandbox, "GET", `/__sandbox/accounts/${account.accountId}/stats`)).body.calls.byEndpoint;
+    const patches = (counts: Record<string, number>) => counts["PATCH /services/data/:version/composite/sobjects"] ?? 0;
+    // the lead refused (CANNOT_UPDATE_CONVERTED_LEAD), the lead was looked up, the Contact was written to
+    expect(patches(after) - patches(before)).toBe(2);
+    // the emulator's collections take Leads only, so here the Contact write is refused; Salesforce takes it
+    expect(result).toMatchObject({ leadId: "e", ok: false, retryable: false });
+    expect((result as { message: string }).message).not.toContain("CANNOT_UPDATE_CONVERTED_LEAD");
+  });
+
   it("feeds Sforce-Limit-Info to the limiter as the daily window", async () => {
     const { client, limiter } = await setup();
     await client.fetchContacts(["00Q5g000000000zAAA"], ["Email"]);
