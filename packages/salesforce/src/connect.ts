@@ -33,8 +33,11 @@ export interface SalesforceState {
 interface DescribeField {
   name: string;
   type?: string;
+  length?: number;
   createable?: boolean;
   updateable?: boolean;
+  restrictedPicklist?: boolean;
+  picklistValues?: Array<{ value: string; active?: boolean }>;
 }
 
 const MARKER_LABEL = "Lead Source System";
@@ -88,6 +91,9 @@ export async function connectSalesforce(
     warnings.push(`Created the Lead field "${MARKER_LABEL}" (${markerField}): it marks the leads that ${env.marker} created.`);
   } else if (marker.createable === false || marker.updateable === false) {
     throw markerFieldUnusable(markerField, "exists, but the connecting user cannot edit it");
+  } else {
+    const problem = markerValueProblem(marker, env.marker);
+    if (problem) throw new ProviderConnectError("marker_field_unusable", `The Lead field ${markerField} ${problem}. Ask a Salesforce admin to fix it (Setup → Object Manager → Lead → Fields & Relationships → ${MARKER_LABEL}), then connect again.`, 422);
   }
 
   const state: SalesforceState = { instanceUrl, ...(identity.userId === undefined ? {} : { userId: identity.userId }), markerField, apiVersion: SALESFORCE_API_VERSION, ...(body.pubSubUrl === undefined ? {} : { pubSubUrl: body.pubSubUrl }) };
@@ -163,6 +169,18 @@ async function createMarkerField(connection: Connection, markerField: string, ma
     if (mapped instanceof SalesforceApiError && mapped.retryable) throw connectFailure(err);
     throw markerFieldUnusable(markerField, `does not exist, and the connecting user may not create it (${mapped.message})`);
   }
+}
+
+/** Why the existing field cannot hold the marker value, if it cannot: a restricted picklist without it, too short a text. */
+function markerValueProblem(field: DescribeField, marker: string): string | undefined {
+  if (field.type === "picklist" && field.restrictedPicklist === true && !(field.picklistValues ?? []).some((v) => v.value === marker && v.active !== false)) {
+    return `is a restricted picklist without the value "${marker}": add "${marker}" as an active value`;
+  }
+  if ((field.type === "string" || field.type === "textarea") && typeof field.length === "number" && field.length > 0 && field.length < marker.length) {
+    return `is a text field of length ${field.length}, too short for "${marker}": make it at least ${marker.length} (255 recommended)`;
+  }
+  if (field.type !== undefined && !["string", "textarea", "picklist", "combobox"].includes(field.type)) return `has type ${field.type}; it must be Text or Picklist`;
+  return undefined;
 }
 
 /** Precisely what a Salesforce admin must add before the integration can connect. */

@@ -44,8 +44,6 @@ interface ModifiedCursor {
   /** last record's SystemModstamp (ms) and Id */
   t: number;
   i: string;
-  /** when the run started (its lower bound) */
-  s: number;
 }
 
 /**
@@ -172,12 +170,12 @@ export class SalesforceClient implements CrmProviderClient {
       records = page.records.filter((r) => isAfterKey(r, cursor));
     }
     const contacts = await this.withConversions(records, properties);
-    const last = page.records.at(-1);
-    if (page.done || !page.nextRecordsUrl || !last) return { contacts, total: page.totalSize };
+    if (page.done || !page.nextRecordsUrl) return { contacts, total: page.totalSize };
     // The key only moves forward: a page wholly before it (a restart's first pages) keeps the old one.
-    const lastKey = records.length > 0 ? { t: parseSalesforceDateTime(last["SystemModstamp"]), i: String(last["Id"]) } : cursor ? { t: cursor.t, i: cursor.i } : { t: parseSalesforceDateTime(last["SystemModstamp"]), i: String(last["Id"]) };
-    const next: ModifiedCursor = { u: page.nextRecordsUrl, ...lastKey, s: cursor?.s ?? sinceMs };
-    return { contacts, after: encodeCursor(next), total: page.totalSize };
+    const last = records.at(-1);
+    const key = last ? { t: parseSalesforceDateTime(last["SystemModstamp"]), i: String(last["Id"]) } : cursor ? { t: cursor.t, i: cursor.i } : undefined;
+    if (!key) return { contacts, total: page.totalSize };
+    return { contacts, after: encodeCursor({ u: page.nextRecordsUrl, ...key }), total: page.totalSize };
   }
 
   // ---- writes ----
@@ -420,7 +418,7 @@ function encodeCursor(cursor: ModifiedCursor): string {
 function decodeCursor(after: string): ModifiedCursor | undefined {
   try {
     const value = JSON.parse(Buffer.from(after, "base64url").toString("utf8")) as Partial<ModifiedCursor>;
-    if (typeof value.u === "string" && typeof value.t === "number" && typeof value.i === "string" && typeof value.s === "number") return value as ModifiedCursor;
+    if (typeof value.u === "string" && typeof value.t === "number" && typeof value.i === "string") return value as ModifiedCursor;
   } catch {
     // fall through: not ours
   }

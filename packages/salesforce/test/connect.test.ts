@@ -40,6 +40,19 @@ describe("connect", () => {
     for (const part of ["Lead_Source_System__c", "Text", "255", "Lead Source System", "Visible", "Customize Application"]) expect(message).toContain(part);
   });
 
+  it("refuses an existing marker field that cannot hold the marker", async () => {
+    const account = sandbox.createAccount();
+    const created = await fetch(`${account.connect.instanceUrl}/services/data/v62.0/tooling/sobjects/CustomField`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${account.connect.accessToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ FullName: "Lead.Lead_Source_System__c", Metadata: { label: "Lead Source System", type: "Checkbox" } }),
+    });
+    expect(created.status).toBe(201);
+    const error = await salesforceProvider.connect(body(account.connect), envFor(sandbox)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "marker_field_unusable", status: 422 });
+    expect((error as Error).message).toMatch(/must be Text or Picklist/);
+  });
+
   it("refuses a token Salesforce refuses, and a token of another org", async () => {
     const account = sandbox.createAccount();
     const bad = await salesforceProvider.connect(body({ ...account.connect, accessToken: "00Dxx!bogus", refreshToken: "" }), envFor(sandbox)).catch((e: unknown) => e);
