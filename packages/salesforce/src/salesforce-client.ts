@@ -100,12 +100,16 @@ export class SalesforceClient implements CrmProviderClient {
   /** `upsertContacts` for inputs with distinct emails: result by lead id. */
   private async upsertDistinct(chunk: readonly UpsertInput[]): Promise<Map<string, UpsertResult>> {
     const existing = await this.leadsByEmail(chunk.map((i) => i.email));
-    const toCreate = chunk.filter((i) => !existing.has(normalizeEmail(i.email)));
-    // A record that already exists keeps its origin: the marker goes only to records we create.
-    const toUpdate = chunk
-      .filter((i) => existing.has(normalizeEmail(i.email)))
-      .map((i) => ({ leadId: i.leadId, externalId: existing.get(normalizeEmail(i.email)) as string, properties: this.withoutMarker(i.properties) }));
     const results = new Map<string, UpsertResult>();
+    const toCreate: UpsertInput[] = [];
+    const toUpdate: UpdateInput[] = [];
+    for (const input of chunk) {
+      const match = existing.get(normalizeEmail(input.email));
+      if (match === undefined) toCreate.push(input);
+      else if ("ambiguous" in match) results.set(input.leadId, ambiguous(input, match.ambiguous));
+      // A record that already exists keeps its origin: the marker goes only to records we create.
+      else toUpdate.push({ leadId: input.leadId, externalId: match.id, properties: this.withoutMarker(input.properties) });
+    }
     for (const r of await this.createLeads(toCreate)) results.set(r.leadId, r);
     for (const r of await this.updateLeads(toUpdate)) results.set(r.leadId, r);
     return results;
@@ -121,10 +125,10 @@ export class SalesforceClient implements CrmProviderClient {
       const existing = await this.leadsByEmail(chunk.map((i) => i.email));
       const results = new Map<string, UpsertResult>();
       for (const input of chunk) {
-        const existingId = existing.get(normalizeEmail(input.email));
-        if (existingId !== undefined) {
-          results.set(input.leadId, { leadId: input.leadId, ok: false, retryable: false, existingId, message: `Salesforce already has Lead ${existingId} with this email` });
-        }
+        const match = existing.get(normalizeEmail(input.email));
+        if (match === undefined) continue;
+        if ("ambiguous" in match) results.set(input.leadId, ambiguous(input, match.ambiguous));
+        else results.set(input.leadId, { leadId: input.leadId, ok: false, retryable: false, existingId: match.id, message: `Salesforce already has Lead ${match.id} with this email` });
       }
       for (const r of await this.createLeads(chunk.filter((i) => !results.has(i.leadId)))) results.set(r.leadId, r);
       return chunk.map((i) => results.get(i.leadId) as UpsertResult);
@@ -255,20 +259,31 @@ export class SalesforceClient implements CrmProviderClient {
 
   // ---- reads ----
 
-  /** Existing Leads by normalised email (SOQL compares text case-insensitively); an unconverted one wins, then the oldest. */
-  private async leadsByEmail(emails: readonly string[]): Promise<Map<string, string>> {
+  /**
+   * Existing Leads by normalised email (SOQL compares text case-insensitively). One live, unconverted Lead is the
+   * match; none but converted ones: the newest converted (its person is that Contact now). Several unconverted
+   * Leads with one email is ambiguous (Salesforce answers an external-id upsert like that with 300): the input
+   * fails with their ids rather than our picking one.
+   */
+  private async leadsByEmail(emails: readonly string[]): Promise<Map<string, EmailMatch>> {
     const unique = [...new Set(emails.map(normalizeEmail))].filter((e) => e !== "");
-    const found = new Map<string, { id: string; converted: boolean }>();
+    const found = new Map<string, { open: string[]; converted: string[] }>();
     for (const group of byLength(unique, MAX_EMAIL_LOOKUP_CHARS)) {
       const records = await this.queryAll("lead lookup by email", `SELECT Id, Email, IsConverted FROM Lead WHERE Email IN (${group.map(quote).join(", ")}) ORDER BY Id`);
       for (const record of records) {
         const email = typeof record["Email"] === "string" ? normalizeEmail(record["Email"]) : "";
-        const current = found.get(email);
-        const converted = record["IsConverted"] === true;
-        if (!current || (current.converted && !converted)) found.set(email, { id: String(record["Id"]), converted });
+        const entry = found.get(email) ?? { open: [], converted: [] };
+        (record["IsConverted"] === true ? entry.converted : entry.open).push(String(record["Id"]));
+        found.set(email, entry);
       }
     }
-    return new Map([...found].map(([email, { id }]) => [email, id]));
+    const matches = new Map<string, EmailMatch>();
+    for (const [email, { open, converted }] of found) {
+      if (open.length > 1) matches.set(email, { ambiguous: open });
+      else if (open.length === 1) matches.set(email, { id: open[0] as string });
+      else if (converted.length > 0) matches.set(email, { id: converted.at(-1) as string });
+    }
+    return matches;
   }
 
   /** Converted leads read their values from the Contact they became (Contact fields only; the rest stays the lead's). */
@@ -394,6 +409,18 @@ export class SalesforceClient implements CrmProviderClient {
 
 function modifiedSoql(select: string, sinceMs: number): string {
   return `SELECT ${select} FROM Lead WHERE SystemModstamp >= ${dateTimeLiteral(sinceMs)} ORDER BY SystemModstamp, Id`;
+}
+
+/** What an email lookup found: the one Lead to link to, or several that only a person can tell apart. */
+type EmailMatch = { id: string } | { ambiguous: string[] };
+
+function ambiguous(input: UpsertInput, ids: readonly string[]): UpsertResult {
+  return {
+    leadId: input.leadId,
+    ok: false,
+    retryable: false,
+    message: `Salesforce has ${ids.length} Leads with the email ${normalizeEmail(input.email)} (${ids.join(", ")}): merge them in Salesforce, then the lead syncs`,
+  };
 }
 
 function isConverted(record: Readonly<Record<string, unknown>>): boolean {

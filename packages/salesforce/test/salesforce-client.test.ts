@@ -41,6 +41,21 @@ describe("Salesforce client against the emulator (jsforce over HTTP)", () => {
     expect(stored[0]).toMatchObject({ LastName: "Hopper", Company: "Navy", Lead_Source_System__c: null });
   });
 
+  it("refuses to pick between several Leads with one email, naming them", async () => {
+    const { client, account } = await setup();
+    const ids = await seedLeads(sandbox, account.accountId, [
+      { LastName: "Twin", Company: "A", Email: "same@example.com" },
+      { LastName: "Twin", Company: "B", Email: "same@example.com" },
+    ]);
+    const [created] = await client.createContacts([{ leadId: "s", email: "same@example.com", properties: { LastName: "X" } }]);
+    expect(created).toMatchObject({ ok: false, retryable: false });
+    expect(created).not.toHaveProperty("existingId");
+    for (const id of ids) expect((created as { message: string }).message).toContain(id);
+    const [upserted] = await client.upsertContacts([{ leadId: "s", email: "same@example.com", properties: { Title: "X" } }]);
+    expect(upserted).toMatchObject({ ok: false, retryable: false });
+    expect(await recordsByEmail(sandbox, account.accountId, "same@example.com")).toHaveLength(2);
+  });
+
   it("takes a duplicate rule's match (DUPLICATES_DETECTED) as the existing record to link to", async () => {
     const { client, account } = await setup();
     await admin(sandbox, "PATCH", `/__sandbox/accounts/${account.accountId}`, { duplicateRule: true });
