@@ -23,6 +23,8 @@ export interface SalesforceSandboxOptions {
   concurrentLongRunningLimit?: number;
   /** a request counts as long-running after this long; default 20,000 ms (Salesforce's 20 s) */
   longRunningMs?: number;
+  /** change events delivered per rolling 24 h per org (CDC delivery allocation); default 50,000 (Performance/Unlimited) */
+  dailyDeliveredEvents?: number;
   /** event-bus retention, default 72 h */
   retentionHours?: number;
   /** an empty FetchResponse (keepalive with latest_replay_id) after this much silence; default 270,000 ms, as Salesforce */
@@ -42,6 +44,7 @@ export interface ResolvedOptions {
   dailyApiRequests: number;
   concurrentLongRunningLimit: number;
   longRunningMs: number;
+  dailyDeliveredEvents: number;
   retentionMs: number;
   keepaliveMs: number;
   logger: false | Logger;
@@ -60,6 +63,7 @@ export function resolveOptions(options: SalesforceSandboxOptions = {}): Resolved
     dailyApiRequests: options.dailyApiRequests ?? 15_000,
     concurrentLongRunningLimit: options.concurrentLongRunningLimit ?? 5,
     longRunningMs: options.longRunningMs ?? 20_000,
+    dailyDeliveredEvents: options.dailyDeliveredEvents ?? 50_000,
     retentionMs: (options.retentionHours ?? 72) * 3_600_000,
     keepaliveMs: options.keepaliveMs ?? 270_000,
     logger: options.logger ?? false,

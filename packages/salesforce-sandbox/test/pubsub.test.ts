@@ -258,4 +258,33 @@ describe("Pub/Sub API: Change Data Capture for Lead", () => {
     expect("Lead_Source_System__c" in (before?.fields ?? {})).toBe(false);
     expect(after?.fields["Lead_Source_System__c"]).toBe("leadsync");
   });
+
+  it("the org's delivery allocation ends the stream with RESOURCE_EXHAUSTED once used up", async () => {
+    const { sandbox: s, account, client: c } = await start({ dailyDeliveredEvents: 2 });
+    const seen: ChangeEventMessage[] = [];
+    const run = (async () => {
+      for await (const event of c.subscribe({ ...session(account), topic: TOPIC })) seen.push(event);
+    })().catch((e: unknown) => e);
+    await subscribed(s);
+    await admin(s, "POST", `/__sandbox/accounts/${account.accountId}/records`, { records: [lead(1), lead(2), lead(3)] });
+    const error = (await run) as PubSubError;
+    expect(seen).toHaveLength(2);
+    expect(error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(error.errorCode).toBe("sfdc.platform.eventbus.grpc.subscription.limit.exceeded");
+    const limits = await connection(s, account).limits();
+    expect((limits as unknown as { DailyDeliveredPlatformEvents: unknown }).DailyDeliveredPlatformEvents).toEqual({ Max: 2, Remaining: 0 });
+  });
+
+  it("re-checks the session on every FetchRequest: an expired token ends the stream UNAUTHENTICATED", async () => {
+    const { sandbox: s, account, client: c } = await start();
+    const iterator = c.subscribe({ ...session(account), topic: TOPIC, window: 1 });
+    const first = iterator.next();
+    await subscribed(s);
+    await admin(s, "POST", `/__sandbox/accounts/${account.accountId}/records`, { records: [lead(1)] });
+    expect((await first).value?.changeType).toBe("CREATE");
+    await admin(s, "POST", `/__sandbox/accounts/${account.accountId}/expire-access-token`);
+    // taking the next event sends the refill FetchRequest, which the server refuses
+    const error = (await iterator.next().catch((e: unknown) => e)) as PubSubError;
+    expect(error.code).toBe(grpc.status.UNAUTHENTICATED);
+  });
 });

@@ -119,6 +119,10 @@ describe("API limits", () => {
     await admin(started.sandbox, "PATCH", `/__sandbox/accounts/${account.accountId}`, { dailyApiRequests: 100 });
     const limits = (await conn.limits()) as unknown as { DailyApiRequests: { Max: number; Remaining: number } };
     expect(limits.DailyApiRequests).toEqual({ Max: 100, Remaining: 94 });
+    // error answers of the routes carry the header too
+    const missing = await fetch(`${started.sandbox.url}/services/data/v59.0/sobjects/Lead/00Q5g0000000000AAA`, { headers: { authorization: `Bearer ${account.connect.accessToken}` } });
+    expect(missing.status).toBeGreaterThanOrEqual(400);
+    expect(missing.headers.get("sforce-limit-info")).toBe("api-usage=7/100");
 
     const stats = await admin<{ calls: { total: number; byEndpoint: Record<string, number> }; throttled: number }>(started.sandbox, "GET", `/__sandbox/accounts/${account.accountId}/stats`);
     expect(stats.body.throttled).toBe(1);

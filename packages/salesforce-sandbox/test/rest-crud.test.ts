@@ -88,3 +88,30 @@ describe("jsforce against the sandbox: Lead rows", () => {
     expect(viaJsforce.errorCode).toBe("INSUFFICIENT_ACCESS_OR_READONLY");
   });
 });
+
+describe("Tooling API: Change Data Capture selection and queries", () => {
+  it("deselects and reselects Lead through PlatformEventChannelMember; tooling/query lists members and custom fields", async () => {
+    const started = await sandboxWithAccount();
+    sandbox = started.sandbox;
+    const { conn, account } = started;
+    const members = await conn.tooling.query<{ Id: string; SelectedEntity: string }>("SELECT Id, SelectedEntity FROM PlatformEventChannelMember WHERE EventChannel = 'ChangeEvents'");
+    expect(members.records.map((r) => r.SelectedEntity)).toEqual(["LeadChangeEvent"]);
+
+    await conn.tooling.sobject("PlatformEventChannelMember").destroy(members.records[0]?.Id as string);
+    await conn.sobject("Lead").create(lead(1));
+    let log = await admin<{ events: unknown[] }>(started.sandbox, "GET", `/__sandbox/accounts/${account.accountId}/events`);
+    expect(log.body.events).toHaveLength(0);
+
+    const selected = await conn.tooling.sobject("PlatformEventChannelMember").create({ FullName: "ChangeEvents_LeadChangeEvent", Metadata: { eventChannel: "ChangeEvents", selectedEntity: "LeadChangeEvent" } });
+    expect(selected).toMatchObject({ success: true, id: expect.stringMatching(/^0v8/) });
+    const twice = await rejection(conn.tooling.sobject("PlatformEventChannelMember").create({ FullName: "ChangeEvents_LeadChangeEvent", Metadata: { eventChannel: "ChangeEvents", selectedEntity: "LeadChangeEvent" } }));
+    expect(twice.errorCode).toBe("DUPLICATE_VALUE");
+    await conn.sobject("Lead").create(lead(2));
+    log = await admin(started.sandbox, "GET", `/__sandbox/accounts/${account.accountId}/events`);
+    expect(log.body.events).toHaveLength(1);
+
+    await conn.tooling.sobject("CustomField").create({ FullName: "Lead.Lead_Source_System__c", Metadata: { label: "Lead Source System", type: "Text", length: 64 } });
+    const fields = await conn.tooling.query<{ DeveloperName: string }>("SELECT Id, DeveloperName FROM CustomField WHERE TableEnumOrId = 'Lead' AND DeveloperName = 'Lead_Source_System'");
+    expect(fields.records.map((r) => r.DeveloperName)).toEqual(["Lead_Source_System"]);
+  });
+});

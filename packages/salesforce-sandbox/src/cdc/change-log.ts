@@ -85,6 +85,32 @@ export class ChangeLog extends EventEmitter<{ event: [ChangeEvent] }> {
     return this.nextReplay;
   }
 
+  /** Up to `limit` retained events after `replayId`, oldest first (binary search: the log is in replay order). */
+  after(replayId: bigint, limit: number, now = Date.now()): ChangeEvent[] {
+    const events = this.retained(now);
+    let lo = 0;
+    let hi = events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((events[mid] as ChangeEvent).replayId <= replayId) lo = mid + 1;
+      else hi = mid;
+    }
+    return events.slice(lo, lo + limit);
+  }
+
+  /** How many retained events come after `replayId`. */
+  countAfter(replayId: bigint, now = Date.now()): number {
+    const events = this.retained(now);
+    let lo = 0;
+    let hi = events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((events[mid] as ChangeEvent).replayId <= replayId) lo = mid + 1;
+      else hi = mid;
+    }
+    return events.length - lo;
+  }
+
   /** A CUSTOM replay id is usable while its event is retained (or no event ever aged out) and it was issued here. */
   isReplayable(replayId: bigint, now = Date.now()): boolean {
     this.retained(now);

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 /** Salesforce's custom error codes, sent in the `error-code` trailer (Pub/Sub API "Handle Errors"). */
 export const PUBSUB_ERROR_CODES = {
   auth: "sfdc.platform.eventbus.grpc.service.auth.error",
+  deliveryLimit: "sfdc.platform.eventbus.grpc.subscription.limit.exceeded",
   replayIdCorrupted: "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted",
   topicNotFound: "sfdc.platform.eventbus.grpc.topic.not.found",
   schemaNotFound: "sfdc.platform.eventbus.grpc.schema.not.found",

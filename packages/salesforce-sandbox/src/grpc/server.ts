@@ -30,7 +30,8 @@ type AuthResult = { org: Org } | { error: ReturnType<typeof pubsubError> };
  * (15 or 18 chars) and lives at `instanceurl`.
  */
 function authenticate(state: SandboxState, metadata: grpc.Metadata, token = String(metadata.get("accesstoken")[0] ?? "")): AuthResult {
-  const instanceUrl = String(metadata.get("instanceurl")[0] ?? "").replace(/\/$/, "");
+  // the sandbox's REST side is plain http; clients that insist on an https instance URL may send that form
+  const instanceUrl = String(metadata.get("instanceurl")[0] ?? "").replace(/\/$/, "").replace(/^https:/, "http:");
   const tenantId = String(metadata.get("tenantid")[0] ?? "");
   const lookup = token ? state.lookupAccessToken(token) : undefined;
   const ok =
@@ -110,9 +111,7 @@ function subscribe(state: SandboxState, call: grpc.ServerDuplexStream<FetchReque
   let credit = 0;
   let ended = false;
   let keepalive: NodeJS.Timeout | undefined;
-  const registration = { orgId: "", pending: () => (org ? pendingEvents(org).length : 0) };
-
-  const pendingEvents = (o: Org): ChangeEvent[] => o.changeLog.retained().filter((e) => e.replayId > cursor);
+  const registration = { orgId: "", pending: () => (org ? org.changeLog.countAfter(cursor) : 0) };
 
   const finish = (error?: ReturnType<typeof pubsubError>) => {
     if (ended) return;
@@ -135,7 +134,14 @@ function subscribe(state: SandboxState, call: grpc.ServerDuplexStream<FetchReque
 
   const pump = () => {
     if (ended || !org || credit <= 0) return;
-    const batch = pendingEvents(org).slice(0, credit);
+    const allowance = org.settings.dailyDeliveredEvents - org.deliveries.used();
+    if (allowance <= 0) {
+      if (org.changeLog.countAfter(cursor) > 0) {
+        finish(pubsubError(grpc.status.RESOURCE_EXHAUSTED, PUBSUB_ERROR_CODES.deliveryLimit, "The event delivery allocation of the org (rolling 24 hours) has been exceeded."));
+      }
+      return;
+    }
+    const batch = org.changeLog.after(cursor, Math.min(credit, allowance));
     if (batch.length === 0) return;
     credit -= batch.length;
     cursor = (batch[batch.length - 1] as ChangeEvent).replayId;
@@ -145,6 +151,7 @@ function subscribe(state: SandboxState, call: grpc.ServerDuplexStream<FetchReque
       return { event: { id: randomUUID(), schema_id: event.schemaId, payload: encodeEvent(schema, event), headers: [] }, replay_id: encodeReplayId(event.replayId) };
     });
     org.notifications.delivered += events.length;
+    org.deliveries.record(Date.now(), events.length);
     call.write({ events, latest_replay_id: encodeReplayId(cursor), rpc_id: randomUUID(), pending_num_requested: credit });
     armKeepalive();
   };

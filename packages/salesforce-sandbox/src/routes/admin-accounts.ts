@@ -77,6 +77,7 @@ export const adminAccountRoutes: FastifyPluginAsyncZod<{ state: SandboxState }> 
           customizeApplication: z.boolean().optional(),
           cdcEntities: z.array(z.string()).optional(),
           collectionsCallOptions: z.boolean().optional(),
+          dailyDeliveredEvents: z.number().int().min(0).optional(),
         }),
       },
     },
@@ -90,6 +91,7 @@ export const adminAccountRoutes: FastifyPluginAsyncZod<{ state: SandboxState }> 
       if (b.customizeApplication !== undefined) org.settings.customizeApplication = b.customizeApplication;
       if (b.cdcEntities !== undefined) org.settings.cdcEntities = new Set(b.cdcEntities);
       if (b.collectionsCallOptions !== undefined) org.settings.collectionsCallOptions = b.collectionsCallOptions;
+      if (b.dailyDeliveredEvents !== undefined) org.settings.dailyDeliveredEvents = b.dailyDeliveredEvents;
       return orgSettingsJson(org);
     },
   );

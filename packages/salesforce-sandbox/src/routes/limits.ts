@@ -7,14 +7,15 @@ export const limitsRoutes: FastifyPluginAsync<{ state: SandboxState }> = async (
   app.get("/services/data/:version/limits", async (request) => {
     const { org } = apiContext(request);
     const max = org.settings.dailyApiRequests;
-    const delivered = org.notifications.delivered;
+    const delivered = org.deliveries.used();
+    const allocation = org.settings.dailyDeliveredEvents;
     return {
       DailyApiRequests: { Max: max, Remaining: Math.max(0, max - org.usage.used()) },
-      DailyDeliveredPlatformEvents: { Max: 10_000, Remaining: Math.max(0, 10_000 - delivered) },
+      DailyDeliveredPlatformEvents: { Max: allocation, Remaining: Math.max(0, allocation - delivered) },
       ConcurrentRequests: { Max: org.settings.concurrentLongRunningLimit, Remaining: org.settings.concurrentLongRunningLimit },
       DataStorageMB: { Max: 5, Remaining: 5 },
       HourlyPublishedPlatformEvents: { Max: 50_000, Remaining: 50_000 },
-      MonthlyPlatformEventsUsageEntitlement: { Max: 300_000, Remaining: 300_000 - delivered },
+      MonthlyPlatformEventsUsageEntitlement: { Max: 300_000, Remaining: Math.max(0, 300_000 - delivered) },
       retentionHours: state.options.retentionMs / 3_600_000,
     };
   });

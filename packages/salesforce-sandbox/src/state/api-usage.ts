@@ -1,4 +1,7 @@
-/** API requests counted per org over a rolling 24 h, in one-minute buckets (the daily allowance is per org, not per user). */
+/**
+ * A count per org over a rolling 24 h, in one-minute buckets: API requests (the daily allowance is per org, not per
+ * user) and delivered change events (the CDC delivery allocation).
+ */
 const BUCKET_MS = 60_000;
 const WINDOW_MS = 24 * 3_600_000;
 
@@ -12,11 +15,11 @@ export class ApiUsage {
     return this.offset + this.buckets.reduce((sum, b) => sum + b.count, 0);
   }
 
-  record(now = Date.now()): void {
+  record(now = Date.now(), count = 1): void {
     const start = now - (now % BUCKET_MS);
     const last = this.buckets[this.buckets.length - 1];
-    if (last && last.start === start) last.count++;
-    else this.buckets.push({ start, count: 1 });
+    if (last && last.start === start) last.count += count;
+    else this.buckets.push({ start, count });
   }
 
   /** sets the current usage to `value` (admin) */

@@ -3,7 +3,7 @@
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 
-export const KEY_PREFIX = { Lead: "00Q", Contact: "003", Org: "00D", User: "005", CustomField: "00N", QueryLocator: "01g" } as const;
+export const KEY_PREFIX = { Lead: "00Q", Contact: "003", Org: "00D", User: "005", CustomField: "00N", QueryLocator: "01g", PlatformEventChannelMember: "0v8" } as const;
 
 /** The 3-character suffix that makes a 15-character id case-insensitive: one bit per upper-case letter, 5 chars a block. */
 export function checksumSuffix(id15: string): string {

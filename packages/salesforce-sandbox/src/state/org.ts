@@ -20,6 +20,8 @@ export interface OrgSettings {
   collectionsCallOptions: boolean;
   dailyApiRequests: number;
   concurrentLongRunningLimit: number;
+  /** change events delivered to subscribers per rolling 24 h (CDC delivery allocation) */
+  dailyDeliveredEvents: number;
 }
 
 export interface CallStats {
@@ -40,12 +42,16 @@ export class Org {
   readonly contacts = new Map<string, Record<string, unknown>>();
   readonly customFields = new Map<string, { id: string; fullName: string; metadata: CustomFieldMetadata }>();
   readonly usage = new ApiUsage();
+  /** change events delivered over Pub/Sub, rolling 24 h */
+  readonly deliveries = new ApiUsage();
   readonly calls: CallStats = { total: 0, byEndpoint: new Map(), throttled: 0 };
   readonly notifications: NotificationStats = { delivered: 0, failed: 0 };
   readonly changeLog: ChangeLog;
   readonly settings: OrgSettings;
   /** requests in flight: start times, for the concurrent long-running cap */
   readonly inFlight = new Set<{ startedAt: number }>();
+  /** Tooling ids of the CDC channel members (`ChangeEvents_<Entity>ChangeEvent`), stable per entity */
+  private readonly channelMemberIds = new Map<string, string>();
   private fieldList: FieldDef[] = standardLeadFields();
 
   constructor(
@@ -65,6 +71,7 @@ export class Org {
       collectionsCallOptions: true,
       dailyApiRequests: options.dailyApiRequests,
       concurrentLongRunningLimit: options.concurrentLongRunningLimit,
+      dailyDeliveredEvents: options.dailyDeliveredEvents,
     };
     this.changeLog = new ChangeLog(() => options.retentionMs);
     this.leads = new LeadStore({
@@ -90,6 +97,15 @@ export class Org {
     this.fieldList = [...this.fieldList, customField(apiName, metadata)];
     this.leads.addField(apiName);
     return { id };
+  }
+
+  channelMemberId(entity: string): string {
+    let id = this.channelMemberIds.get(entity);
+    if (!id) {
+      id = this.nextId(KEY_PREFIX.PlatformEventChannelMember);
+      this.channelMemberIds.set(entity, id);
+    }
+    return id;
   }
 
   countCall(endpoint: string): void {
