@@ -1,6 +1,8 @@
+import { status } from "@grpc/grpc-js";
 import { isCrmReauthRequired, type ClientContext, type PulledFeed, type RecordChange } from "@leadsync/core";
 import { decodeReplayId, encodeReplayId, mapChangeEvent, type DecodedChangeEvent } from "./change-events.js";
 import { LEAD_CHANGE_CHANNEL } from "./constants.js";
+import { SalesforceRateLimitedError } from "./errors.js";
 import { stateOf } from "./integration-state.js";
 import { PubSubClient, PubSubError, type ChangeEventMessage, type PubSubEndpoint, type ReplayStart } from "./pubsub/index.js";
 
@@ -21,6 +23,11 @@ import { PubSubClient, PubSubError, type ChangeEventMessage, type PubSubEndpoint
 
 /** `grpcs://host:port` (TLS) or `grpc://host:port` (plaintext); Salesforce's own endpoint by default. */
 export const DEFAULT_PUBSUB_URL = "grpcs://api.pubsub.salesforce.com:7443";
+/**
+ * The org's CDC delivery allocation (rolling 24 h, shared by every subscriber) is spent: events wait on the bus
+ * (72 h), so we come back in a while instead of every few seconds.
+ */
+export const DELIVERY_LIMIT_PAUSE_MS = 15 * 60_000;
 /** Salesforce serves at most 100 events per FetchRequest; the client refills in halves of its window. */
 const WINDOW = 100;
 
@@ -146,6 +153,18 @@ class LeadChangeSubscription {
           this.log.warn({ errorCode: err.errorCode }, "Salesforce no longer has the stored replay id; resuming from LATEST");
           this.handlers.onGap(`stored replay id rejected (${err.errorCode ?? err.message}): events since the checkpoint are gone`);
           this.acknowledged = undefined;
+          continue;
+        }
+        if (err instanceof PubSubError && err.code === status.RESOURCE_EXHAUSTED) {
+          this.log.warn({ errorCode: err.errorCode }, "Salesforce CDC delivery allocation exhausted; pausing the change feed");
+          this.handlers.onError(
+            new SalesforceRateLimitedError(`Salesforce change feed paused: the org's daily event delivery allocation is spent (${err.errorCode ?? err.message})`, {
+              retryAfterMs: DELIVERY_LIMIT_PAUSE_MS,
+              policy: "DailyDeliveredPlatformEvents",
+              daily: true,
+            }),
+          );
+          await this.sleep(DELIVERY_LIMIT_PAUSE_MS);
           continue;
         }
         if (isCrmReauthRequired(err)) {

@@ -230,6 +230,21 @@ describe("Salesforce change feed over the Pub/Sub API (gRPC against the emulator
     }
   });
 
+  it("reports a spent CDC delivery allocation as a daily rate limit", async () => {
+    const connected = await connectedWithFeed();
+    await admin(sandbox, "PATCH", `/__sandbox/accounts/${connected.account.accountId}`, { dailyDeliveredEvents: 0 });
+    const r = recorder();
+    const feed = await start(connected, r);
+    try {
+      await seedLeads(sandbox, connected.account.accountId, [{ LastName: "Over", Company: "C", Email: "over@example.com" }]);
+      await waitFor("the limit error", () => r.errors.length >= 1);
+      expect(r.errors[0]).toMatchObject({ name: "SalesforceRateLimitedError", daily: true, policy: "DailyDeliveredPlatformEvents" });
+      expect(r.changes).toEqual([]);
+    } finally {
+      await feed.close();
+    }
+  });
+
   it("refreshes a refused session once and subscribes", async () => {
     const connected = await connectedWithFeed();
     await admin(sandbox, "POST", `/__sandbox/accounts/${connected.account.accountId}/expire-access-token`);

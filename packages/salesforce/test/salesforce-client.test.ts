@@ -73,6 +73,20 @@ describe("Salesforce client against the emulator (jsforce over HTTP)", () => {
     const feed = await salesforceProvider.enableChangeFeed(context, { webhookUrl: "https://ignored.example", webhookSecret: "s" });
     expect(feed.subscriptions).toEqual([{ id: "/data/LeadChangeEvent", eventType: "LeadChangeEvent", active: true }]);
     expect(feed.webhookUrl).toBeNull();
+    expect(feed.state).toMatchObject({ changeFeed: { selectionVerified: true } });
+  });
+
+  it("selects Lead for Change Data Capture where it is off, or says what to select in Setup", async () => {
+    const { context, account } = await setup();
+    await admin(sandbox, "PATCH", `/__sandbox/accounts/${account.accountId}`, { cdcEntities: [] });
+    await salesforceProvider.enableChangeFeed(context, { webhookUrl: null, webhookSecret: "s" });
+    const settings = await admin<{ settings: { cdcEntities: string[] } }>(sandbox, "GET", `/__sandbox/accounts/${account.accountId}`);
+    expect(settings.body.settings.cdcEntities).toEqual(["Lead"]);
+
+    await admin(sandbox, "PATCH", `/__sandbox/accounts/${account.accountId}`, { cdcEntities: [], customizeApplication: false });
+    const error = await salesforceProvider.enableChangeFeed(context, { webhookUrl: null, webhookSecret: "s" }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "change_feed_not_enabled", status: 422 });
+    expect((error as Error).message).toMatch(/Change Data Capture.*Lead/);
   });
 
   it("writes 200 records in one collections call; a bad record in the middle fails alone", async () => {
