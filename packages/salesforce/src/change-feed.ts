@@ -28,12 +28,13 @@ export async function enableLeadChangeFeed(session: SalesforceSession, context: 
           url: "/tooling/sobjects/PlatformEventChannelMember",
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ FullName: `ChangeEvents_${LEAD_CHANGE_EVENT}`, Metadata: { eventChannel: "ChangeEvents", selectedEntity: LEAD_CHANGE_EVENT } }),
-        }),
+        }, session.requestOptions()),
       );
       context.logger.info({}, "selected Lead for Salesforce Change Data Capture");
       verified = true;
     } catch (err) {
-      if (err instanceof SalesforceApiError && err.retryable) throw err;
+      // A rate limit, a refused session or a transient failure is not the org's answer to the question.
+      if (!(err instanceof SalesforceApiError) || err.retryable) throw err;
       throw new ProviderConnectError("change_feed_not_enabled", `Change Data Capture is off for Lead and LeadSync may not turn it on (${(err as Error).message}). ${SETUP_STEPS}`, 422);
     }
   }
@@ -48,7 +49,7 @@ export async function enableLeadChangeFeed(session: SalesforceSession, context: 
 async function selectedEntities(session: SalesforceSession): Promise<Set<string> | undefined> {
   const soql = "SELECT Id, SelectedEntity FROM PlatformEventChannelMember WHERE EventChannel = 'ChangeEvents'";
   try {
-    const result = await session.call("CDC selection read", (conn) => conn.request<{ records?: ChannelMember[] }>(`/tooling/query?q=${encodeURIComponent(soql)}`));
+    const result = await session.call("CDC selection read", (conn) => conn.request<{ records?: ChannelMember[] }>(`/tooling/query?q=${encodeURIComponent(soql)}`, session.requestOptions()));
     return new Set((result.records ?? []).map((r) => String(r.SelectedEntity ?? "").toLowerCase()));
   } catch (err) {
     if (err instanceof SalesforceApiError && !err.retryable) return undefined;

@@ -42,6 +42,8 @@ interface DescribeField {
 
 const MARKER_LABEL = "Lead Source System";
 
+type RequestOptions = { timeout: number };
+
 /**
  * Checks the token (the API root answers and names the org and user), then makes sure Lead has the marker field:
  * found by describe, else created with the Tooling API (the user needs "Customize Application"), else refused with
@@ -52,13 +54,15 @@ export async function connectSalesforce(
   env: ProviderEnvironment,
   options: { authType?: ConnectedAccount["authType"]; /** the token reply's `id` (identity URL), when we have one */ identityUrl?: string } = {},
 ): Promise<ConnectedAccount> {
+  // jsforce's own request timeout is 30 minutes
+  const http: RequestOptions = { timeout: env.requestTimeoutMs };
   let accessToken = body.accessToken;
   let refreshToken = body.refreshToken === "" ? undefined : body.refreshToken;
   let instanceUrl = stripSlash(body.instanceUrl);
   let identityUrl = options.identityUrl;
   let identity: Identity;
   try {
-    identity = await readIdentity(createConnection({ instanceUrl, accessToken }), identityUrl, body.orgId);
+    identity = await readIdentity(createConnection({ instanceUrl, accessToken }), http, identityUrl, body.orgId);
   } catch (err) {
     // A stale access token with a refresh token we can use: refresh once rather than refuse the customer.
     if (errorCodeOf(err) !== "INVALID_SESSION_ID" || refreshToken === undefined || env.clientId === undefined) throw connectFailure(err);
@@ -69,7 +73,7 @@ export async function connectSalesforce(
     refreshToken = refreshed.refreshToken ?? refreshToken;
     instanceUrl = refreshed.instanceUrl ?? instanceUrl;
     identityUrl = refreshed.identityUrl ?? identityUrl;
-    identity = await readIdentity(createConnection({ instanceUrl, accessToken }), identityUrl, body.orgId).catch((again: unknown) => {
+    identity = await readIdentity(createConnection({ instanceUrl, accessToken }), http, identityUrl, body.orgId).catch((again: unknown) => {
       throw connectFailure(again);
     });
   }
@@ -83,10 +87,10 @@ export async function connectSalesforce(
     warnings.push("Salesforce did not name the connecting user: our own writes are recognised by their client id only (changeOrigin), not by the integration user.");
   }
   const markerField = DEFAULT_MARKER_FIELD;
-  const marker = (await describeLead(connection)).find((f) => f.name.toLowerCase() === markerField.toLowerCase());
+  const marker = (await describeLead(connection, http)).find((f) => f.name.toLowerCase() === markerField.toLowerCase());
   if (!marker) {
-    await createMarkerField(connection, markerField, env.marker);
-    const created = (await describeLead(connection)).find((f) => f.name.toLowerCase() === markerField.toLowerCase());
+    await createMarkerField(connection, http, markerField, env.marker);
+    const created = (await describeLead(connection, http)).find((f) => f.name.toLowerCase() === markerField.toLowerCase());
     if (!created || created.createable === false || created.updateable === false) throw markerFieldUnusable(markerField, "was created, but the connecting user cannot edit it");
     warnings.push(`Created the Lead field "${MARKER_LABEL}" (${markerField}): it marks the leads that ${env.marker} created.`);
   } else if (marker.createable === false || marker.updateable === false) {
@@ -118,13 +122,13 @@ const IDENTITY_PATH = /\/id\/(00D[A-Za-z0-9]{12,15})\/(005[A-Za-z0-9]{12,15})/;
  * `…/id/<orgId>/<userId>`, which names the org and the user (18-character ids) without another call. Without
  * either, an expected `orgId` from the connect body stands for the org, and the user stays unknown.
  */
-async function readIdentity(connection: Connection, identityUrl: string | undefined, expectedOrgId: string | undefined): Promise<Identity> {
-  const root = await connection.request<{ identity?: string }>(`/services/data/v${SALESFORCE_API_VERSION}`);
+async function readIdentity(connection: Connection, http: RequestOptions, identityUrl: string | undefined, expectedOrgId: string | undefined): Promise<Identity> {
+  const root = await connection.request<{ identity?: string }>(`/services/data/v${SALESFORCE_API_VERSION}`, http);
   const url = typeof root?.identity === "string" ? root.identity : identityUrl;
   const fromUrl = url === undefined ? null : IDENTITY_PATH.exec(url);
   if (fromUrl) return { orgId: fromUrl[1] as string, userId: fromUrl[2] as string };
   if (url !== undefined) {
-    const identity = await connection.request<{ organization_id: string; user_id: string }>(url);
+    const identity = await connection.request<{ organization_id: string; user_id: string }>(url, http);
     return { orgId: identity.organization_id, userId: identity.user_id };
   }
   // A Salesforce session id starts with the org's 15-character id and "!": enough to name the org, not the user.
@@ -134,9 +138,9 @@ async function readIdentity(connection: Connection, identityUrl: string | undefi
   throw new ProviderConnectError("identity_unavailable", "Salesforce did not say which org the token belongs to (no identity URL); pass orgId", 422);
 }
 
-async function describeLead(connection: Connection): Promise<DescribeField[]> {
+async function describeLead(connection: Connection, http: RequestOptions): Promise<DescribeField[]> {
   try {
-    const describe = await connection.request<{ fields?: DescribeField[] }>("/sobjects/Lead/describe");
+    const describe = await connection.request<{ fields?: DescribeField[] }>("/sobjects/Lead/describe", http);
     return describe.fields ?? [];
   } catch (err) {
     throw connectFailure(err);
@@ -144,26 +148,20 @@ async function describeLead(connection: Connection): Promise<DescribeField[]> {
 }
 
 /** Tooling API `CustomField`: Text(255), so any marker value fits (a picklist would have to list each value). */
-async function createMarkerField(connection: Connection, markerField: string, marker: string): Promise<void> {
+async function createMarkerField(connection: Connection, http: RequestOptions, markerField: string, marker: string): Promise<void> {
   try {
-    await connection.request({
-      method: "POST",
-      url: "/tooling/sobjects/CustomField",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        FullName: `Lead.${markerField}`,
-        Metadata: {
-          label: MARKER_LABEL,
-          type: "Text",
-          length: 255,
-          required: false,
-          externalId: false,
-          unique: false,
-          description: `Set to "${marker}" on the leads ${marker} created (LeadSync); keeps records from syncing in a loop.`,
-          inlineHelpText: `Which system created this lead. Set by the ${marker} integration; leave as is.`,
-        },
-      }),
-    });
+    const metadata = {
+      label: MARKER_LABEL,
+      type: "Text",
+      length: 255,
+      required: false,
+      externalId: false,
+      unique: false,
+      description: `Set to "${marker}" on the leads ${marker} created (LeadSync); keeps records from syncing in a loop.`,
+      inlineHelpText: `Which system created this lead. Set by the ${marker} integration; leave as is.`,
+    };
+    const body = JSON.stringify({ FullName: `Lead.${markerField}`, Metadata: metadata });
+    await connection.request({ method: "POST", url: "/tooling/sobjects/CustomField", headers: { "content-type": "application/json" }, body }, http);
   } catch (err) {
     const mapped = toSalesforceError(err, "marker field creation");
     if (mapped instanceof SalesforceApiError && mapped.retryable) throw connectFailure(err);
