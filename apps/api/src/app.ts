@@ -1,6 +1,7 @@
 import fastifyRateLimit from "@fastify/rate-limit";
 import { createLogger } from "@leadsync/config";
 import { createQueue, QUEUES, type TypedQueue } from "@leadsync/queue";
+import { createIntegrationClients } from "@leadsync/providers";
 import type { Queue } from "bullmq";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -16,7 +17,9 @@ import crmIntegrationRoutes from "./routes/crm-integration/index.js";
 import leadRoutes from "./routes/leads/index.js";
 import { forgetPushingIntegrations } from "./services/outbound.js";
 
-export interface BuildApiAppOptions extends ApiDeps {
+export interface BuildApiAppOptions extends Omit<ApiDeps, "clients"> {
+  /** Provider clients (the worker's when running in one process); built from the other deps when not given. */
+  clients?: ApiDeps["clients"];
   /** A pino logger (with redaction); default: the shared LeadSync logger at `config.logLevel`. */
   logger?: Logger;
 }
@@ -58,14 +61,15 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
 
   // Bull Board shows both queues; the events queue is opened here (on the same prefix) unless the caller has one.
   const ownedQueues: Queue[] = [];
-  let hubspotEvents: TypedQueue<typeof QUEUES.hubspotEvents> | undefined = options.queues.hubspotEvents;
-  if (!hubspotEvents) {
+  let crmChanges: TypedQueue<typeof QUEUES.crmChanges> | undefined = options.queues.crmChanges;
+  if (!crmChanges) {
     const prefix = options.queues.crmOutbound.opts.prefix ?? config.queuePrefix;
-    hubspotEvents = createQueue(QUEUES.hubspotEvents, { connection, prefix, logger: app.log });
-    ownedQueues.push(hubspotEvents);
+    crmChanges = createQueue(QUEUES.crmChanges, { connection, prefix, logger: app.log });
+    ownedQueues.push(crmChanges);
   }
-  const queues = { crmOutbound: options.queues.crmOutbound, hubspotEvents };
-  const deps: ApiDeps = { config, prisma, connection, queues };
+  const queues = { crmOutbound: options.queues.crmOutbound, crmChanges };
+  const clients = options.clients ?? createIntegrationClients({ config, prisma, redis: connection, logger: app.log as unknown as Logger });
+  const deps: ApiDeps = { config, prisma, connection, queues, clients };
 
   app.register(errorHandlerPlugin);
   app.register(fastifyRateLimit, {
@@ -78,13 +82,13 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
     max: (_request, key) => (key.startsWith("org:") ? config.apiRateLimitPerMinute : ANONYMOUS_PER_IP_PER_MINUTE),
     allowList: (request) => isWebhookRequest(request.url),
   });
-  app.register(metricsPlugin, { queues: [hubspotEvents, queues.crmOutbound] });
+  app.register(metricsPlugin, { queues: [crmChanges, queues.crmOutbound] });
   app.register(docsPlugin, { serverUrl: config.apiUrl });
   app.register(authPlugin, { jwtSecret: config.jwtSecret });
   app.register(healthRoutes, { prisma, connection });
   app.register(platformApi, { ...deps, prefix: "/api/v1" });
   // No operator login configured (production without BULL_BOARD_*): no dashboard at all.
-  if (config.bullBoard) app.register(bullBoardPlugin, { credentials: config.bullBoard, queues: [hubspotEvents, queues.crmOutbound] });
+  if (config.bullBoard) app.register(bullBoardPlugin, { credentials: config.bullBoard, queues: [crmChanges, queues.crmOutbound] });
 
   app.addHook("onClose", async () => {
     await Promise.all(ownedQueues.map((queue) => queue.close()));

@@ -81,7 +81,7 @@ describe("Bull Board at /admin/queues", () => {
     const queues = await api.app.inject({ url: "/admin/queues/api/queues", headers: { authorization } });
     expect(queues.statusCode).toBe(200);
     const names = (queues.json() as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
-    expect(names).toEqual([QUEUES.crmOutbound, QUEUES.hubspotEvents].sort());
+    expect(names).toEqual([QUEUES.crmOutbound, QUEUES.crmChanges].sort());
   });
 
   it("is not mounted at all without an operator login (production default)", async () => {
@@ -111,10 +111,10 @@ describe("Bull Board at /admin/queues", () => {
       const response = await page.goto(`http://127.0.0.1:${port}/admin/queues`);
       expect(response?.status()).toBe(200);
       // The dashboard is a React app: the names appear once it has fetched the queues through its API.
-      await page.getByText(QUEUES.hubspotEvents, { exact: false }).first().waitFor({ timeout: 20_000 });
+      await page.getByText(QUEUES.crmChanges, { exact: false }).first().waitFor({ timeout: 20_000 });
       await page.getByText(QUEUES.crmOutbound, { exact: false }).first().waitFor({ timeout: 20_000 });
       const text = await page.locator("body").innerText();
-      expect(text).toContain(QUEUES.hubspotEvents);
+      expect(text).toContain(QUEUES.crmChanges);
       expect(text).toContain(QUEUES.crmOutbound);
     } finally {
       await browser.close();
@@ -143,7 +143,7 @@ describe("docs and metrics", () => {
     expect(res.body).toContain("process_cpu_user_seconds_total");
     expect(res.body).toMatch(/leadsync_http_requests_total\{method="POST",route="\/api\/v1\/leads",status_code="201"\} \d+/);
     expect(res.body).toContain(`leadsync_queue_jobs{queue="${QUEUES.crmOutbound}",state="delayed"} 1`);
-    expect(res.body).toContain(`leadsync_queue_jobs{queue="${QUEUES.hubspotEvents}",state="waiting"} 0`);
+    expect(res.body).toContain(`leadsync_queue_jobs{queue="${QUEUES.crmChanges}",state="waiting"} 0`);
   });
 });
 

@@ -40,14 +40,13 @@ export async function runPipeline({ config: baseConfig, logger }: { config: Conf
   const workerConnection = createRedisConnection(config.redisUrl, { role: "worker", connectionName: "leadsync-worker" });
   const queueOptions = { connection: producer, prefix: config.queuePrefix, logger };
   const crmOutbound = createQueue(QUEUES.crmOutbound, queueOptions);
-  const hubspotEvents = createQueue(QUEUES.hubspotEvents, queueOptions);
+  const crmChanges = createQueue(QUEUES.crmChanges, queueOptions);
 
-  const app = buildApiApp({ config, prisma, connection: producer, queues: { crmOutbound, hubspotEvents }, logger });
+  const app = buildApiApp({ config, prisma, connection: producer, queues: { crmOutbound, crmChanges }, logger });
   // The receiver shares the port with the API (CONTRACT.md); in production it can run alone (apps/receiver).
   await app.register(receiverPlugin, {
-    queue: hubspotEvents,
-    clientSecret: config.hubspot.clientSecret,
-    apiUrl: config.apiUrl,
+    queue: crmChanges,
+    config,
     bodyLimitBytes: config.webhookBodyLimitBytes,
   });
   await app.ready();
@@ -77,7 +76,7 @@ export async function runPipeline({ config: baseConfig, logger }: { config: Conf
     async close() {
       await app.close();
       await workers.close();
-      await closeAll({ queues: [crmOutbound, hubspotEvents], connections: [producer, workerConnection] }, { timeoutMs: 10_000 });
+      await closeAll({ queues: [crmOutbound, crmChanges], connections: [producer, workerConnection] }, { timeoutMs: 10_000 });
       await prisma.$disconnect();
       await sandbox?.close();
     },

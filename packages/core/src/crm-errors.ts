@@ -28,11 +28,22 @@ export class CrmReauthRequiredError extends Error {
   override readonly name: string = "CrmReauthRequiredError";
 }
 
-/** Duck-typed checks: subclasses from other module copies (tsx, vitest) still count. */
-export function isCrmRateLimited(error: unknown): error is CrmRateLimitedError {
-  return error instanceof CrmRateLimitedError || (error instanceof Error && typeof (error as Partial<CrmRateLimitedError>).retryAfterMs === "number" && "daily" in error);
+/**
+ * A CRM error that retrying cannot fix (a 4xx other than a rate limit): provider errors say so with
+ * `retryable: false` (HubSpotApiError, and each provider's own error class).
+ */
+export function isPermanentCrmError(error: unknown): boolean {
+  return error instanceof Error && (error as { retryable?: unknown }).retryable === false;
 }
 
-export function isCrmReauthRequired(error: unknown): error is CrmReauthRequiredError {
-  return error instanceof CrmReauthRequiredError;
+/** Duck-typed checks: subclasses from other module copies (tsx, vitest) still count. */
+export function isCrmRateLimited(error: unknown): error is Error & Pick<CrmRateLimitedError, "retryAfterMs" | "daily" | "policy"> {
+  if (error instanceof CrmRateLimitedError) return true;
+  if (!(error instanceof Error)) return false;
+  const candidate = error as Partial<CrmRateLimitedError>;
+  return typeof candidate.retryAfterMs === "number" && typeof candidate.daily === "boolean";
+}
+
+export function isCrmReauthRequired(error: unknown): error is Error {
+  return error instanceof CrmReauthRequiredError || (error instanceof Error && (error as { reauthRequired?: unknown }).reauthRequired === true);
 }

@@ -9,3 +9,4 @@ export * from "./echo.js";
 export * from "./record-change.js";
 export * from "./crm-errors.js";
 export * from "./provider-module.js";
+export * from "./rate-policy.js";

@@ -104,6 +104,8 @@ export interface CrmProviderClient {
   createContacts(inputs: readonly UpsertInput[]): Promise<UpsertResult[]>;
   /** Writes exactly the given properties to existing records by id (`created: false`); an unknown id fails alone. */
   updateContacts(inputs: readonly UpdateInput[]): Promise<UpsertResult[]>;
+  /** The names of the fields a record of this CRM can have (field mappings are checked against them). */
+  listFieldNames(): Promise<string[]>;
   /** Every live record with an id after `afterId` (undefined: from the start), in a stable order, for backfills. */
   listContactsAfter(afterId: string | undefined, properties: readonly string[], limit?: number): Promise<ContactPage>;
   /** Records modified at or after `sinceMs`, oldest first, for reconciliation; `after` continues a run. */

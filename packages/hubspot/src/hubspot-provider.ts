@@ -193,6 +193,11 @@ export class HubSpotProvider implements CrmProviderClient {
     return { contacts, total: response.total, ...(response.paging?.next && last ? { after: last.id } : {}) };
   }
 
+  async listFieldNames(): Promise<string[]> {
+    const page = await this.call("contact properties", "standard", (client) => client.crm.properties.coreApi.getAllWithHttpInfo("contacts", false));
+    return page.results.map((p) => p.name);
+  }
+
   listContactsAfter(afterId: string | undefined, properties: readonly string[], limit?: number): Promise<ContactPage> {
     return this.searchContactsAfterId(afterId, properties, limit);
   }

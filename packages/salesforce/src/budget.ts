@@ -1,6 +1,8 @@
+import type { ProviderIntegration, RatePolicy } from "@leadsync/core";
+
 /**
- * Salesforce's API allowance (providers-facts.md §2.5) as limit-policy data for the shared limiter
- * (`@leadsync/ratelimit`'s `RatePolicy` shape, restated here so this package does not depend on it):
+ * Salesforce's API allowance (providers-facts.md §2.5) as limit-policy data (core's `RatePolicy`) for the shared
+ * limiter (`@leadsync/ratelimit`):
  * - requests per rolling 24 h, per org (not per user), shared with the org's other integrations;
  * - concurrent long-running requests (≥ 20 s): 25 in production and sandboxes, 5 in Developer Edition and trials.
  *   We cannot know beforehand which call will run long, so every call holds a slot for its duration.
@@ -8,7 +10,9 @@
 
 export type SalesforceEdition = "developer" | "trial" | "professional" | "enterprise" | "unlimited" | "performance" | "full_sandbox";
 
-export interface SalesforceLimitPolicy {
+export const SALESFORCE_EDITIONS: readonly SalesforceEdition[] = ["developer", "trial", "professional", "enterprise", "unlimited", "performance", "full_sandbox"];
+
+export interface SalesforceLimitPolicy extends RatePolicy {
   limits: [{ kind: "rolling"; name: "daily"; limit: number; windowMs: number }];
   concurrency: { name: "long-requests"; maxConcurrent: number; leaseMs: number };
 }
@@ -50,9 +54,47 @@ export function salesforceDailyAllowance(edition: SalesforceEdition, licenses: n
 export function salesforceBudget(edition: SalesforceEdition, licenses: number, options: { share?: number; addOnRequests?: number } = {}): SalesforceLimitPolicy {
   const share = Math.min(1, Math.max(0, options.share ?? 1));
   const allowance = salesforceDailyAllowance(edition, licenses, options.addOnRequests);
-  const devLike = edition === "developer" || edition === "trial";
+  const devLike = isDevLike(edition);
   return {
     limits: [{ kind: "rolling", name: "daily", limit: Math.max(1, Math.floor(allowance * share)), windowMs: DAY_MS }],
     concurrency: { name: "long-requests", maxConcurrent: devLike ? 5 : 25, leaseMs: LEASE_MS },
   };
+}
+
+/** Developer Edition and trials allow 5 concurrent long requests; everything else 25. */
+export function isDevLike(edition: SalesforceEdition): boolean {
+  return edition === "developer" || edition === "trial";
+}
+
+/**
+ * The policy of one integration: the org's own allowance as `GET /limits` reported it at connect
+ * (`state.dailyApiRequests`, exact, add-ons included), else the edition's figure; the concurrency cap by edition.
+ * An unknown tier counts as Developer Edition (the smallest). Operator overrides: `settings.rateLimit =
+ * { daily?, concurrency? }`.
+ */
+export function salesforceLimitPolicy(integration: Pick<ProviderIntegration, "tier" | "settings" | "state">): SalesforceLimitPolicy {
+  const edition = editionOf(integration.tier);
+  const reported = integration.state["dailyApiRequests"];
+  const licenses = integration.state["licenses"];
+  const policy = salesforceBudget(edition, typeof licenses === "number" ? licenses : 0);
+  if (typeof reported === "number" && reported > 0) policy.limits[0].limit = reported;
+  const override = rateLimitOverride(integration.settings);
+  if (override.daily !== undefined) policy.limits[0].limit = override.daily;
+  if (override.concurrency !== undefined) policy.concurrency.maxConcurrent = override.concurrency;
+  return policy;
+}
+
+export function editionOf(tier: string | undefined): SalesforceEdition {
+  return SALESFORCE_EDITIONS.includes(tier as SalesforceEdition) ? (tier as SalesforceEdition) : "developer";
+}
+
+function rateLimitOverride(settings: unknown): { daily?: number; concurrency?: number } {
+  const value = typeof settings === "object" && settings !== null ? (settings as Record<string, unknown>)["rateLimit"] : undefined;
+  if (typeof value !== "object" || value === null) return {};
+  const out: { daily?: number; concurrency?: number } = {};
+  for (const key of ["daily", "concurrency"] as const) {
+    const n = (value as Record<string, unknown>)[key];
+    if (typeof n === "number" && Number.isFinite(n) && n > 0) out[key] = Math.floor(n);
+  }
+  return out;
 }

@@ -3,6 +3,7 @@ import type { Connection } from "jsforce";
 import { z } from "zod";
 import { DEFAULT_MARKER_FIELD, SALESFORCE_API_VERSION } from "./constants.js";
 import { SalesforceApiError, errorCodeOf, toSalesforceError } from "./errors.js";
+import type { SalesforceEdition } from "./budget.js";
 import { refreshWithToken } from "./oauth-tokens.js";
 import { createConnection } from "./session.js";
 
@@ -27,6 +28,8 @@ export interface SalesforceState {
   markerField: string;
   apiVersion: string;
   pubSubUrl?: string;
+  /** `GET /limits` → DailyApiRequests.Max at connect: the org's exact rolling 24 h allowance (add-ons included). */
+  dailyApiRequests?: number;
 }
 
 /** Lead describe, as far as we read it. */
@@ -100,11 +103,17 @@ export async function connectSalesforce(
     if (problem) throw new ProviderConnectError("marker_field_unusable", `The Lead field ${markerField} ${problem}. Ask a Salesforce admin to fix it (Setup → Object Manager → Lead → Fields & Relationships → ${MARKER_LABEL}), then connect again.`, 422);
   }
 
-  const state: SalesforceState = { instanceUrl, ...(identity.userId === undefined ? {} : { userId: identity.userId }), markerField, apiVersion: SALESFORCE_API_VERSION, ...(body.pubSubUrl === undefined ? {} : { pubSubUrl: body.pubSubUrl }) };
+  const profile = await readOrgProfile(connection, http);
+  const state: SalesforceState = { instanceUrl, ...(identity.userId === undefined ? {} : { userId: identity.userId }), markerField,
+    apiVersion: SALESFORCE_API_VERSION,
+    ...(body.pubSubUrl === undefined ? {} : { pubSubUrl: body.pubSubUrl }),
+    ...(profile.dailyApiRequests === undefined ? {} : { dailyApiRequests: profile.dailyApiRequests }),
+  };
   return {
     externalAccountId: identity.orgId,
     authType: options.authType ?? (refreshToken === undefined ? "private_app" : "oauth"),
     tokens: { accessToken, ...(refreshToken === undefined ? {} : { refreshToken }) },
+    tier: profile.edition,
     state: { ...state },
     ...(warnings.length > 0 ? { warnings } : {}),
   };
@@ -136,6 +145,47 @@ async function readIdentity(connection: Connection, http: RequestOptions, identi
   if (prefix !== undefined) return { orgId: to18(prefix), userId: undefined };
   if (expectedOrgId !== undefined) return { orgId: to18(expectedOrgId), userId: undefined };
   throw new ProviderConnectError("identity_unavailable", "Salesforce did not say which org the token belongs to (no identity URL); pass orgId", 422);
+}
+
+/**
+ * The org's edition (the integration's tier: the concurrency cap, the allowance when /limits is silent) and its
+ * exact daily allowance. Neither is worth refusing a connection over: an org that does not answer gets the
+ * smallest edition's figures until it does.
+ */
+async function readOrgProfile(connection: Connection, http: RequestOptions): Promise<{ edition: SalesforceEdition; dailyApiRequests?: number }> {
+  let dailyApiRequests: number | undefined;
+  try {
+    const limits = await connection.request<{ DailyApiRequests?: { Max?: number } }>("/limits", http);
+    const max = limits.DailyApiRequests?.Max;
+    if (typeof max === "number" && max > 0) dailyApiRequests = max;
+  } catch (err) {
+    if (isTransient(err)) throw connectFailure(err);
+  }
+  let edition: SalesforceEdition | undefined;
+  try {
+    const soql = "SELECT OrganizationType, IsSandbox, TrialExpirationDate FROM Organization LIMIT 1";
+    const result = await connection.request<{ records?: Array<{ OrganizationType?: string; TrialExpirationDate?: string | null }> }>(`/query?q=${encodeURIComponent(soql)}`, http);
+    const org = result.records?.[0];
+    if (org) edition = org.TrialExpirationDate ? "trial" : EDITIONS[String(org.OrganizationType)];
+  } catch (err) {
+    if (isTransient(err)) throw connectFailure(err);
+  }
+  edition ??= dailyApiRequests !== undefined && dailyApiRequests > 15_000 ? "enterprise" : "developer";
+  return { edition, ...(dailyApiRequests === undefined ? {} : { dailyApiRequests }) };
+}
+
+/** Organization.OrganizationType → our edition names. */
+const EDITIONS: Readonly<Record<string, SalesforceEdition>> = {
+  "Developer Edition": "developer",
+  "Professional Edition": "professional",
+  "Enterprise Edition": "enterprise",
+  "Unlimited Edition": "unlimited",
+  "Performance Edition": "performance",
+};
+
+function isTransient(err: unknown): boolean {
+  const mapped = toSalesforceError(err, "org profile");
+  return !(mapped instanceof SalesforceApiError) || mapped.retryable;
 }
 
 async function describeLead(connection: Connection, http: RequestOptions): Promise<DescribeField[]> {

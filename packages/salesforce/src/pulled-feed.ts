@@ -156,14 +156,13 @@ class LeadChangeSubscription {
           continue;
         }
         if (err instanceof PubSubError && err.code === status.RESOURCE_EXHAUSTED) {
-          this.log.warn({ errorCode: err.errorCode }, "Salesforce CDC delivery allocation exhausted; pausing the change feed");
-          this.handlers.onError(
-            new SalesforceRateLimitedError(`Salesforce change feed paused: the org's daily event delivery allocation is spent (${err.errorCode ?? err.message})`, {
-              retryAfterMs: DELIVERY_LIMIT_PAUSE_MS,
-              policy: "DailyDeliveredPlatformEvents",
-              daily: true,
-            }),
-          );
+          // A wait, not a failure: reported in the log (not to onError, whose caller would resubscribe at once).
+          const limited = new SalesforceRateLimitedError(`Salesforce change feed paused: the org's daily event delivery allocation is spent (${err.errorCode ?? err.message})`, {
+            retryAfterMs: DELIVERY_LIMIT_PAUSE_MS,
+            policy: "DailyDeliveredPlatformEvents",
+            daily: true,
+          });
+          this.log.error({ err: limited, retryAfterMs: DELIVERY_LIMIT_PAUSE_MS }, limited.message);
           await this.sleep(DELIVERY_LIMIT_PAUSE_MS);
           continue;
         }

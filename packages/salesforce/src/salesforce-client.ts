@@ -139,6 +139,13 @@ export class SalesforceClient implements CrmProviderClient {
     return this.writeInChunks("lead update", inputs, (chunk) => this.updateLeads(chunk));
   }
 
+  /** Lead's field names as this org has them (describe; custom fields included), for checking field mappings. */
+  async listFieldNames(): Promise<string[]> {
+    const names = await this.describeLeadFields();
+    this.knownFields = new Set(names.map((n) => n.toLowerCase()));
+    return names;
+  }
+
   /** Every live Lead with an id above `afterId`, in id order (Salesforce ids sort by creation within an org). */
   async listContactsAfter(afterId: string | undefined, properties: readonly string[], limit = SALESFORCE_BATCH_SIZE): Promise<ContactPage> {
     const size = Math.max(1, Math.min(limit, 2000));
@@ -354,7 +361,7 @@ export class SalesforceClient implements CrmProviderClient {
       return await this.query(operation, soql(this.selectFields(properties, this.knownFields)));
     } catch (err) {
       if (!(err instanceof SalesforceApiError) || err.errorCode !== "INVALID_FIELD" || this.knownFields !== undefined) throw err;
-      this.knownFields = await this.describeLeadFields();
+      this.knownFields = new Set((await this.describeLeadFields()).map((n) => n.toLowerCase()));
       return this.query(operation, soql(this.selectFields(properties, this.knownFields)));
     }
   }
@@ -370,9 +377,9 @@ export class SalesforceClient implements CrmProviderClient {
     return records;
   }
 
-  private async describeLeadFields(): Promise<Set<string>> {
+  private async describeLeadFields(): Promise<string[]> {
     const describe = await this.session.call("lead describe", (conn) => conn.request<{ fields?: Array<{ name: string }> }>("/sobjects/Lead/describe", this.session.requestOptions()));
-    return new Set((describe.fields ?? []).map((f) => f.name.toLowerCase()));
+    return (describe.fields ?? []).map((f) => f.name);
   }
 
   private query(operation: string, soql: string): Promise<QueryResult> {

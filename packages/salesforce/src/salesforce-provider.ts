@@ -1,6 +1,7 @@
 import { CHANGE_KINDS, type ClientContext, type CrmProviderModule, type FieldMapping, type RecordChange } from "@leadsync/core";
 import { enableLeadChangeFeed } from "./change-feed.js";
-import { connectSalesforce, salesforceConnectBody, type SalesforceConnectBody } from "./connect.js";
+import { salesforceLimitPolicy } from "./budget.js";
+import { connectSalesforce, salesforceConnectBody, to18, type SalesforceConnectBody } from "./connect.js";
 import { stateOf } from "./integration-state.js";
 import { exchangeSalesforceCode, refreshSalesforceTokens, salesforceAuthorizeUrl } from "./oauth-tokens.js";
 import { salesforcePulledFeed } from "./pulled-feed.js";
@@ -30,7 +31,9 @@ export function sessionFor(context: ClientContext): SalesforceSession {
 /** The Salesforce provider: Leads over REST (jsforce), Change Data Capture over the Pub/Sub API. */
 export const salesforceProvider: CrmProviderModule<SalesforceConnectBody> = {
   name: "salesforce",
+  displayName: "Salesforce",
   connectBody: salesforceConnectBody,
+  accountIdOf: (body) => (body.orgId === undefined ? undefined : to18(body.orgId)),
   connect: (body, env) => connectSalesforce(body, env),
   oauth: {
     authorizeUrl: (options) => salesforceAuthorizeUrl(options),
@@ -40,6 +43,7 @@ export const salesforceProvider: CrmProviderModule<SalesforceConnectBody> = {
     },
   },
   refreshTokens: (tokens, _integration, env) => refreshSalesforceTokens(tokens, env),
+  limitPolicy: (integration) => salesforceLimitPolicy(integration),
   createClient(context) {
     const state = stateOf(context);
     return new SalesforceClient({ session: sessionFor(context), orgId: context.integration.externalAccountId, markerField: state.markerField, logger: context.logger });
@@ -56,8 +60,7 @@ export const salesforceProvider: CrmProviderModule<SalesforceConnectBody> = {
   enableChangeFeed: (context) => enableLeadChangeFeed(sessionFor(context), context),
 };
 
-function isSalesforceChange(event: unknown): event is RecordChange {
-  if (event === null || typeof event !== "object") return false;
+function isSalesforceChange(event: Readonly<Record<string, unknown>>): event is Record<string, unknown> & RecordChange {
   const change = event as Partial<RecordChange>;
   return (
     change.provider === "salesforce" &&

@@ -24,7 +24,12 @@ describe("connect", () => {
     const connected = await salesforceProvider.connect(body(account.connect), envFor(sandbox));
     expect(connected.externalAccountId).toBe(account.accountId);
     expect(connected.externalAccountId).toHaveLength(18);
-    expect(connected.state).toMatchObject({ instanceUrl: sandbox.url, markerField: "Lead_Source_System__c" });
+    expect(connected.state).toMatchObject({ instanceUrl: sandbox.url, markerField: "Lead_Source_System__c", dailyApiRequests: 15_000 });
+    // the emulator answers no Organization query: the allowance (15,000) says Developer Edition
+    expect(connected.tier).toBe("developer");
+    const policy = salesforceProvider.limitPolicy?.({ tier: connected.tier as string, settings: {}, state: connected.state, id: "i", externalAccountId: "x", authType: "oauth" });
+    expect(policy).toMatchObject({ limits: [{ kind: "rolling", name: "daily", limit: 15_000 }], concurrency: { maxConcurrent: 5 } });
+    expect(salesforceProvider.accountIdOf?.(body(account.connect))).toBe(account.accountId);
     expect(connected.warnings?.some((w) => /Created the Lead field/.test(w))).toBe(true);
     const again = await salesforceProvider.connect(body(account.connect), envFor(sandbox));
     expect(again.warnings?.some((w) => /Created the Lead field/.test(w)) ?? false).toBe(false);

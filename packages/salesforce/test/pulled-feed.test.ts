@@ -3,6 +3,7 @@ import type { RecordChange } from "@leadsync/core";
 import { startSalesforceSandbox, type SalesforceSandbox } from "@leadsync/salesforce-sandbox";
 import { createSalesforcePulledFeed, salesforceProvider } from "../src/index.js";
 import { admin, connectedSandbox, input, seedLeads, type Connected } from "./sandbox-helpers.js";
+import { silentLogger } from "./test-limiter.js";
 
 let sandbox: SalesforceSandbox;
 beforeAll(async () => {
@@ -233,12 +234,17 @@ describe("Salesforce change feed over the Pub/Sub API (gRPC against the emulator
   it("reports a spent CDC delivery allocation as a daily rate limit", async () => {
     const connected = await connectedWithFeed();
     await admin(sandbox, "PATCH", `/__sandbox/accounts/${connected.account.accountId}`, { dailyDeliveredEvents: 0 });
+    const logged: Array<{ obj: { err?: unknown }; msg?: string }> = [];
+    const logger = { ...silentLogger, error: (obj: object, msg?: string) => logged.push({ obj, ...(msg === undefined ? {} : { msg }) }), child: () => logger };
+    connected.context.logger = logger;
     const r = recorder();
     const feed = await start(connected, r);
     try {
       await seedLeads(sandbox, connected.account.accountId, [{ LastName: "Over", Company: "C", Email: "over@example.com" }]);
-      await waitFor("the limit error", () => r.errors.length >= 1);
-      expect(r.errors[0]).toMatchObject({ name: "SalesforceRateLimitedError", daily: true, policy: "DailyDeliveredPlatformEvents" });
+      await waitFor("the limit log line", () => logged.length >= 1);
+      expect(logged[0]?.obj.err).toMatchObject({ name: "SalesforceRateLimitedError", daily: true, policy: "DailyDeliveredPlatformEvents" });
+      // a wait, not a failure: the caller is not asked to resubscribe
+      expect(r.errors).toEqual([]);
       expect(r.changes).toEqual([]);
     } finally {
       await feed.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { salesforceBudget, salesforceDailyAllowance } from "../src/budget.js";
+import { salesforceBudget, salesforceDailyAllowance, salesforceLimitPolicy } from "../src/budget.js";
 import { PLACEHOLDER } from "../src/constants.js";
 import { SalesforceApiError, SalesforceRateLimitedError, parseLimitInfo, rateLimitOf, redactSecrets, toSalesforceError } from "../src/errors.js";
 import { createBody, readValue, toCrmContact, updateBody } from "../src/lead-properties.js";
@@ -125,5 +125,14 @@ describe("errors and limits", () => {
     });
     expect(salesforceBudget("developer", 1, { share: 0.5 }).limits[0].limit).toBe(7_500);
     expect(salesforceBudget("developer", 1).concurrency.maxConcurrent).toBe(5);
+  });
+
+  it("takes the org's reported allowance, the edition's cap and operator overrides", () => {
+    expect(salesforceLimitPolicy({ tier: "enterprise", settings: {}, state: { dailyApiRequests: 123_456 } })).toMatchObject({ limits: [{ limit: 123_456 }], concurrency: { maxConcurrent: 25 } });
+    expect(salesforceLimitPolicy({ tier: "starter", settings: {}, state: {} })).toMatchObject({ limits: [{ limit: 15_000 }], concurrency: { maxConcurrent: 5 } });
+    expect(salesforceLimitPolicy({ tier: "unlimited", settings: { rateLimit: { daily: 40_000, concurrency: 3 } }, state: { dailyApiRequests: 200_000 } })).toMatchObject({
+      limits: [{ limit: 40_000 }],
+      concurrency: { maxConcurrent: 3 },
+    });
   });
 });

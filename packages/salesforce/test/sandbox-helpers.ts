@@ -1,4 +1,4 @@
-import type { ClientContext, ConnectedAccount, ProviderEnvironment, ProviderTokens } from "@leadsync/core";
+import type { ClientContext, ConnectedAccount, ProviderEnvironment, ProviderIntegration, ProviderTokens } from "@leadsync/core";
 import { startSalesforceSandbox, type AccountInfo, type SalesforceSandbox, type SalesforceSandboxOptions } from "@leadsync/salesforce-sandbox";
 import { salesforceProvider } from "../src/index.js";
 import { RecordingLimiter, silentLogger } from "./test-limiter.js";
@@ -33,7 +33,14 @@ export async function connectedSandbox(options: SalesforceSandboxOptions = {}, s
   const limiter = new RecordingLimiter();
   const refreshes = { count: 0 };
   const tokens = { current: connected.tokens };
-  const integration = { id: `int-${account.accountId}`, externalAccountId: connected.externalAccountId, authType: connected.authType, state: connected.state };
+  const integration: ProviderIntegration = {
+    id: `int-${account.accountId}`,
+    externalAccountId: connected.externalAccountId,
+    authType: connected.authType,
+    tier: connected.tier ?? "developer",
+    settings: {},
+    state: connected.state,
+  };
   const context: ClientContext = {
     integration,
     env,
@@ -46,6 +53,7 @@ export async function connectedSandbox(options: SalesforceSandboxOptions = {}, s
     },
     limiter,
     logger: silentLogger,
+    shared: { redis: undefined, keyPrefix: "test" },
   };
   return { sandbox, account, env, connected, limiter, refreshes, context, tokens };
 }
