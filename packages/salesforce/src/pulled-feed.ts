@@ -220,7 +220,7 @@ class LeadChangeSubscription {
           continue;
         }
         pending = undefined;
-        if (first.done) return progressed;
+        if (first.done || this.closed) return progressed;
         const batch = [first.value];
         // Take what the stream already holds (it resolves within microtasks), up to a batch.
         while (batch.length < this.tuning.batchSize) {
@@ -231,6 +231,7 @@ class LeadChangeSubscription {
           if (more.done) break;
           batch.push(more.value);
         }
+        if (this.closed) return progressed;
         await this.deliver(batch);
         progressed = true;
         if (this.closed) return progressed;
