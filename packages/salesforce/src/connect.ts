@@ -215,6 +215,8 @@ async function createMarkerField(connection: Connection, http: RequestOptions, m
   } catch (err) {
     const mapped = toSalesforceError(err, "marker field creation");
     if (mapped instanceof SalesforceApiError && mapped.retryable) throw connectFailure(err);
+    // Describe did not show it, yet it exists: field-level security hides it from the connecting user.
+    if (errorCodeOf(err) === "DUPLICATE_DEVELOPER_NAME") throw markerFieldUnusable(markerField, "exists, but is hidden from the connecting user by field-level security");
     throw markerFieldUnusable(markerField, `does not exist, and the connecting user may not create it (${mapped.message})`);
   }
 }
