@@ -3,13 +3,14 @@ import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod
 import { apiContext, apiGuard } from "./http/api-guard.js";
 import { installErrorHandlers } from "./http/error-handler.js";
 import type { ResolvedOptions } from "./options.js";
-import { accountInfo, adminAccountRoutes, type AccountInfo } from "./routes/admin-accounts.js";
+import { accountInfo, adminAccountRoutes, createAccount, type AccountInfo, type AccountInput } from "./routes/admin-accounts.js";
 import { adminFaultRoutes } from "./routes/admin-faults.js";
 import { adminRecordRoutes } from "./routes/admin-records.js";
 import { compositeRoutes } from "./routes/composite.js";
 import { limitsRoutes } from "./routes/limits.js";
 import { oauthRoutes } from "./routes/oauth.js";
 import { queryRoutes } from "./routes/query.js";
+import { replicationRoutes } from "./routes/replication.js";
 import { sobjectRoutes } from "./routes/sobjects.js";
 import { toolingRoutes } from "./routes/tooling.js";
 import { versionRoutes } from "./routes/versions.js";
@@ -20,7 +21,8 @@ const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 
 export interface SandboxHandle {
   state: SandboxState;
-  createAccount(): AccountInfo;
+  /** a new org; `customFields` as if an admin had created them (e.g. `{ Lead_Source_System__c: { externalId: true } }`) */
+  createAccount(input?: AccountInput): AccountInfo;
   accounts(): AccountInfo[];
 }
 
@@ -44,6 +46,7 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
       return { sobjects: `${v}/sobjects`, query: `${v}/query`, queryAll: `${v}/queryAll`, composite: `${v}/composite`, limits: `${v}/limits`, tooling: `${v}/tooling` };
     });
     await api.register(sobjectRoutes, { state });
+    await api.register(replicationRoutes, { state });
     await api.register(compositeRoutes, { state });
     await api.register(queryRoutes, { state });
     await api.register(toolingRoutes, { state });
@@ -57,7 +60,7 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
 
   const sandbox: SandboxHandle = {
     state,
-    createAccount: () => accountInfo(state, state.createOrg()),
+    createAccount: (input) => createAccount(state, input),
     accounts: () => [...state.orgs.values()].map((org) => accountInfo(state, org)),
   };
   return { app, sandbox };

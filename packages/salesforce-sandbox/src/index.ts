@@ -5,7 +5,8 @@ import { resolveOptions, type SalesforceSandboxOptions } from "./options.js";
 
 export type { SandboxHandle } from "./app.js";
 export type { SalesforceSandboxOptions } from "./options.js";
-export type { AccountInfo, SalesforceConnect } from "./routes/admin-accounts.js";
+export type { AccountInfo, AccountInput, SalesforceConnect } from "./routes/admin-accounts.js";
+export type { CustomFieldMetadata } from "./state/lead-fields.js";
 export type { ChangeEvent, ChangeType } from "./cdc/change-log.js";
 export { checksumSuffix, isWellFormedId } from "./state/ids.js";
 export { CDC_TOPICS, encodeReplayId } from "./grpc/server.js";

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { SalesforceSandbox } from "../src/index.js";
-import { admin, lead, rejection, sandboxWithAccount } from "./helpers.js";
+import { admin, connection, lead, rejection, sandboxWithAccount } from "./helpers.js";
 
 let sandbox: SalesforceSandbox | undefined;
 afterEach(async () => {
@@ -21,6 +21,22 @@ describe("admin routes", () => {
     expect(created.body.accountId).toMatch(/^00D[a-zA-Z0-9]{15}$/);
     const list = await admin<Array<{ accountId: string }>>(started.sandbox, "GET", "/__sandbox/accounts");
     expect(list.body.map((a) => a.accountId)).toEqual([started.account.accountId, created.body.accountId]);
+  });
+
+  it("starts an account with custom fields an admin made (upsert key ready) and switches", async () => {
+    const started = await sandboxWithAccount();
+    sandbox = started.sandbox;
+    const created = await admin<{ accountId: string; connect: { accessToken: string } }>(started.sandbox, "POST", "/__sandbox/accounts", {
+      customFields: { Lead_Source_System__c: { label: "Lead Source System", length: 64 }, LeadSync_Id__c: { externalId: true } },
+      duplicateRule: true,
+    });
+    const conn = connection(started.sandbox, { accountId: created.body.accountId, connect: { ...started.account.connect, accessToken: created.body.connect.accessToken } });
+    const describe = await conn.sobject("Lead").describe();
+    expect(describe.fields.find((f) => f.name === "LeadSync_Id__c")).toMatchObject({ externalId: true, custom: true, length: 255 });
+    expect(await conn.sobject("Lead").upsert({ ...lead(1), LeadSync_Id__c: "l-1", Lead_Source_System__c: "leadsync" }, "LeadSync_Id__c")).toMatchObject({ created: true });
+    expect((await rejection(conn.sobject("Lead").create({ ...lead(1), LeadSync_Id__c: "l-2" }))).errorCode).toBe("DUPLICATES_DETECTED");
+    const inProcess = started.sandbox.createAccount({ customFields: { Lead_Source_System__c: {} } });
+    expect(started.sandbox.state.orgs.get(inProcess.accountId)?.field("Lead_Source_System__c")).toBeDefined();
   });
 
   it("creates, edits, deletes, undeletes, converts and merges as the UI; the change log shows it", async () => {

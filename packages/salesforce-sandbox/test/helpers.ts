@@ -53,3 +53,12 @@ export async function rejection(promise: PromiseLike<unknown>): Promise<JsforceE
 }
 
 export const lead = (n: number, extra: Record<string, unknown> = {}) => ({ FirstName: `Ada${n}`, LastName: `Lovelace${n}`, Company: "Analytical Engines", Email: `ada${n}@example.com`, ...extra });
+
+/** Polls until `check` holds (a loaded CI machine delivers late, never early); fails after `timeoutMs`. */
+export async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("waitFor: condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -3,7 +3,7 @@ import { loadPubSubPackage, PubSubClient, PubSubError, type ChangeEventMessage, 
 import { afterEach, describe, expect, it } from "vitest";
 import type { AccountInfo, SalesforceSandbox, SalesforceSandboxOptions } from "../src/index.js";
 import { startSalesforceSandbox } from "../src/index.js";
-import { admin, connection, lead } from "./helpers.js";
+import { admin, connection, lead, waitFor } from "./helpers.js";
 
 const TOPIC = "/data/LeadChangeEvent";
 
@@ -146,19 +146,22 @@ describe("Pub/Sub API: Change Data Capture for Lead", () => {
     call.write({ topic_name: TOPIC, replay_preset: "LATEST", num_requested: 1 });
     await subscribed(s);
     await admin(s, "POST", `/__sandbox/accounts/${account.accountId}/records`, { records: [lead(1), lead(2), lead(3)] });
-    await new Promise((r) => setTimeout(r, 100));
     const withEvents = () => responses.filter((r) => r.events.length > 0);
+    await waitFor(() => withEvents().length > 0);
+    // nothing more comes without credit
+    await new Promise((r) => setTimeout(r, 150));
     expect(withEvents().flatMap((r) => r.events)).toHaveLength(1);
     expect(withEvents()[0]?.pending_num_requested).toBe(0);
     const stats = await admin<{ notifications: { delivered: number; pending: number } }>(s, "GET", `/__sandbox/accounts/${account.accountId}/stats`);
     expect(stats.body.notifications).toMatchObject({ delivered: 1, pending: 2 });
 
     call.write({ num_requested: 5 });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => withEvents().flatMap((r) => r.events).length >= 3);
     expect(withEvents().flatMap((r) => r.events)).toHaveLength(3);
     const last = withEvents().at(-1) as FetchResponseMessage;
     // silence: an empty batch with the latest replay id
-    await new Promise((r) => setTimeout(r, 400));
+    const seen = responses.length;
+    await waitFor(() => responses.length > seen);
     const keepalive = responses.at(-1) as FetchResponseMessage;
     expect(keepalive.events).toHaveLength(0);
     expect(Buffer.compare(keepalive.latest_replay_id, last.latest_replay_id)).toBe(0);

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { Connection } from "jsforce";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SalesforceSandbox } from "../src/index.js";
-import { admin, API_VERSION, lead, oauth2, rejection, sandboxWithAccount } from "./helpers.js";
+import { admin, API_VERSION, connection, lead, oauth2, rejection, sandboxWithAccount } from "./helpers.js";
 
 let sandbox: SalesforceSandbox | undefined;
 afterEach(async () => {
@@ -55,6 +55,33 @@ describe("OAuth web-server flow", () => {
     const body = (await response.json()) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(["access_token", "id", "instance_url", "issued_at", "scope", "signature", "token_type"]);
     expect(body).toMatchObject({ token_type: "Bearer", instance_url: started.sandbox.url, id: `${started.sandbox.url}/id/${started.account.accountId}/${started.sandbox.state.orgs.get(started.account.accountId)?.apiUserId}` });
+  });
+});
+
+describe("refresh-token rotation and revocation", () => {
+  it("rotates refresh tokens when configured: the old one then fails with invalid_grant", async () => {
+    const started = await sandboxWithAccount({ refreshTokenRotation: true });
+    sandbox = started.sandbox;
+    const oauth = oauth2(started.sandbox);
+    const first = await oauth.refreshToken(started.account.connect.refreshToken);
+    expect(first.refresh_token).toMatch(/^5Aep861/);
+    expect(first.refresh_token).not.toBe(started.account.connect.refreshToken);
+    const reused = await rejection(oauth.refreshToken(started.account.connect.refreshToken));
+    expect(reused.name).toBe("invalid_grant");
+    expect(await oauth.refreshToken(first.refresh_token as string)).toMatchObject({ token_type: "Bearer" });
+  });
+
+  it("revokes an access token, and a refresh token with its sessions", async () => {
+    const started = await sandboxWithAccount();
+    sandbox = started.sandbox;
+    const oauth = oauth2(started.sandbox);
+    const fresh = await oauth.refreshToken(started.account.connect.refreshToken);
+    await oauth.revokeToken(fresh.access_token);
+    expect((await rejection(connection(started.sandbox, started.account, { accessToken: fresh.access_token }).sobject("Lead").create(lead(1)))).errorCode).toBe("INVALID_SESSION_ID");
+    expect(await started.conn.sobject("Lead").create(lead(2))).toMatchObject({ success: true });
+    await oauth.revokeToken(started.account.connect.refreshToken);
+    expect((await rejection(started.conn.sobject("Lead").create(lead(3)))).errorCode).toBe("INVALID_SESSION_ID");
+    expect((await rejection(oauth.refreshToken(started.account.connect.refreshToken))).name).toBe("invalid_grant");
   });
 });
 
@@ -133,9 +160,9 @@ describe("API limits", () => {
     const started = await sandboxWithAccount({ longRunningMs: 100, concurrentLongRunningLimit: 1 });
     sandbox = started.sandbox;
     const { conn } = started;
-    await admin(started.sandbox, "POST", "/__sandbox/faults", { kind: "latency", ms: 800, count: 1 });
+    await admin(started.sandbox, "POST", "/__sandbox/faults", { kind: "latency", ms: 1500, count: 1 });
     const slow = conn.sobject("Lead").create(lead(1));
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 400));
     const error = await rejection(conn.sobject("Lead").create(lead(2)));
     expect(error.errorCode).toBe("REQUEST_LIMIT_EXCEEDED");
     expect(error.message).toMatch(/^ConcurrentRequests/);

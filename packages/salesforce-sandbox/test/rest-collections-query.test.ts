@@ -126,9 +126,35 @@ describe("SOQL query", () => {
     const ids = await conn.query(`SELECT Id, LastName FROM Lead WHERE Id IN ('${all[0]}', '${all[1]}') AND Email != null`);
     expect(ids.totalSize).toBe(2);
 
+    const grouped = await conn.query("SELECT Id, Email FROM Lead WHERE (Email = 'ada1@example.com' OR Email = 'ada2@example.com') AND NOT LastName = 'Lovelace2'");
+    expect(grouped.records.map((r) => r["Email"])).toEqual(["ada1@example.com"]);
+    const viaBuilder = await conn.sobject("Lead").find({ $or: [{ Email: "ada5@example.com" }, { Email: { $in: ["ada6@example.com"] } }] }, ["Id", "Email"]).sort({ Email: 1 });
+    expect(viaBuilder.map((r) => r["Email"])).toEqual(["ada5@example.com", "ada6@example.com"]);
+
     const bad = await rejection(conn.query("SELECT Nope FROM Lead"));
     expect(bad.errorCode).toBe("INVALID_FIELD");
     const malformed = await rejection(conn.query("SELECT Id FROM Lead WHERE"));
     expect(malformed.errorCode).toBe("MALFORMED_QUERY");
+  });
+});
+
+describe("Get Updated / Get Deleted", () => {
+  it("lists ids changed and deleted in the window, via jsforce", async () => {
+    const started = await sandboxWithAccount();
+    sandbox = started.sandbox;
+    const { conn, account } = started;
+    const { body } = await admin<{ ids: [string, string, string] }>(started.sandbox, "POST", `/__sandbox/accounts/${account.accountId}/records`, { records: [lead(1), lead(2), lead(3)] });
+    await admin(started.sandbox, "DELETE", `/__sandbox/accounts/${account.accountId}/records/${body.ids[2]}`);
+    const start = new Date(Date.now() - 3_600_000);
+    const end = new Date(Date.now() + 120_000);
+    const updated = await conn.sobject("Lead").updated(start, end);
+    expect([...updated.ids].sort()).toEqual([body.ids[0], body.ids[1]].sort());
+    expect(Date.parse(updated.latestDateCovered.replace("+0000", "Z"))).toBeLessThanOrEqual(Date.now());
+    const deleted = await conn.sobject("Lead").deleted(start, end);
+    expect(deleted.deletedRecords.map((r) => r.id)).toEqual([body.ids[2]]);
+    const backwards = await rejection(conn.sobject("Lead").updated(end, start));
+    expect(backwards.errorCode).toBe("INVALID_REPLICATION_DATE");
+    const tooOld = await rejection(conn.sobject("Lead").updated(new Date(Date.now() - 31 * 24 * 3_600_000), end));
+    expect(tooOld.errorCode).toBe("INVALID_REPLICATION_DATE");
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { notFound } from "../http/errors.js";
+import type { CustomFieldMetadata } from "../state/lead-fields.js";
 import type { Org } from "../state/org.js";
 import type { SandboxState } from "../state/sandbox-state.js";
 
@@ -49,14 +50,59 @@ export function orgSettingsJson(org: Org): Record<string, unknown> {
   };
 }
 
+/** What a new account starts with: Lead custom fields as if an admin had created them, and switches. */
+export interface AccountInput {
+  /** API name (`Lead_Source_System__c`) → Tooling `Metadata` (`{ label, type: "Text", length, externalId }`) */
+  customFields?: Record<string, CustomFieldMetadata> | undefined;
+  duplicateRule?: boolean | undefined;
+  customizeApplication?: boolean | undefined;
+  collectionsCallOptions?: boolean | undefined;
+}
+
+export function createAccount(state: SandboxState, input: AccountInput = {}): AccountInfo {
+  const org = state.createOrg();
+  for (const [apiName, metadata] of Object.entries(input.customFields ?? {})) {
+    if (!/^[A-Za-z][A-Za-z0-9_]*__c$/.test(apiName)) throw new Error(`salesforce-sandbox: custom field names end in __c, got ${apiName}`);
+    org.addCustomField(apiName, `Lead.${apiName}`, { type: "Text", length: 255, label: apiName.replace(/__c$/, ""), ...metadata });
+  }
+  if (input.duplicateRule !== undefined) org.settings.duplicateRule = input.duplicateRule;
+  if (input.customizeApplication !== undefined) org.settings.customizeApplication = input.customizeApplication;
+  if (input.collectionsCallOptions !== undefined) org.settings.collectionsCallOptions = input.collectionsCallOptions;
+  return accountInfo(state, org);
+}
+
+const customFieldInput = z.object({
+  label: z.string().optional(),
+  type: z.enum(["Text", "Email", "Phone", "Checkbox"]).optional(),
+  length: z.number().int().min(1).max(255).optional(),
+  externalId: z.boolean().optional(),
+  unique: z.boolean().optional(),
+  required: z.boolean().optional(),
+});
+
 /** `/__sandbox/accounts`: orgs, their switches and limits, sessions, stats and the change log. No auth, no budget. */
 export const adminAccountRoutes: FastifyPluginAsyncZod<{ state: SandboxState }> = async (app, { state }) => {
   app.get("/__sandbox/app", async () => ({ clientId: state.options.clientId, clientSecret: state.options.clientSecret, loginUrl: state.baseUrl }));
 
   app.get("/__sandbox/accounts", async () => [...state.orgs.values()].map((org) => accountInfo(state, org)));
 
-  app.post("/__sandbox/accounts", { schema: { body: z.object({}).passthrough().nullish() } }, async (_request, reply) =>
-    reply.code(201).send(accountInfo(state, state.createOrg())),
+  app.post(
+    "/__sandbox/accounts",
+    {
+      schema: {
+        // a bare POST (no body) creates a plain account
+        body: z
+          .object({
+            customFields: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*__c$/), customFieldInput).optional(),
+            duplicateRule: z.boolean().optional(),
+            customizeApplication: z.boolean().optional(),
+            collectionsCallOptions: z.boolean().optional(),
+          })
+          .nullish()
+          .transform((body) => body ?? {}),
+      },
+    },
+    async (request, reply) => reply.code(201).send(createAccount(state, request.body)),
   );
 
   app.get("/__sandbox/accounts/:accountId", { schema: { params: accountParams } }, async (request) => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { apiContext, apiWriteContext } from "../http/api-guard.js";
 import { notFound, saveFailed, SalesforceError } from "../http/errors.js";
+import type { Org } from "../state/org.js";
 import type { SandboxState } from "../state/sandbox-state.js";
 import { asObject, leadIdFrom, leadJson, leadUrl, liveLead, requestedFields } from "./serialize.js";
 import { describeLead, describeGlobal } from "./describe.js";
@@ -61,19 +62,20 @@ export const sobjectRoutes: FastifyPluginAsync<{ state: SandboxState }> = async 
     return reply.code(204).send();
   });
 
-  app.get<{ Params: Params; Querystring: { fields?: string } }>(`${base}/Lead/:field/:value`, async (request) => {
+  app.get<{ Params: Params; Querystring: { fields?: string } }>(`${base}/Lead/:field/:value`, async (request, reply) => {
     const { org, version } = apiContext(request);
-    const field = externalIdField(state, request.params.field, request);
+    const field = externalIdField(org, request.params.field);
     const found = org.leads.findBy(field, request.params.value);
-    if (found.length === 0) throw notFound();
-    if (found.length > 1) throw new SalesforceError(300, "MULTIPLE_CHOICES", "Multiple records found");
-    return leadJson(found[0] as Record<string, never>, version, requestedFields(org, request.query.fields));
+    const [record] = found;
+    if (!record) throw notFound();
+    if (found.length > 1) return reply.code(300).send(found.map((r) => leadUrl(version, String(r["Id"]))));
+    return leadJson(record, version, requestedFields(org, request.query.fields));
   });
 
   /** Upsert by external id: no match creates (201), one match updates (200), several answer 300 with their URLs. */
   app.patch<{ Params: Params; Querystring: { updateOnly?: string } }>(`${base}/Lead/:field/:value`, async (request, reply) => {
     const { org, version } = apiContext(request);
-    const field = externalIdField(state, request.params.field, request);
+    const field = externalIdField(org, request.params.field);
     const body = asObject(request.body);
     const ctx = apiWriteContext(request, "sobject");
     const value = request.params.value;
@@ -106,9 +108,8 @@ export const sobjectRoutes: FastifyPluginAsync<{ state: SandboxState }> = async 
 };
 
 /** The URL's field must be Id or an External ID field of Lead (Salesforce: 404 otherwise). */
-function externalIdField(state: SandboxState, name: string, request: Parameters<typeof apiContext>[0]): string {
-  void state;
-  const def = apiContext(request).org.field(name);
+function externalIdField(org: Org, name: string): string {
+  const def = org.field(name);
   if (!def || !(def.externalId || def.name === "Id")) throw notFound(`Provided external ID field does not exist or is not accessible: ${name}`);
   return def.name;
 }

@@ -4,7 +4,7 @@ import type { FieldDef } from "../state/lead-fields.js";
 import type { LeadRecord } from "../state/leads.js";
 import type { Org } from "../state/org.js";
 import { isWellFormedId, to18 } from "../state/ids.js";
-import type { Condition, Literal, SoqlQuery } from "./parse.js";
+import { conditionsOf, evaluate, type Condition, type Literal, type SoqlQuery } from "./parse.js";
 
 function invalidField(soql: string, name: string): SalesforceError {
   const pos = Math.max(0, soql.indexOf(name));
@@ -30,7 +30,7 @@ export function resolveFields(org: Org, soql: string, query: SoqlQuery): { selec
     return def;
   };
   const select = query.fields.map(byName);
-  for (const c of query.where) byName(c.field);
+  for (const c of conditionsOf(query.where)) byName(c.field);
   for (const o of query.orderBy) byName(o.field);
   return { select, byName };
 }
@@ -84,8 +84,9 @@ function matches(def: FieldDef, record: LeadRecord, condition: Condition): boole
 /** The matching leads in the query's order, LIMIT applied; `queryAll` includes deleted ones. */
 export function runQuery(org: Org, soql: string, query: SoqlQuery, includeDeleted: boolean): { select: FieldDef[]; records: LeadRecord[] } {
   const { select, byName } = resolveFields(org, soql, query);
-  const where = query.where.map((c) => ({ c, def: byName(c.field) }));
-  let records = [...org.leads.records.values()].filter((r) => (includeDeleted || r["IsDeleted"] !== true) && where.every(({ c, def }) => matches(def, r, c)));
+  let records = [...org.leads.records.values()].filter(
+    (r) => (includeDeleted || r["IsDeleted"] !== true) && evaluate(query.where, (c) => matches(byName(c.field), r, c)),
+  );
   if (query.orderBy.length > 0) {
     const order = query.orderBy.map((o) => ({ def: byName(o.field), descending: o.descending }));
     records = records.sort((a, b) => {

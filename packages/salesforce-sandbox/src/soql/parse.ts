@@ -1,6 +1,6 @@
 import { SalesforceError } from "../http/errors.js";
 
-/** The SOQL a sync needs: SELECT fields FROM Lead [WHERE a AND b …] [ORDER BY f [ASC|DESC], …] [LIMIT n]. */
+/** The SOQL a sync needs: SELECT fields FROM Lead [WHERE conditions with AND/OR/NOT/()] [ORDER BY f [ASC|DESC], …] [LIMIT n]. */
 export type Literal = string | number | boolean | null | { datetime: number };
 
 export interface Condition {
@@ -9,12 +9,36 @@ export interface Condition {
   value: Literal | Literal[];
 }
 
+export type WhereExpr = { kind: "condition"; condition: Condition } | { kind: "and" | "or"; items: WhereExpr[] } | { kind: "not"; item: WhereExpr };
+
+/** Every condition of a WHERE tree, for field-name checks. */
+export function conditionsOf(expr: WhereExpr | undefined): Condition[] {
+  if (!expr) return [];
+  if (expr.kind === "condition") return [expr.condition];
+  if (expr.kind === "not") return conditionsOf(expr.item);
+  return expr.items.flatMap(conditionsOf);
+}
+
+export function evaluate(expr: WhereExpr | undefined, test: (condition: Condition) => boolean): boolean {
+  if (!expr) return true;
+  switch (expr.kind) {
+    case "condition":
+      return test(expr.condition);
+    case "not":
+      return !evaluate(expr.item, test);
+    case "and":
+      return expr.items.every((item) => evaluate(item, test));
+    case "or":
+      return expr.items.some((item) => evaluate(item, test));
+  }
+}
+
 export interface SoqlQuery {
   fields: string[];
   /** `count()` instead of fields */
   count: boolean;
   object: string;
-  where: Condition[];
+  where: WhereExpr | undefined;
   orderBy: Array<{ field: string; descending: boolean }>;
   limit: number | undefined;
 }
@@ -116,7 +140,7 @@ export function parseSoql(soql: string): SoqlQuery {
   }
   expect("FROM");
   const objectToken = take();
-  const query: SoqlQuery = { fields, count, object: objectToken.text, where: [], orderBy: [], limit: undefined };
+  const query: SoqlQuery = { fields, count, object: objectToken.text, where: undefined, orderBy: [], limit: undefined };
 
   const literal = (): Literal => {
     const token = take();
@@ -127,45 +151,74 @@ export function parseSoql(soql: string): SoqlQuery {
     throw malformed(soql, token.pos, `unexpected token: '${token.text}'`);
   };
 
+  const condition = (): WhereExpr => {
+    const fieldToken = take();
+    if (fieldToken.kind !== "word") throw malformed(soql, fieldToken.pos, `unexpected token: '${fieldToken.text}'`);
+    let op: Condition["op"];
+    if (keyword("NOT")) {
+      at++;
+      expect("IN");
+      op = "NOT IN";
+    } else if (keyword("IN")) {
+      at++;
+      op = "IN";
+    } else if (keyword("LIKE")) {
+      at++;
+      op = "LIKE";
+    } else {
+      const opToken = take();
+      if (!["=", "!=", "<", ">", "<=", ">="].includes(opToken.text)) throw malformed(soql, opToken.pos, `unexpected token: '${opToken.text}'`);
+      op = opToken.text as Condition["op"];
+    }
+    let value: Literal | Literal[];
+    if (op === "IN" || op === "NOT IN") {
+      if (take().text !== "(") throw malformed(soql, fieldToken.pos, "expecting '('");
+      const list: Literal[] = [];
+      for (;;) {
+        list.push(literal());
+        const sep = take();
+        if (sep.text === ")") break;
+        if (sep.text !== ",") throw malformed(soql, sep.pos, `unexpected token: '${sep.text}'`);
+      }
+      value = list;
+    } else value = literal();
+    return { kind: "condition", condition: { field: fieldToken.text, op, value } };
+  };
+  // precedence as in SOQL: NOT binds tightest, then AND, then OR
+  const factor = (): WhereExpr => {
+    if (keyword("NOT")) {
+      at++;
+      return { kind: "not", item: factor() };
+    }
+    if (peek()?.text === "(") {
+      at++;
+      const inner = disjunction();
+      const close = take();
+      if (close.text !== ")") throw malformed(soql, close.pos, "expecting ')'");
+      return inner;
+    }
+    return condition();
+  };
+  const conjunction = (): WhereExpr => {
+    const items = [factor()];
+    while (keyword("AND")) {
+      at++;
+      items.push(factor());
+    }
+    return items.length === 1 ? (items[0] as WhereExpr) : { kind: "and", items };
+  };
+  const disjunction = (): WhereExpr => {
+    const items = [conjunction()];
+    while (keyword("OR")) {
+      at++;
+      items.push(conjunction());
+    }
+    return items.length === 1 ? (items[0] as WhereExpr) : { kind: "or", items };
+  };
+
   if (keyword("WHERE")) {
     at++;
-    for (;;) {
-      if (peek()?.text === "(") throw malformed(soql, peek()?.pos ?? 0, "the sandbox supports only AND-joined conditions");
-      const fieldToken = take();
-      if (fieldToken.kind !== "word") throw malformed(soql, fieldToken.pos, `unexpected token: '${fieldToken.text}'`);
-      let op: Condition["op"];
-      if (keyword("NOT")) {
-        at++;
-        expect("IN");
-        op = "NOT IN";
-      } else if (keyword("IN")) {
-        at++;
-        op = "IN";
-      } else if (keyword("LIKE")) {
-        at++;
-        op = "LIKE";
-      } else {
-        const opToken = take();
-        if (!["=", "!=", "<", ">", "<=", ">="].includes(opToken.text)) throw malformed(soql, opToken.pos, `unexpected token: '${opToken.text}'`);
-        op = opToken.text as Condition["op"];
-      }
-      let value: Literal | Literal[];
-      if (op === "IN" || op === "NOT IN") {
-        if (take().text !== "(") throw malformed(soql, fieldToken.pos, "expecting '('");
-        const list: Literal[] = [];
-        for (;;) {
-          list.push(literal());
-          const sep = take();
-          if (sep.text === ")") break;
-          if (sep.text !== ",") throw malformed(soql, sep.pos, `unexpected token: '${sep.text}'`);
-        }
-        value = list;
-      } else value = literal();
-      query.where.push({ field: fieldToken.text, op, value });
-      if (keyword("OR")) throw malformed(soql, peek()?.pos ?? 0, "the sandbox supports only AND-joined conditions");
-      if (!keyword("AND")) break;
-      at++;
-    }
+    query.where = disjunction();
   }
   if (keyword("ORDER")) {
     at++;

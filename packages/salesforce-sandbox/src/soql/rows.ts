@@ -1,5 +1,5 @@
 import { SalesforceError } from "../http/errors.js";
-import type { Condition, Literal, SoqlQuery } from "./parse.js";
+import { conditionsOf, evaluate, type Condition, type Literal, type SoqlQuery } from "./parse.js";
 
 type Row = Record<string, string | boolean | null>;
 
@@ -33,9 +33,9 @@ export function queryRows(query: SoqlQuery, rows: Row[], columns: string[], obje
     if (!found) throw new SalesforceError(400, "INVALID_FIELD", `No such column '${name}' on entity '${objectName}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`);
     return found;
   };
-  const where = query.where.map((c) => ({ ...c, field: canonical(c.field) }));
+  for (const c of conditionsOf(query.where)) canonical(c.field);
   const select = query.fields.map(canonical);
-  const matching = rows.filter((row) => where.every((c) => holds(row, c)));
+  const matching = rows.filter((row) => evaluate(query.where, (c) => holds(row, { ...c, field: canonical(c.field) })));
   const limited = query.limit === undefined ? matching : matching.slice(0, query.limit);
   return limited.map((row) => ({ attributes: { type: objectName }, ...Object.fromEntries(select.map((f) => [f, row[f] ?? null])) }));
 }
