@@ -70,12 +70,23 @@ export class SalesforceClient implements CrmProviderClient {
     this.logger = options.logger.child({ provider: "salesforce", orgId: options.orgId });
   }
 
+  /**
+   * Reads Leads by id with the sObject Collections retrieve (`POST /composite/sobjects/Lead {ids, fields}`), 200 per
+   * call: a lookup by key, where a `WHERE Id IN (…)` query makes the org plan a query. Missing ids answer null.
+   */
   async fetchContacts(ids: readonly string[], properties: readonly string[]): Promise<CrmContact[]> {
     const wanted = [...new Set(ids)].filter(isRecordId);
     const contacts: CrmContact[] = [];
     for (const chunk of chunks(wanted, SALESFORCE_BATCH_SIZE)) {
-      const records = await this.leadQuery("lead read", properties, (select) => `SELECT ${select} FROM Lead WHERE Id IN ${idList(chunk)}`);
-      contacts.push(...(await this.withConversions(records, properties)));
+      const records = await this.withKnownFields((known) =>
+        this.session.call("lead read", (conn) =>
+          conn.request<Array<Record<string, unknown> | null>>(
+            { method: "POST", url: "/composite/sobjects/Lead", body: JSON.stringify({ ids: chunk, fields: this.fieldList(properties, known) }), headers: { "content-type": "application/json" } },
+            this.session.requestOptions(),
+          ),
+        ),
+      );
+      contacts.push(...(await this.withConversions(records.filter((r): r is Record<string, unknown> => r !== null), properties)));
     }
     return contacts;
   }
@@ -343,38 +354,32 @@ export class SalesforceClient implements CrmProviderClient {
     return out;
   }
 
-  /** The SELECT list of a Lead read: system fields plus the requested properties' fields (invalid or unknown names dropped). */
-  private selectFields(properties: readonly string[], known?: ReadonlySet<string>): string {
+  /** The fields of a Lead read: system fields plus the requested properties' fields (invalid or unknown names dropped). */
+  private fieldList(properties: readonly string[], known: ReadonlySet<string> | undefined): string[] {
     const fields = properties.map((p) => leadFieldOf(p, this.markerField));
     const unusable = fields.filter((f) => !isFieldName(f) || (known !== undefined && !known.has((f.split(".")[0] ?? f).toLowerCase())));
     if (unusable.length > 0) this.logger.warn({ fields: unusable }, "ignoring properties that are not fields of this org's Lead");
-    return selectList([...LEAD_SYSTEM_FIELDS, ...fields.filter((f) => !unusable.includes(f))]);
+    return selectList([...LEAD_SYSTEM_FIELDS, ...fields.filter((f) => !unusable.includes(f))]).split(", ");
   }
 
   /**
-   * A Lead query of the requested properties. A mapped field the org does not have (`INVALID_FIELD`: a mapping
-   * typo, a field an admin deleted) would fail every read; instead it is dropped (after one describe, cached) and
-   * the query sent again, so the other fields keep syncing.
+   * A Lead read of the requested properties. A mapped field the org does not have (`INVALID_FIELD`: a mapping typo,
+   * a field an admin deleted) would fail every read; instead it is dropped (after one describe, cached) and the read
+   * sent again, so the other fields keep syncing.
    */
-  private async leadPage(operation: string, properties: readonly string[], soql: (select: string) => string): Promise<QueryResult> {
+  private async withKnownFields<T>(read: (known: ReadonlySet<string> | undefined) => Promise<T>): Promise<T> {
     try {
-      return await this.query(operation, soql(this.selectFields(properties, this.knownFields)));
+      return await read(this.knownFields);
     } catch (err) {
       if (!(err instanceof SalesforceApiError) || err.errorCode !== "INVALID_FIELD" || this.knownFields !== undefined) throw err;
       this.knownFields = new Set((await this.describeLeadFields()).map((n) => n.toLowerCase()));
-      return this.query(operation, soql(this.selectFields(properties, this.knownFields)));
+      return read(this.knownFields);
     }
   }
 
-  /** `leadPage`, every page. */
-  private async leadQuery(operation: string, properties: readonly string[], soql: (select: string) => string): Promise<Array<Record<string, unknown>>> {
-    let page = await this.leadPage(operation, properties, soql);
-    const records = [...page.records];
-    while (!page.done && page.nextRecordsUrl) {
-      page = await this.queryMore(operation, page.nextRecordsUrl);
-      records.push(...page.records);
-    }
-    return records;
+  /** One page of a Lead query of the requested properties (see `withKnownFields`). */
+  private leadPage(operation: string, properties: readonly string[], soql: (select: string) => string): Promise<QueryResult> {
+    return this.withKnownFields((known) => this.query(operation, soql(this.fieldList(properties, known).join(", "))));
   }
 
   private async describeLeadFields(): Promise<string[]> {

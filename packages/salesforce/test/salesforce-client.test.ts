@@ -170,6 +170,19 @@ describe("Salesforce client against the emulator (jsforce over HTTP)", () => {
     expect((result as { message: string }).message).not.toContain("CANNOT_UPDATE_CONVERTED_LEAD");
   });
 
+  it("drops a mapped field the org does not have instead of failing every read", async () => {
+    const { client, account, limiter } = await setup();
+    const [id] = await seedLeads(sandbox, account.accountId, [{ LastName: "Typo", Company: "C", Email: "typo@example.com" }]);
+    const [read] = await client.fetchContacts([id as string], ["Email", "Job_Title_Typo__c"]);
+    expect(read?.properties).toEqual({ Email: "typo@example.com" });
+    expect(limiter.acquired.filter((op) => op === "lead describe")).toHaveLength(1);
+    const page = await client.listContactsAfter(undefined, ["Email", "Job_Title_Typo__c"]);
+    expect(page.contacts[0]?.properties).toEqual({ Email: "typo@example.com" });
+    // the describe is remembered
+    expect(limiter.acquired.filter((op) => op === "lead describe")).toHaveLength(1);
+    expect(await client.listFieldNames()).toEqual(expect.arrayContaining(["Email", "LastName", "Company", "Lead_Source_System__c"]));
+  });
+
   it("feeds Sforce-Limit-Info to the limiter as the daily window", async () => {
     const { client, limiter } = await setup();
     await client.fetchContacts(["00Q5g000000000zAAA"], ["Email"]);
