@@ -5,7 +5,7 @@ import { DEFAULT_MARKER_FIELD, SALESFORCE_API_VERSION } from "./constants.js";
 import { SalesforceApiError, errorCodeOf, toSalesforceError } from "./errors.js";
 import type { SalesforceEdition } from "./budget.js";
 import { refreshWithToken } from "./oauth-tokens.js";
-import { createConnection } from "./session.js";
+import { createConnection, requestOptions, type JsforceRequestOptions } from "./session.js";
 
 /** `POST /api/v1/crm-integration`'s Salesforce part: exactly what the emulator's `connect` gives (and an OAuth exchange produces). */
 export const salesforceConnectBody = z.object({
@@ -45,7 +45,7 @@ interface DescribeField {
 
 const MARKER_LABEL = "Lead Source System";
 
-type RequestOptions = { timeout: number };
+type RequestOptions = JsforceRequestOptions;
 
 /**
  * Checks the token (the API root answers and names the org and user), then makes sure Lead has the marker field:
@@ -57,8 +57,8 @@ export async function connectSalesforce(
   env: ProviderEnvironment,
   options: { authType?: ConnectedAccount["authType"]; /** the token reply's `id` (identity URL), when we have one */ identityUrl?: string } = {},
 ): Promise<ConnectedAccount> {
-  // jsforce's own request timeout is 30 minutes
-  const http: RequestOptions = { timeout: env.requestTimeoutMs };
+  // jsforce's own request timeout is 30 minutes, and it would retry GETs behind our back
+  const http = requestOptions(env.requestTimeoutMs);
   let accessToken = body.accessToken;
   let refreshToken = body.refreshToken === "" ? undefined : body.refreshToken;
   let instanceUrl = stripSlash(body.instanceUrl);

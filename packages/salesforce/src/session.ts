@@ -15,6 +15,15 @@ export function createConnection(options: { instanceUrl: string; accessToken?: s
   });
 }
 
+export interface JsforceRequestOptions {
+  timeout?: number;
+  retry: { maxRetries: number };
+}
+
+export function requestOptions(timeoutMs: number | undefined): JsforceRequestOptions {
+  return { retry: { maxRetries: 0 }, ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) };
+}
+
 export interface SessionOptions {
   instanceUrl: string;
   /** The stored token; `forceRefresh` after Salesforce refused it (it sends no expires_in, so refusal is the signal). */
@@ -43,9 +52,12 @@ export class SalesforceSession {
     return this.options.instanceUrl;
   }
 
-  /** jsforce request options for `conn.request` calls. */
-  requestOptions(): { timeout?: number } {
-    return this.options.requestTimeoutMs === undefined ? {} : { timeout: this.options.requestTimeoutMs };
+  /**
+   * jsforce request options for `conn.request` calls: our timeout, and no retries of jsforce's own (it would resend
+   * GETs on a 5xx up to 5 times, each a call the limiter never saw; the job's retry is ours to schedule).
+   */
+  requestOptions(): JsforceRequestOptions {
+    return requestOptions(this.options.requestTimeoutMs);
   }
 
   async call<T>(operation: string, send: (connection: Connection) => Promise<T>): Promise<T> {

@@ -183,6 +183,18 @@ describe("Salesforce client against the emulator (jsforce over HTTP)", () => {
     expect(await client.listFieldNames()).toEqual(expect.arrayContaining(["Email", "LastName", "Company", "Lead_Source_System__c"]));
   });
 
+  it("throws a 503 as retryable after one call: no retries behind the limiter's back", async () => {
+    const { client, account, limiter } = await setup();
+    const stats = async () => (await admin<{ calls: { total: number } }>(sandbox, "GET", `/__sandbox/accounts/${account.accountId}/stats`)).body.calls.total;
+    await admin(sandbox, "POST", "/__sandbox/faults", { accountId: account.accountId, kind: "error", status: 503, count: 1 });
+    const before = await stats();
+    const acquired = limiter.acquired.length;
+    const error = await client.listContactsAfter(undefined, ["Email"]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "SalesforceApiError", retryable: true, errorCode: "SERVER_UNAVAILABLE" });
+    expect(await stats()).toBe(before + 1);
+    expect(limiter.acquired.length - acquired).toBe(1);
+  });
+
   it("feeds Sforce-Limit-Info to the limiter as the daily window", async () => {
     const { client, limiter } = await setup();
     await client.fetchContacts(["00Q5g000000000zAAA"], ["Email"]);
