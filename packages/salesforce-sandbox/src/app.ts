@@ -41,9 +41,19 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
   // the REST API behind a session: counted against the org's allowance, limited, fault-injectable
   await app.register(async (api) => {
     api.addHook("onRequest", apiGuard(state));
+    // the version's resources; `identity` names the session's org and user, as Salesforce's does
     api.get("/services/data/:version", async (request) => {
-      const v = `/services/data/v${apiContext(request).version}`;
-      return { sobjects: `${v}/sobjects`, query: `${v}/query`, queryAll: `${v}/queryAll`, composite: `${v}/composite`, limits: `${v}/limits`, tooling: `${v}/tooling` };
+      const { org, session, version } = apiContext(request);
+      const v = `/services/data/v${version}`;
+      return {
+        sobjects: `${v}/sobjects`,
+        query: `${v}/query`,
+        queryAll: `${v}/queryAll`,
+        composite: `${v}/composite`,
+        limits: `${v}/limits`,
+        tooling: `${v}/tooling`,
+        identity: state.idUrl(org, session.userId),
+      };
     });
     await api.register(sobjectRoutes, { state });
     await api.register(replicationRoutes, { state });

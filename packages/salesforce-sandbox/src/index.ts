@@ -19,6 +19,8 @@ export interface SalesforceSandbox extends SandboxHandle {
   /** `127.0.0.1:<port>` of the Pub/Sub API (gRPC), undefined with `grpcPort: false` */
   grpcUrl: string | undefined;
   grpcPort: number | undefined;
+  /** `grpc://127.0.0.1:<port>`, or `grpcs://…` with `grpcTls`; undefined with `grpcPort: false` */
+  pubsubUrl: string | undefined;
   /** with `grpcTls`: the generated root CA the gRPC server's certificate chains to */
   tls: { caPem: string } | undefined;
   /** stops the gRPC and HTTP servers */
@@ -35,10 +37,12 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
   const tls = resolved.grpcPort !== false && resolved.grpcTls ? await (await import("./grpc/tls.js")).generateSandboxTls() : undefined;
   const grpc = resolved.grpcPort === false ? undefined : await startPubSubServer(sandbox.state, { host: resolved.host, port: resolved.grpcPort, tls });
   const printableHost = resolved.host.includes(":") ? `[${resolved.host}]` : resolved.host;
+  if (grpc) sandbox.state.pubsub = { url: `${tls ? "grpcs" : "grpc"}://${printableHost}:${grpc.port}`, caPem: tls?.caPem };
   return {
     ...sandbox,
     url,
     grpcUrl: grpc ? `${printableHost}:${grpc.port}` : undefined,
+    pubsubUrl: sandbox.state.pubsub?.url,
     grpcPort: grpc?.port,
     tls: tls ? { caPem: tls.caPem } : undefined,
     close: async () => {

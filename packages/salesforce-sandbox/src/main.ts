@@ -20,7 +20,7 @@ const sandbox = await startSalesforceSandbox({
 });
 const account = sandbox.createAccount();
 logger.info(
-  { url: sandbox.url, grpcUrl: sandbox.grpcUrl ?? null, accountId: account.accountId },
+  { url: sandbox.url, pubsubUrl: sandbox.pubsubUrl ?? null, accountId: account.accountId },
   "Salesforce sandbox running; GET /__sandbox/accounts for connect bodies, /__sandbox/app for the connected app",
 );
 

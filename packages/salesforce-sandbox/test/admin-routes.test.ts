@@ -8,6 +8,8 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
+const org0 = (started: Awaited<ReturnType<typeof sandboxWithAccount>>) => started.sandbox.state.orgs.get(started.account.accountId) as NonNullable<ReturnType<typeof started.sandbox.state.orgs.get>>;
+
 type Event = { changeType: string; recordIds: string[]; changeOrigin: string; commitUser: string; changedFields: string[]; fields: Record<string, unknown>; transactionKey: string };
 
 describe("admin routes", () => {
@@ -63,6 +65,13 @@ describe("admin routes", () => {
     expect(await conn.sobject("Lead").retrieve(b)).toMatchObject({ IsConverted: true, ConvertedContactId: converted.body.contactId, Status: "Closed - Converted" });
     expect(await conn.sobject("Contact").retrieve(converted.body.contactId)).toMatchObject({ Email: "ada2@example.com" });
     expect((await rejection(conn.sobject("Lead").update({ Id: b, Title: "x" }))).errorCode).toBe("CANNOT_UPDATE_CONVERTED_LEAD");
+    // the person now lives on the Contact: queryable, and writable through collections
+    const contacts = await conn.query(`SELECT Id, Email, SystemModstamp FROM Contact WHERE Id IN ('${converted.body.contactId}')`);
+    expect(contacts.records).toEqual([expect.objectContaining({ Id: converted.body.contactId, Email: "ada2@example.com", attributes: expect.objectContaining({ type: "Contact" }) })]);
+    const written = await conn.sobject("Contact").update([{ Id: converted.body.contactId, Title: "Engineer" }]);
+    expect(written[0]).toMatchObject({ success: true });
+    expect(await conn.sobject("Contact").retrieve(converted.body.contactId)).toMatchObject({ Title: "Engineer", LastModifiedById: org0(started).apiUserId });
+    expect((await conn.sobject("Contact").describe()).fields.some((f) => f.name === "Company")).toBe(false);
 
     const merged = await admin<{ id: string; mergedRecordIds: string[] }>(started.sandbox, "POST", `${base}/records/${a}/merge`, { mergeIds: [c], fields: { Phone: "+44 20" } });
     expect(merged.body).toEqual({ id: a, mergedRecordIds: [c] });
@@ -88,6 +97,6 @@ describe("admin routes", () => {
 
     const stats = await admin<{ calls: { total: number }; throttled: number; notifications: Record<string, number> }>(started.sandbox, "GET", `${base}/stats`);
     expect(stats.body).toMatchObject({ throttled: 0, notifications: { delivered: 0, failed: 0, pending: 0 } });
-    expect(stats.body.calls.total).toBe(5);
+    expect(stats.body.calls.total).toBe(9);
   });
 });

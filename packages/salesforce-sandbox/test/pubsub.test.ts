@@ -243,6 +243,9 @@ describe("Pub/Sub API: Change Data Capture for Lead", () => {
   it("with grpcTls the server insists on TLS; the client trusts the generated CA", async () => {
     const { sandbox: s, account, client: c } = await start({ grpcTls: true });
     expect(s.tls?.caPem).toMatch(/BEGIN CERTIFICATE/);
+    expect(s.pubsubUrl).toBe(`grpcs://${s.grpcUrl}`);
+    const app = await admin<{ pubsub: { url: string; caPem: string } }>(s, "GET", "/__sandbox/app");
+    expect(app.body.pubsub).toEqual({ url: s.pubsubUrl, caPem: s.tls?.caPem });
     expect(await c.getTopic(session(account), TOPIC)).toMatchObject({ topic_name: TOPIC });
     const plaintext = new PubSubClient({ address: s.grpcUrl as string, tls: false });
     const error = (await plaintext.getTopic(session(account), TOPIC).catch((e: unknown) => e)) as PubSubError;

@@ -54,7 +54,11 @@ describe("OAuth web-server flow", () => {
     });
     const body = (await response.json()) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(["access_token", "id", "instance_url", "issued_at", "scope", "signature", "token_type"]);
-    expect(body).toMatchObject({ token_type: "Bearer", instance_url: started.sandbox.url, id: `${started.sandbox.url}/id/${started.account.accountId}/${started.sandbox.state.orgs.get(started.account.accountId)?.apiUserId}` });
+    const idUrl = `${started.sandbox.url}/id/${started.account.accountId}/${started.sandbox.state.orgs.get(started.account.accountId)?.apiUserId}`;
+    expect(body).toMatchObject({ token_type: "Bearer", instance_url: started.sandbox.url, id: idUrl });
+    // the version root names the identity too, and the identity URL answers who the session is
+    expect(await started.conn.request("/services/data/v59.0")).toMatchObject({ identity: idUrl });
+    expect(await started.conn.request(idUrl)).toMatchObject({ organization_id: started.account.accountId, user_id: started.sandbox.state.orgs.get(started.account.accountId)?.apiUserId });
   });
 });
 

@@ -10,7 +10,7 @@ export interface ChangeEvent {
   replayId: bigint;
   /** the Avro schema the event was written with (the Lead schema changes when a custom field is added) */
   schemaId: string;
-  entityName: "Lead";
+  entityName: string;
   changeType: ChangeType;
   recordIds: string[];
   changeOrigin: string;

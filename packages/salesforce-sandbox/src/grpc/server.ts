@@ -170,7 +170,7 @@ function subscribe(state: SandboxState, call: grpc.ServerDuplexStream<FetchReque
         const replayId = decodeReplayId(request.replay_id);
         if (replayId === undefined || !auth.org.changeLog.isReplayable(replayId)) {
           return finish(
-            pubsubError(grpc.status.INVALID_ARGUMENT, PUBSUB_ERROR_CODES.replayIdCorrupted, "The Replay ID validation failed. Ensure that the Replay ID is valid, and not older than the retention window (72 hours)."),
+            pubsubError(grpc.status.INVALID_ARGUMENT, PUBSUB_ERROR_CODES.replayIdCorrupted, `The Replay ID validation failed. Ensure that the Replay ID is valid, and not older than the retention window (${state.options.retentionMs / 3_600_000} hours).`),
           );
         }
         cursor = replayId;

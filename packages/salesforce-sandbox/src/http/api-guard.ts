@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { WriteContext } from "../state/leads.js";
+import type { WriteContext } from "../state/records.js";
 import type { Org } from "../state/org.js";
 import type { AccessTokenEntry, SandboxState } from "../state/sandbox-state.js";
 

@@ -36,5 +36,5 @@ export class SalesforceErrors extends Error {
 }
 
 export const notFound = (message = "The requested resource does not exist") => new SalesforceError(404, "NOT_FOUND", message);
-export const malformedId = (id: string) => new SalesforceError(400, "MALFORMED_ID", `Lead ID: id value of incorrect type: ${id}`, ["Id"]);
+export const malformedId = (id: string, type = "Lead") => new SalesforceError(400, "MALFORMED_ID", `${type} ID: id value of incorrect type: ${id}`, ["Id"]);
 export const invalidSession = () => new SalesforceError(401, "INVALID_SESSION_ID", "Session expired or invalid");

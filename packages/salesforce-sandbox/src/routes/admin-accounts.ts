@@ -82,7 +82,13 @@ const customFieldInput = z.object({
 
 /** `/__sandbox/accounts`: orgs, their switches and limits, sessions, stats and the change log. No auth, no budget. */
 export const adminAccountRoutes: FastifyPluginAsyncZod<{ state: SandboxState }> = async (app, { state }) => {
-  app.get("/__sandbox/app", async () => ({ clientId: state.options.clientId, clientSecret: state.options.clientSecret, loginUrl: state.baseUrl }));
+  app.get("/__sandbox/app", async () => ({
+    clientId: state.options.clientId,
+    clientSecret: state.options.clientSecret,
+    loginUrl: state.baseUrl,
+    // where another process finds the Pub/Sub API, and the CA to trust when it is TLS-only
+    pubsub: state.pubsub ? { url: state.pubsub.url, caPem: state.pubsub.caPem ?? null } : null,
+  }));
 
   app.get("/__sandbox/accounts", async () => [...state.orgs.values()].map((org) => accountInfo(state, org)));
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { notFound, saveFailed } from "../http/errors.js";
 import { isWellFormedId, to18 } from "../state/ids.js";
-import type { PendingWrite, WriteContext } from "../state/leads.js";
+import type { PendingWrite, WriteContext } from "../state/records.js";
 import type { Org } from "../state/org.js";
 import type { SandboxState } from "../state/sandbox-state.js";
 import { accountParams, requireOrg } from "./admin-accounts.js";
@@ -99,11 +99,12 @@ export const adminRecordRoutes: FastifyPluginAsyncZod<{ state: SandboxState }> =
     const id = leadId(org, request.params.id);
     const lead = org.leads.get(id) ?? {};
     const ctx = uiContext(org);
-    const outcome = org.leads.prepareConvert(id, "pending", ctx);
+    // a lead that cannot convert (deleted, converted already) fails before any Contact exists
+    const check = org.leads.prepareConvert(id, "", ctx);
+    if (!check.ok) throw saveFailed(check.errors);
+    const contactId = org.createContact(lead, ctx);
+    const outcome = org.leads.prepareConvert(id, contactId, ctx);
     if (!outcome.ok) throw saveFailed(outcome.errors);
-    const contactId = org.createContact(lead, ctx.now);
-    outcome.value.after["ConvertedContactId"] = contactId;
-    outcome.value.event.fields["ConvertedContactId"] = contactId;
     state.commit(org, [outcome.value]);
     return { leadId: id, contactId };
   });

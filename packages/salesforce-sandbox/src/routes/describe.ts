@@ -1,5 +1,6 @@
 import type { FieldDef } from "../state/lead-fields.js";
-import type { Org } from "../state/org.js";
+import { KEY_PREFIX } from "../state/ids.js";
+import type { SObjectName } from "../state/records.js";
 
 const SOAP_TYPE: Record<FieldDef["type"], string> = {
   id: "tns:ID",
@@ -37,14 +38,14 @@ function fieldJson(def: FieldDef): Record<string, unknown> {
   };
 }
 
-/** `GET /sobjects/Lead/describe`: the org's Lead fields, custom ones (e.g. Lead_Source_System__c) once created. */
-export function describeLead(org: Org, version: string): Record<string, unknown> {
-  const base = `/services/data/v${version}/sobjects/Lead`;
+/** `GET /sobjects/{Lead|Contact}/describe`: the object's fields, custom ones (e.g. Lead_Source_System__c) once created. */
+export function describeSObject(type: SObjectName, fields: FieldDef[], version: string): Record<string, unknown> {
+  const base = `/services/data/v${version}/sobjects/${type}`;
   return {
-    name: "Lead",
-    label: "Lead",
-    labelPlural: "Leads",
-    keyPrefix: "00Q",
+    name: type,
+    label: type,
+    labelPlural: `${type}s`,
+    keyPrefix: KEY_PREFIX[type],
     custom: false,
     createable: true,
     updateable: true,
@@ -54,7 +55,7 @@ export function describeLead(org: Org, version: string): Record<string, unknown>
     retrieveable: true,
     searchable: true,
     replicateable: true,
-    fields: org.fields().map(fieldJson),
+    fields: fields.map(fieldJson),
     urls: { sobject: base, describe: `${base}/describe`, rowTemplate: `${base}/{ID}`, uiDetailTemplate: null },
   };
 }

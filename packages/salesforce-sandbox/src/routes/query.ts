@@ -7,7 +7,8 @@ import { parseSoql } from "../soql/parse.js";
 import { KEY_PREFIX } from "../state/ids.js";
 import type { FieldDef } from "../state/lead-fields.js";
 import type { SandboxState } from "../state/sandbox-state.js";
-import { leadJson } from "./serialize.js";
+import type { SObjectName, SObjectRecord } from "../state/records.js";
+import { recordJson } from "./serialize.js";
 
 const DEFAULT_BATCH = 2000;
 const MIN_BATCH = 200;
@@ -23,7 +24,7 @@ function batchSize(request: FastifyRequest): number {
 export const queryRoutes: FastifyPluginAsync<{ state: SandboxState }> = async (app, { state }) => {
   const cursors = new QueryCursors(() => state.nextId(KEY_PREFIX.QueryLocator));
 
-  const page = (version: string, resource: string, locator: string | undefined, ids: string[], select: FieldDef[], offset: number, size: number, orgLeads: (id: string) => Record<string, string | boolean | null> | undefined) => {
+  const page = (type: SObjectName, version: string, resource: string, locator: string | undefined, ids: string[], select: FieldDef[], offset: number, size: number, lookup: (id: string) => SObjectRecord | undefined) => {
     const slice = ids.slice(offset, offset + size);
     const done = offset + slice.length >= ids.length;
     if (done && locator) cursors.close(locator);
@@ -32,8 +33,8 @@ export const queryRoutes: FastifyPluginAsync<{ state: SandboxState }> = async (a
       done,
       ...(!done && locator && { nextRecordsUrl: `/services/data/v${version}/${resource}/${locator}-${offset + slice.length}` }),
       records: slice.map((id) => {
-        const record = orgLeads(id);
-        return record ? leadJson(record, version, select) : { attributes: { type: "Lead" }, Id: id };
+        const record = lookup(id);
+        return record ? recordJson(type, record, version, select) : { attributes: { type }, Id: id };
       }),
     };
   };
@@ -44,12 +45,12 @@ export const queryRoutes: FastifyPluginAsync<{ state: SandboxState }> = async (a
       const soql = request.query.q;
       if (!soql) throw new SalesforceError(400, "MALFORMED_QUERY", "A query string has to be specified");
       const query = parseSoql(soql);
-      const { select, records } = runQuery(org, soql, query, resource === "queryAll");
+      const { type, select, records } = runQuery(org, soql, query, resource === "queryAll");
       if (query.count) return { totalSize: records.length, done: true, records: [] };
       const ids = records.map((r) => String(r["Id"]));
       const size = batchSize(request);
-      const locator = ids.length > size ? cursors.open(org.orgId, ids, select) : undefined;
-      return page(version, resource, locator, ids, select, 0, size, (id) => org.leads.get(id));
+      const locator = ids.length > size ? cursors.open(org.orgId, type, ids, select) : undefined;
+      return page(type, version, resource, locator, ids, select, 0, size, (id) => org.store(type).get(id));
     });
 
     app.get<{ Params: { cursor: string } }>(`/services/data/:version/${resource}/:cursor`, async (request) => {
@@ -57,7 +58,7 @@ export const queryRoutes: FastifyPluginAsync<{ state: SandboxState }> = async (a
       const match = /^(.+)-(\d+)$/.exec(request.params.cursor);
       const cursor = match ? cursors.get(org.orgId, match[1] as string) : undefined;
       if (!match || !cursor) throw new SalesforceError(400, "INVALID_QUERY_LOCATOR", "invalid query locator");
-      return page(version, resource, match[1], cursor.ids, cursor.select, Number(match[2]), batchSize(request), (id) => org.leads.get(id));
+      return page(cursor.type, version, resource, match[1], cursor.ids, cursor.select, Number(match[2]), batchSize(request), (id) => org.store(cursor.type).get(id));
     });
   }
 };

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { apiContext } from "../http/api-guard.js";
 import { SalesforceError } from "../http/errors.js";
-import { sfDateTime } from "../state/leads.js";
+import { sfDateTime } from "../state/records.js";
 import type { SandboxState } from "../state/sandbox-state.js";
 
 const MINUTE_MS = 60_000;

@@ -1,7 +1,9 @@
 import type { FieldDef } from "../state/lead-fields.js";
+import type { SObjectName } from "../state/records.js";
 
 interface Cursor {
   orgId: string;
+  type: SObjectName;
   ids: string[];
   select: FieldDef[];
   expiresAt: number;
@@ -16,10 +18,10 @@ export class QueryCursors {
 
   constructor(private readonly newLocator: () => string) {}
 
-  open(orgId: string, ids: string[], select: FieldDef[]): string {
+  open(orgId: string, type: SObjectName, ids: string[], select: FieldDef[]): string {
     this.prune();
     const locator = this.newLocator();
-    this.cursors.set(locator, { orgId, ids, select, expiresAt: Date.now() + CURSOR_TTL_MS });
+    this.cursors.set(locator, { orgId, type, ids, select, expiresAt: Date.now() + CURSOR_TTL_MS });
     return locator;
   }
 

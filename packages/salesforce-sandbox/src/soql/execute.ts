@@ -1,23 +1,24 @@
 import type { FieldValue } from "../cdc/change-log.js";
 import { SalesforceError } from "../http/errors.js";
 import type { FieldDef } from "../state/lead-fields.js";
-import type { LeadRecord } from "../state/leads.js";
+import { SOBJECTS, type SObjectName, type SObjectRecord } from "../state/records.js";
 import type { Org } from "../state/org.js";
 import { isWellFormedId, to18 } from "../state/ids.js";
 import { conditionsOf, evaluate, type Condition, type Literal, type SoqlQuery } from "./parse.js";
 
-function invalidField(soql: string, name: string): SalesforceError {
+function invalidField(soql: string, name: string, type: SObjectName): SalesforceError {
   const pos = Math.max(0, soql.indexOf(name));
   return new SalesforceError(
     400,
     "INVALID_FIELD",
-    `\n${soql}\n${" ".repeat(pos)}^\nERROR at Row:1:Column:${pos + 1}\nNo such column '${name}' on entity 'Lead'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`,
+    `\n${soql}\n${" ".repeat(pos)}^\nERROR at Row:1:Column:${pos + 1}\nNo such column '${name}' on entity '${type}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`,
   );
 }
 
-/** Resolves the query's field names against the org's Lead fields (case-insensitive, canonical names out). */
-export function resolveFields(org: Org, soql: string, query: SoqlQuery): { select: FieldDef[]; byName: (n: string) => FieldDef } {
-  if (query.object.toLowerCase() !== "lead") {
+/** Resolves the query's object (Lead or Contact) and field names (case-insensitive, canonical names out). */
+export function resolveFields(org: Org, soql: string, query: SoqlQuery): { type: SObjectName; select: FieldDef[]; byName: (n: string) => FieldDef } {
+  const type = SOBJECTS.find((t) => t.toLowerCase() === query.object.toLowerCase());
+  if (!type) {
     throw new SalesforceError(
       400,
       "INVALID_TYPE",
@@ -25,14 +26,14 @@ export function resolveFields(org: Org, soql: string, query: SoqlQuery): { selec
     );
   }
   const byName = (name: string) => {
-    const def = org.field(name);
-    if (!def) throw invalidField(soql, name);
+    const def = org.fieldOf(type, name);
+    if (!def) throw invalidField(soql, name, type);
     return def;
   };
   const select = query.fields.map(byName);
   for (const c of conditionsOf(query.where)) byName(c.field);
   for (const o of query.orderBy) byName(o.field);
-  return { select, byName };
+  return { type, select, byName };
 }
 
 function comparable(def: FieldDef, value: FieldValue | Literal): string | number | boolean | null {
@@ -51,7 +52,7 @@ function compare(a: string | number | boolean | null, b: string | number | boole
   return a < b ? -1 : 1;
 }
 
-function matches(def: FieldDef, record: LeadRecord, condition: Condition): boolean {
+function matches(def: FieldDef, record: SObjectRecord, condition: Condition): boolean {
   const left = comparable(def, record[def.name] ?? null);
   const values = Array.isArray(condition.value) ? condition.value : [condition.value];
   const rights = values.map((v) => comparable(def, v));
@@ -81,10 +82,10 @@ function matches(def: FieldDef, record: LeadRecord, condition: Condition): boole
   }
 }
 
-/** The matching leads in the query's order, LIMIT applied; `queryAll` includes deleted ones. */
-export function runQuery(org: Org, soql: string, query: SoqlQuery, includeDeleted: boolean): { select: FieldDef[]; records: LeadRecord[] } {
-  const { select, byName } = resolveFields(org, soql, query);
-  let records = [...org.leads.records.values()].filter(
+/** The matching records in the query's order, LIMIT applied; `queryAll` includes deleted ones. */
+export function runQuery(org: Org, soql: string, query: SoqlQuery, includeDeleted: boolean): { type: SObjectName; select: FieldDef[]; records: SObjectRecord[] } {
+  const { type, select, byName } = resolveFields(org, soql, query);
+  let records = [...org.store(type).records.values()].filter(
     (r) => (includeDeleted || r["IsDeleted"] !== true) && evaluate(query.where, (c) => matches(byName(c.field), r, c)),
   );
   if (query.orderBy.length > 0) {
@@ -98,5 +99,5 @@ export function runQuery(org: Org, soql: string, query: SoqlQuery, includeDelete
     });
   }
   if (query.limit !== undefined) records = records.slice(0, query.limit);
-  return { select, records };
+  return { type, select, records };
 }

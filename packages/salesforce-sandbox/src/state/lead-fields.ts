@@ -81,6 +81,29 @@ export function standardLeadFields(): FieldDef[] {
   ];
 }
 
+/** The standard Contact fields the sandbox knows (a converted lead's person lives on). */
+export function standardContactFields(): FieldDef[] {
+  return [
+    field("Id", "Contact ID", "id", { ...system, length: 18 }),
+    field("IsDeleted", "Deleted", "boolean", system),
+    field("LastName", "Last Name", "string", { length: 80, nillable: false, nameComponent: true }),
+    field("FirstName", "First Name", "string", { length: 40, nameComponent: true }),
+    field("Salutation", "Salutation", "picklist", { length: 40, nameComponent: true, picklistValues: picklist(["Mr.", "Ms.", "Mrs.", "Dr.", "Prof."]) }),
+    field("Name", "Full Name", "string", { length: 121, createable: false, updateable: false, nillable: false }),
+    field("AccountId", "Account ID", "reference", { length: 18, referenceTo: ["Account"] }),
+    field("Title", "Title", "string", { length: 128 }),
+    field("Phone", "Business Phone", "phone", { length: 40 }),
+    field("Email", "Email", "email", { length: 80 }),
+    field("LeadSource", "Lead Source", "picklist", { length: 255, picklistValues: picklist(LEAD_SOURCES) }),
+    field("OwnerId", "Owner ID", "reference", { length: 18, nillable: false, defaultedOnCreate: true, referenceTo: ["User"] }),
+    field("CreatedDate", "Created Date", "datetime", system),
+    field("CreatedById", "Created By ID", "reference", { ...system, length: 18, referenceTo: ["User"] }),
+    field("LastModifiedDate", "Last Modified Date", "datetime", system),
+    field("LastModifiedById", "Last Modified By ID", "reference", { ...system, length: 18, referenceTo: ["User"] }),
+    field("SystemModstamp", "System Modstamp", "datetime", system),
+  ];
+}
+
 /** A Tooling API CustomField's `Metadata` as far as the sandbox uses it. */
 export interface CustomFieldMetadata {
   label?: string | undefined;

@@ -2,8 +2,8 @@ import { ChangeLog } from "../cdc/change-log.js";
 import type { ResolvedOptions } from "../options.js";
 import { ApiUsage } from "./api-usage.js";
 import { KEY_PREFIX } from "./ids.js";
-import { customField, standardLeadFields, type CustomFieldMetadata, type FieldDef } from "./lead-fields.js";
-import { LeadStore } from "./leads.js";
+import { customField, standardContactFields, standardLeadFields, type CustomFieldMetadata, type FieldDef } from "./lead-fields.js";
+import { SObjectStore, type SObjectName, type WriteContext } from "./records.js";
 
 /** Per-org switches that tests flip through `PATCH /__sandbox/accounts/:accountId`. */
 export interface OrgSettings {
@@ -38,8 +38,8 @@ export interface NotificationStats {
 
 /** One emulated Salesforce org ("account" in the sandbox's admin routes): users, leads, custom fields, limits, event bus. */
 export class Org {
-  readonly leads: LeadStore;
-  readonly contacts = new Map<string, Record<string, unknown>>();
+  readonly leads: SObjectStore;
+  readonly contacts: SObjectStore;
   readonly customFields = new Map<string, { id: string; fullName: string; metadata: CustomFieldMetadata }>();
   readonly usage = new ApiUsage();
   /** change events delivered over Pub/Sub, rolling 24 h */
@@ -74,16 +74,38 @@ export class Org {
       dailyDeliveredEvents: options.dailyDeliveredEvents,
     };
     this.changeLog = new ChangeLog(() => options.retentionMs);
-    this.leads = new LeadStore({
+    this.leads = new SObjectStore({
+      objectName: "Lead",
       fields: () => this.fieldList,
-      nextLeadId: () => this.nextId(KEY_PREFIX.Lead),
+      nextId: () => this.nextId(KEY_PREFIX.Lead),
       duplicateRuleActive: () => this.settings.duplicateRule,
+      defaultOwnerId: () => this.apiUserId,
+    });
+    const contactFields = standardContactFields();
+    this.contacts = new SObjectStore({
+      objectName: "Contact",
+      fields: () => contactFields,
+      nextId: () => this.nextId(KEY_PREFIX.Contact),
+      // the sandbox's duplicate rule watches Leads only
+      duplicateRuleActive: () => false,
       defaultOwnerId: () => this.apiUserId,
     });
   }
 
   fields(): FieldDef[] {
     return this.fieldList;
+  }
+
+  store(objectName: SObjectName): SObjectStore {
+    return objectName === "Lead" ? this.leads : this.contacts;
+  }
+
+  /** a field of Lead or Contact, by case-insensitive name */
+  fieldOf(objectName: SObjectName, name: string): FieldDef | undefined {
+    const lower = name.toLowerCase();
+    return this.store(objectName)
+      .fields()
+      .find((f) => f.name.toLowerCase() === lower);
   }
 
   field(name: string): FieldDef | undefined {
@@ -113,18 +135,15 @@ export class Org {
     this.calls.byEndpoint.set(endpoint, (this.calls.byEndpoint.get(endpoint) ?? 0) + 1);
   }
 
-  createContact(fromLead: Record<string, unknown>, now: number): string {
-    const id = this.nextId(KEY_PREFIX.Contact);
-    this.contacts.set(id, {
-      Id: id,
-      FirstName: fromLead["FirstName"] ?? null,
-      LastName: fromLead["LastName"] ?? null,
-      Email: fromLead["Email"] ?? null,
-      Phone: fromLead["Phone"] ?? null,
-      Title: fromLead["Title"] ?? null,
-      CreatedDate: new Date(now).toISOString(),
-    });
-    return id;
+  /** The Contact a lead converts into, created in the same (UI) transaction; Contacts publish no change events here. */
+  createContact(fromLead: Record<string, unknown>, ctx: WriteContext): string {
+    const body: Record<string, unknown> = {};
+    for (const name of ["FirstName", "LastName", "Salutation", "Email", "Phone", "Title", "LeadSource"]) if (fromLead[name] !== null && fromLead[name] !== undefined) body[name] = fromLead[name];
+    const outcome = this.contacts.prepareCreate(body, ctx);
+    if (!outcome.ok) throw new Error(`converting lead ${String(fromLead["Id"])}: ${outcome.errors.map((e) => e.message).join("; ")}`);
+    this.contacts.apply(outcome.value);
+    return outcome.value.id;
   }
+
 }
 

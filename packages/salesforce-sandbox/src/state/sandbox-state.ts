@@ -4,7 +4,7 @@ import type { ChangeEvent, NewChangeEvent } from "../cdc/change-log.js";
 import type { ResolvedOptions } from "../options.js";
 import { FaultRegistry } from "./faults.js";
 import { KEY_PREFIX, makeId } from "./ids.js";
-import type { PendingWrite } from "./leads.js";
+import type { PendingWrite } from "./records.js";
 import { Org } from "./org.js";
 
 export interface AccessTokenEntry {
@@ -52,6 +52,8 @@ export class SandboxState {
   private counter = 100_000;
   /** the HTTP base URL (instance and login URL alike), set once the server listens */
   baseUrl = "http://127.0.0.1";
+  /** the Pub/Sub endpoint once its server listens: `grpc://host:port` (plaintext) or `grpcs://host:port` and the CA */
+  pubsub: { url: string; caPem: string | undefined } | undefined;
 
   constructor(readonly options: ResolvedOptions) {}
 
@@ -181,8 +183,10 @@ export class SandboxState {
 
   /** Publishes the change events of writes already applied (when Lead is selected for Change Data Capture). */
   announce(org: Org, writes: PendingWrite[]): ChangeEvent[] {
-    if (writes.length === 0 || !org.settings.cdcEntities.has("Lead")) return [];
-    return this.publish(org, writes.map((w) => w.event));
+    // only entities selected for Change Data Capture publish (the sandbox can select Lead)
+    const selected = writes.filter((w) => org.settings.cdcEntities.has(w.event.entityName));
+    if (selected.length === 0) return [];
+    return this.publish(org, selected.map((w) => w.event));
   }
 
   private publish(org: Org, events: NewChangeEvent[]): ChangeEvent[] {

@@ -2,7 +2,7 @@ import type { FieldValue, NewChangeEvent } from "../cdc/change-log.js";
 import { DEFAULT_LEAD_STATUS, type FieldDef } from "./lead-fields.js";
 import { fail, recordError, type RecordError, type SaveOutcome } from "./record-errors.js";
 
-export type LeadRecord = Record<string, FieldValue>;
+export type SObjectRecord = Record<string, FieldValue>;
 
 /** Who writes, and how Salesforce would stamp the change event. */
 export interface WriteContext {
@@ -18,14 +18,20 @@ export interface WriteContext {
 /** A validated change, applied only when the whole transaction is valid (allOrNone). */
 export interface PendingWrite {
   id: string;
-  before: LeadRecord | undefined;
-  after: LeadRecord;
+  before: SObjectRecord | undefined;
+  after: SObjectRecord;
   event: NewChangeEvent;
 }
 
-export interface LeadStoreHost {
+export type SObjectName = "Lead" | "Contact";
+
+/** The sObjects the sandbox serves: Lead (synced, CDC) and Contact (where a converted lead's person lives). */
+export const SOBJECTS: readonly SObjectName[] = ["Lead", "Contact"];
+
+export interface SObjectStoreHost {
+  objectName: SObjectName;
   fields(): FieldDef[];
-  nextLeadId(): string;
+  nextId(): string;
   /** the org's duplicate rule on Email is active */
   duplicateRuleActive(): boolean;
   defaultOwnerId(): string;
@@ -38,18 +44,31 @@ export function sfDateTime(ms: number): string {
   return new Date(ms).toISOString().replace("Z", "+0000");
 }
 
-/** The leads of one org, with Salesforce's field validation, duplicate rule and change events. */
-export class LeadStore {
-  readonly records = new Map<string, LeadRecord>();
+/** One org's records of one sObject (Lead, Contact), with Salesforce's field validation, duplicate rule and change events. */
+export class SObjectStore {
+  readonly records = new Map<string, SObjectRecord>();
 
-  constructor(private readonly host: LeadStoreHost) {}
+  constructor(private readonly host: SObjectStoreHost) {}
 
-  get(id: string): LeadRecord | undefined {
+  get objectName(): SObjectName {
+    return this.host.objectName;
+  }
+
+  fields(): FieldDef[] {
+    return this.host.fields();
+  }
+
+  field(name: string): FieldDef | undefined {
+    const lower = name.toLowerCase();
+    return this.host.fields().find((f) => f.name.toLowerCase() === lower);
+  }
+
+  get(id: string): SObjectRecord | undefined {
     return this.records.get(id);
   }
 
   /** live (not deleted) leads whose field equals the value; text comparison is case-insensitive as in SOQL */
-  findBy(field: string, value: string): LeadRecord[] {
+  findBy(field: string, value: string): SObjectRecord[] {
     const needle = value.toLowerCase();
     return [...this.records.values()].filter((r) => r["IsDeleted"] !== true && typeof r[field] === "string" && (r[field] as string).toLowerCase() === needle);
   }
@@ -66,15 +85,14 @@ export class LeadStore {
     const duplicate = this.duplicateCheck(values, undefined, ctx);
     if (duplicate) return fail(duplicate);
 
-    const id = this.host.nextLeadId();
+    const id = this.host.nextId();
     const stamp = sfDateTime(ctx.now);
-    const after: LeadRecord = {};
+    const after: SObjectRecord = {};
     for (const f of this.host.fields()) after[f.name] = null;
     Object.assign(after, values, {
       Id: id,
       IsDeleted: false,
-      IsConverted: false,
-      Status: values["Status"] ?? DEFAULT_LEAD_STATUS,
+      ...(this.host.objectName === "Lead" && { IsConverted: false, Status: values["Status"] ?? DEFAULT_LEAD_STATUS }),
       OwnerId: values["OwnerId"] ?? this.host.defaultOwnerId(),
       CreatedDate: stamp,
       CreatedById: ctx.userId,
@@ -104,7 +122,7 @@ export class LeadStore {
     if (duplicate) return fail(duplicate);
 
     const stamp = sfDateTime(ctx.now);
-    const after: LeadRecord = { ...before, ...values, LastModifiedDate: stamp, LastModifiedById: ctx.userId, SystemModstamp: stamp };
+    const after: SObjectRecord = { ...before, ...values, LastModifiedDate: stamp, LastModifiedById: ctx.userId, SystemModstamp: stamp };
     after["Name"] = fullName(after);
     // Salesforce stamps an update even when no value changed; the change event lists what did change
     const changed = Object.keys(values).filter((name) => before[name] !== after[name]);
@@ -121,7 +139,7 @@ export class LeadStore {
     const before = this.records.get(id);
     if (!before || before["IsDeleted"] === true) return fail(recordError("ENTITY_IS_DELETED", "entity is deleted"));
     const stamp = sfDateTime(ctx.now);
-    const after: LeadRecord = { ...before, IsDeleted: true, SystemModstamp: stamp, LastModifiedById: ctx.userId };
+    const after: SObjectRecord = { ...before, IsDeleted: true, SystemModstamp: stamp, LastModifiedById: ctx.userId };
     return { ok: true, value: { id, before, after, event: this.event("DELETE", id, ctx, { fields: {} }) } };
   }
 
@@ -130,7 +148,7 @@ export class LeadStore {
     if (!before) return fail(recordError("INVALID_ID_FIELD", "invalid record id"));
     if (before["IsDeleted"] !== true) return fail(recordError("UNDELETE_FAILED", "Entity is not in the recycle bin"));
     const stamp = sfDateTime(ctx.now);
-    const after: LeadRecord = { ...before, IsDeleted: false, SystemModstamp: stamp, LastModifiedDate: stamp, LastModifiedById: ctx.userId };
+    const after: SObjectRecord = { ...before, IsDeleted: false, SystemModstamp: stamp, LastModifiedDate: stamp, LastModifiedById: ctx.userId };
     const fields = Object.fromEntries(Object.entries(after).filter(([name, v]) => v !== null && name !== "Id" && name !== "Name" && name !== "SystemModstamp" && name !== "IsDeleted"));
     return { ok: true, value: { id, before, after, event: this.event("UNDELETE", id, ctx, { fields }) } };
   }
@@ -142,7 +160,7 @@ export class LeadStore {
     if (before["IsConverted"] === true) return fail(recordError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead"));
     const stamp = sfDateTime(ctx.now);
     const converted = { IsConverted: true, ConvertedDate: stamp, ConvertedContactId: contactId, Status: "Closed - Converted" };
-    const after: LeadRecord = { ...before, ...converted, LastModifiedDate: stamp, LastModifiedById: ctx.userId, SystemModstamp: stamp };
+    const after: SObjectRecord = { ...before, ...converted, LastModifiedDate: stamp, LastModifiedById: ctx.userId, SystemModstamp: stamp };
     const fields: Record<string, FieldValue> = { ...converted, LastModifiedDate: stamp };
     if (before["LastModifiedById"] !== ctx.userId) fields["LastModifiedById"] = ctx.userId;
     return { ok: true, value: { id, before, after, event: this.event("UPDATE", id, ctx, { fields, changedFields: Object.keys(fields) }) } };
@@ -164,7 +182,7 @@ export class LeadStore {
     parts: { fields: Record<string, FieldValue>; changedFields?: string[]; nulledFields?: string[] },
   ): NewChangeEvent {
     return {
-      entityName: "Lead",
+      entityName: this.host.objectName,
       changeType,
       recordIds: [id],
       changeOrigin: ctx.changeOrigin,
@@ -185,7 +203,7 @@ export class LeadStore {
     for (const [key, raw] of Object.entries(body)) {
       if (key === "attributes") continue;
       const def = byName.get(key.toLowerCase());
-      if (!def) return fail(recordError("INVALID_FIELD", `No such column '${key}' on sobject of type Lead`, [key]));
+      if (!def) return fail(recordError("INVALID_FIELD", `No such column '${key}' on sobject of type ${this.host.objectName}`, [key]));
       if (mode === "create" ? !def.createable : !def.updateable) {
         readOnly.push(def.name);
         continue;
@@ -262,6 +280,6 @@ export class LeadStore {
   }
 }
 
-function fullName(record: LeadRecord): string {
+function fullName(record: SObjectRecord): string {
   return [record["Salutation"], record["FirstName"], record["LastName"]].filter((p): p is string => typeof p === "string" && p !== "").join(" ");
 }
