@@ -25,6 +25,9 @@ describe("connect", () => {
     expect(connected.externalAccountId).toBe(account.accountId);
     expect(connected.externalAccountId).toHaveLength(18);
     expect(connected.state).toMatchObject({ instanceUrl: sandbox.url, markerField: "Lead_Source_System__c", dailyApiRequests: 15_000 });
+    // the version root's identity URL names the integration user
+    const settings = await admin<{ settings: { users: { integration: string } } }>(sandbox, "GET", `/__sandbox/accounts/${account.accountId}`);
+    expect(connected.state["userId"]).toBe(settings.body.settings.users.integration);
     // the emulator answers no Organization query: the allowance (15,000) says Developer Edition
     expect(connected.tier).toBe("developer");
     const policy = salesforceProvider.limitPolicy?.({ tier: connected.tier as string, settings: {}, state: connected.state, id: "i", externalAccountId: "x", authType: "oauth" });

@@ -58,9 +58,7 @@ async function connectedWithFeed(): Promise<Connected> {
   const parsed = salesforceProvider.connectBody.safeParse({ ...connected.account.connect, pubSubUrl: `grpc://${sandbox.grpcUrl}` });
   if (!parsed.success) throw new Error("connect body rejected");
   const account = await salesforceProvider.connect(parsed.data, connected.env);
-  const settings = await admin<{ settings: { users: { integration: string } } }>(sandbox, "GET", `/__sandbox/accounts/${connected.account.accountId}`);
-  // The emulator's API root names no identity URL; the integration user comes from its admin route here.
-  Object.assign(connected.context.integration, { state: { ...account.state, userId: settings.body.settings.users.integration } });
+  Object.assign(connected.context.integration, { state: account.state });
   return connected;
 }
 

@@ -165,9 +165,10 @@ describe("Salesforce client against the emulator (jsforce over HTTP)", () => {
     const patches = (counts: Record<string, number>) => counts["PATCH /services/data/:version/composite/sobjects"] ?? 0;
     // the lead refused (CANNOT_UPDATE_CONVERTED_LEAD), the lead was looked up, the Contact was written to
     expect(patches(after) - patches(before)).toBe(2);
-    // the emulator's collections take Leads only, so here the Contact write is refused; Salesforce takes it
-    expect(result).toMatchObject({ leadId: "e", ok: false, retryable: false });
-    expect((result as { message: string }).message).not.toContain("CANNOT_UPDATE_CONVERTED_LEAD");
+    // the link keeps the lead's id, and reads follow to the Contact
+    expect(result).toMatchObject({ leadId: "e", ok: true, externalId: id, created: false });
+    const [read] = await client.fetchContacts([id as string], ["Title", "LastName"]);
+    expect(read?.properties).toEqual({ Title: "Professor", LastName: "Noether" });
   });
 
   it("drops a mapped field the org does not have instead of failing every read", async () => {
