@@ -32,7 +32,10 @@ export const DELIVERY_LIMIT_PAUSE_MS = 15 * 60_000;
 const WINDOW = 100;
 
 export interface PulledFeedOptions {
-  /** Default: the integration's `state.pubSubUrl` (from the connect body), else Salesforce's endpoint. */
+  /**
+   * Default: the integration's `state.pubSubUrl` (from the connect body), else the environment's `pubSubEndpoint`
+   * (+ `pubSubTls`), else Salesforce's endpoint.
+   */
   pubSubUrl?: string;
   /** A PEM root CA to trust for `grpcs://` (the emulator's generated CA). */
   rootCertPem?: string;
@@ -46,6 +49,18 @@ export function endpointOf(url: string, rootCertPem?: string): PubSubEndpoint {
   const match = /^(grpcs?):\/\/([^/]+)\/?$/.exec(url);
   if (!match) throw new Error(`not a Pub/Sub URL (grpc://host:port or grpcs://host:port): ${url}`);
   return { address: match[2] as string, tls: match[1] === "grpc" ? false : rootCertPem === undefined ? {} : { rootCertPem } };
+}
+
+/**
+ * The environment's Pub/Sub endpoint, where the apps configure one (`pubSubEndpoint`: `host:port` or a URL;
+ * `pubSubTls`: false for a plaintext emulator). Not in core's ProviderEnvironment yet, hence read loosely.
+ */
+function environmentUrl(env: object): string | undefined {
+  const { pubSubEndpoint, pubSubTls } = env as { pubSubEndpoint?: unknown; pubSubTls?: unknown };
+  if (typeof pubSubEndpoint !== "string" || pubSubEndpoint === "") return undefined;
+  if (/^grpcs?:\/\//.test(pubSubEndpoint)) return pubSubEndpoint;
+  const plaintext = pubSubTls === false || pubSubTls === "false";
+  return `${plaintext ? "grpc" : "grpcs"}://${pubSubEndpoint}`;
 }
 
 /** One gRPC channel per endpoint, shared by every integration's subscription (the client is multi-tenant). */
@@ -75,7 +90,8 @@ export function createSalesforcePulledFeed(options: PulledFeedOptions = {}): Pul
   return {
     async start(context, handlers) {
       const state = context.integration.state;
-      const url = options.pubSubUrl ?? (typeof state["pubSubUrl"] === "string" && state["pubSubUrl"] !== "" ? state["pubSubUrl"] : DEFAULT_PUBSUB_URL);
+      const fromState = typeof state["pubSubUrl"] === "string" && state["pubSubUrl"] !== "" ? state["pubSubUrl"] : undefined;
+      const url = options.pubSubUrl ?? fromState ?? environmentUrl(context.env) ?? DEFAULT_PUBSUB_URL;
       const key = `${url}\u001f${options.rootCertPem ?? ""}`;
       const client = clients.take(key, endpointOf(url, options.rootCertPem));
       const subscription = new LeadChangeSubscription(client, context, handlers, {

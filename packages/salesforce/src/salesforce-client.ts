@@ -57,7 +57,8 @@ interface ModifiedCursor {
  */
 export class SalesforceClient implements CrmProviderClient {
   readonly provider = "salesforce";
-  readonly limits: CrmProviderLimits = { maxBatchSize: SALESFORCE_BATCH_SIZE };
+  /** Salesforce datetimes (SystemModstamp, LastModifiedDate) come in whole seconds (`….000+0000`). */
+  readonly limits: CrmProviderLimits = { maxBatchSize: SALESFORCE_BATCH_SIZE, clockResolutionMs: 1000 };
   readonly markerField: string;
   private readonly session: SalesforceSession;
   private readonly logger: ProviderLogger;

@@ -287,6 +287,23 @@ describe("TLS", () => {
   });
 });
 
+describe("endpoint from the environment", () => {
+  it("takes pubSubEndpoint (host:port) and pubSubTls from the provider environment", async () => {
+    const connected = await connectedSandbox({}, sandbox);
+    const context = { ...connected.context, env: { ...connected.env, pubSubEndpoint: sandbox.grpcUrl, pubSubTls: false } };
+    const r = recorder();
+    const feed = await (salesforceProvider.pulledFeed as NonNullable<typeof salesforceProvider.pulledFeed>).start(context, { resumeFrom: null, deliver: r.deliver, onGap: r.onGap, onError: r.onError });
+    try {
+      await waitFor("the subscription", () => subscribers(connected.account.accountId) > 0);
+      await seedLeads(sandbox, connected.account.accountId, [{ LastName: "Env", Company: "C", Email: "env@example.com" }]);
+      await waitFor("an event", () => r.changes.length >= 1);
+      expect(r.errors).toEqual([]);
+    } finally {
+      await feed.close();
+    }
+  });
+});
+
 describe("keepalives", () => {
   it("deliver an empty batch with the stream's position, so a quiet checkpoint stays fresh", async () => {
     const quiet = await startSalesforceSandbox({ grpcPort: 0, keepaliveMs: 150 });
