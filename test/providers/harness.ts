@@ -108,7 +108,10 @@ export async function startProviderWorld(kit: ProviderKit): Promise<ProviderWorl
   if (connected.status !== 201) throw new Error(`connecting ${kit.name} failed: ${connected.status} ${JSON.stringify(connected.json)}`);
   const integrationId = connected.json.data.id;
   const enabled = await api("POST", `/api/v1/crm-integration/${integrationId}/enable-webhooks`, {});
-  if (enabled.status !== 200) throw new Error(`enable-webhooks for ${kit.name} failed: ${enabled.status} ${JSON.stringify(enabled.json)}`);
+  if (enabled.status !== 200) {
+    const errors = lines.filter((l) => l.level >= 50).map((l) => JSON.stringify(l).slice(0, 800));
+    throw new Error(`enable-webhooks for ${kit.name} failed: ${enabled.status} ${JSON.stringify(enabled.json)}\n${errors.join("\n")}`);
+  }
   await emulator.feedReady?.(accountId, db.prisma, integrationId);
 
   const records = `/__sandbox/accounts/${accountId}/records`;

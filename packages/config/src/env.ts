@@ -44,6 +44,8 @@ export const rawEnvSchema = z.object({
   SALESFORCE_CLIENT_ID: optionalString,
   SALESFORCE_CLIENT_SECRET: optionalString,
   SALESFORCE_SANDBOX_PORT: port.default(3200),
+  /** Salesforce's Pub/Sub API (Change Data Capture): grpcs://host:port, or grpc:// for a plaintext emulator. */
+  SALESFORCE_PUBSUB_URL: z.string().regex(/^grpcs?:\/\/[^/]+:\d+$/, "must be grpcs://host:port or grpc://host:port").default("grpcs://api.pubsub.salesforce.com:7443"),
   ZOHO_ACCOUNTS_URL: z.string().url().default("https://accounts.zoho.com"),
   ZOHO_CLIENT_ID: optionalString,
   ZOHO_CLIENT_SECRET: optionalString,
@@ -158,6 +160,7 @@ export const envSchema = rawEnvSchema
           apiBase: env.SALESFORCE_LOGIN_URL.replace(/\/+$/, ""),
           clientId: env.SALESFORCE_CLIENT_ID,
           clientSecret: env.SALESFORCE_CLIENT_SECRET,
+          feedEndpoint: env.SALESFORCE_PUBSUB_URL,
           sandboxPort: env.SALESFORCE_SANDBOX_PORT,
         },
         zoho: {
@@ -180,6 +183,7 @@ export const envSchema = rawEnvSchema
 /** One provider's part of the configuration. */
 export interface ProviderSettings {
   apiBase?: string | undefined;
+  feedEndpoint?: string | undefined;
   oauthBase?: string | undefined;
   clientId?: string | undefined;
   clientSecret?: string | undefined;

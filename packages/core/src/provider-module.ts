@@ -38,6 +38,8 @@ export interface ConnectedAccount {
 export interface ProviderEnvironment {
   /** The provider's API/login base URL override (env `<PROVIDER>_API_BASE` / `_LOGIN_URL`), else its real one. */
   apiBase?: string;
+  /** A pulled feed's endpoint where it is not the API's (Salesforce Pub/Sub: `grpcs://host:port`). */
+  feedEndpoint?: string;
   /** The OAuth server's base URL where it differs from the API's (Pipedrive). */
   oauthBase?: string;
   /** OAuth app credentials, when configured. */

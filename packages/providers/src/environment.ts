@@ -11,6 +11,7 @@ export function providerEnvironment(config: Config, provider: string): ProviderE
     if (value !== undefined) env[key] = value;
   }
   if (settings?.oauthBase !== undefined) env.oauthBase = settings.oauthBase;
+  if (settings?.feedEndpoint !== undefined) env.feedEndpoint = settings.feedEndpoint;
   return env;
 }
 

@@ -1,5 +1,5 @@
 import { status } from "@grpc/grpc-js";
-import { isCrmReauthRequired, type ClientContext, type PulledFeed, type RecordChange } from "@leadsync/core";
+import { isCrmReauthRequired, type ClientContext, type ProviderEnvironment, type PulledFeed, type RecordChange } from "@leadsync/core";
 import { decodeReplayId, encodeReplayId, mapChangeEvent, type DecodedChangeEvent } from "./change-events.js";
 import { LEAD_CHANGE_CHANNEL } from "./constants.js";
 import { SalesforceRateLimitedError } from "./errors.js";
@@ -51,16 +51,9 @@ export function endpointOf(url: string, rootCertPem?: string): PubSubEndpoint {
   return { address: match[2] as string, tls: match[1] === "grpc" ? false : rootCertPem === undefined ? {} : { rootCertPem } };
 }
 
-/**
- * The environment's Pub/Sub endpoint, where the apps configure one (`pubSubEndpoint`: `host:port` or a URL;
- * `pubSubTls`: false for a plaintext emulator). Not in core's ProviderEnvironment yet, hence read loosely.
- */
-function environmentUrl(env: object): string | undefined {
-  const { pubSubEndpoint, pubSubTls } = env as { pubSubEndpoint?: unknown; pubSubTls?: unknown };
-  if (typeof pubSubEndpoint !== "string" || pubSubEndpoint === "") return undefined;
-  if (/^grpcs?:\/\//.test(pubSubEndpoint)) return pubSubEndpoint;
-  const plaintext = pubSubTls === false || pubSubTls === "false";
-  return `${plaintext ? "grpc" : "grpcs"}://${pubSubEndpoint}`;
+/** The environment's Pub/Sub endpoint (`SALESFORCE_PUBSUB_URL` → `feedEndpoint`: `grpcs://host:port`, `grpc://` for a plaintext emulator). */
+function environmentUrl(env: ProviderEnvironment): string | undefined {
+  return env.feedEndpoint === undefined || env.feedEndpoint === "" ? undefined : env.feedEndpoint;
 }
 
 /** One gRPC channel per endpoint, shared by every integration's subscription (the client is multi-tenant). */

@@ -288,9 +288,9 @@ describe("TLS", () => {
 });
 
 describe("endpoint from the environment", () => {
-  it("takes pubSubEndpoint (host:port) and pubSubTls from the provider environment", async () => {
+  it("takes the Pub/Sub URL from the provider environment (feedEndpoint)", async () => {
     const connected = await connectedSandbox({}, sandbox);
-    const context = { ...connected.context, env: { ...connected.env, pubSubEndpoint: sandbox.grpcUrl, pubSubTls: false } };
+    const context = { ...connected.context, env: { ...connected.env, feedEndpoint: `grpc://${sandbox.grpcUrl ?? ""}` } };
     const r = recorder();
     const feed = await (salesforceProvider.pulledFeed as NonNullable<typeof salesforceProvider.pulledFeed>).start(context, { resumeFrom: null, deliver: r.deliver, onGap: r.onGap, onError: r.onError });
     try {

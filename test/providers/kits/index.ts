@@ -1,6 +1,7 @@
 import type { ProviderKit } from "../kit.js";
 import { pipedriveKit } from "./pipedrive.js";
+import { salesforceKit } from "./salesforce.js";
 import { zohoKit } from "./zoho.js";
 
 /** Every CRM beside HubSpot that the shared suite runs against (test/e2e covers HubSpot). */
-export const PROVIDER_KITS: readonly ProviderKit[] = [zohoKit, pipedriveKit];
+export const PROVIDER_KITS: readonly ProviderKit[] = [salesforceKit, zohoKit, pipedriveKit];

@@ -3,6 +3,7 @@ import { encryptToken, type ConnectedAccount, type CrmProviderModule } from "@le
 import type { CrmIntegration, PrismaClient } from "@leadsync/db";
 import type { FastifyBaseLogger } from "fastify";
 import { ConflictError, isUniqueViolation } from "../errors.js";
+import { UNDATED_TOKEN_REFRESH_MS } from "@leadsync/providers";
 import { integrationSelect, settingsToColumns, type IntegrationSettingsInput } from "../routes/crm-integration/integration-json.js";
 
 /**
@@ -47,7 +48,7 @@ export async function storeConnectedAccount(
         ...(account.tier !== undefined && { tier: account.tier }),
         accessTokenEnc: encryptToken(account.tokens.accessToken, config.encryptionKey),
         refreshTokenEnc: account.tokens.refreshToken === undefined ? null : encryptToken(account.tokens.refreshToken, config.encryptionKey),
-        accessTokenExpiresAt: account.tokens.expiresAt === undefined ? null : new Date(account.tokens.expiresAt),
+        accessTokenExpiresAt: tokenExpiry(account),
         ...columns,
         settings: { ...(columns.settings as Record<string, unknown>), provider: account.state } as object,
       },
@@ -58,4 +59,14 @@ export async function storeConnectedAccount(
     });
   log.info({ integrationId: integration.id, orgId, provider: module.name, accountId: account.externalAccountId, authType: account.authType }, "CRM integration connected");
   return integration;
+}
+
+/**
+ * When the stored access token is due for a refresh: the CRM's expiry, or — for an OAuth token the CRM gave no expiry
+ * (Salesforce) — a scheduled refresh; the token is also refreshed at once if the CRM refuses it. Private-app tokens
+ * never expire here.
+ */
+function tokenExpiry(account: ConnectedAccount): Date | null {
+  if (account.tokens.expiresAt !== undefined) return new Date(account.tokens.expiresAt);
+  return account.authType === "oauth" ? new Date(Date.now() + UNDATED_TOKEN_REFRESH_MS) : null;
 }

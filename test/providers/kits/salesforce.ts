@@ -24,7 +24,12 @@ export const salesforceKit: ProviderKit = {
     const sandbox = await startSalesforceSandbox({ port: 0, grpcPort: 0 });
     return {
       url: sandbox.url,
-      env: { SALESFORCE_LOGIN_URL: sandbox.url, SALESFORCE_PUBSUB_ENDPOINT: sandbox.grpcUrl ?? "", SALESFORCE_PUBSUB_TLS: "false" },
+      env: {
+        SALESFORCE_LOGIN_URL: sandbox.url,
+        SALESFORCE_PUBSUB_URL: `grpc://${sandbox.grpcUrl ?? ""}`,
+        SALESFORCE_CLIENT_ID: sandbox.state.options.clientId,
+        SALESFORCE_CLIENT_SECRET: sandbox.state.options.clientSecret,
+      },
       close: () => sandbox.close(),
     };
   },
