@@ -56,14 +56,18 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  // Bull Board shows both queues; the events queue is opened here (on the same prefix) unless the caller has one.
+  // Bull Board shows every queue of the queue contract; those the caller did not pass are opened here (on the same prefix).
   const ownedQueues: Queue[] = [];
-  let hubspotEvents: TypedQueue<typeof QUEUES.hubspotEvents> | undefined = options.queues.hubspotEvents;
-  if (!hubspotEvents) {
-    const prefix = options.queues.crmOutbound.opts.prefix ?? config.queuePrefix;
-    hubspotEvents = createQueue(QUEUES.hubspotEvents, { connection, prefix, logger: app.log });
-    ownedQueues.push(hubspotEvents);
-  }
+  const prefix = options.queues.crmOutbound.opts.prefix ?? config.queuePrefix;
+  const given: Queue[] = [options.queues.crmOutbound, ...(options.queues.hubspotEvents ? [options.queues.hubspotEvents] : [])];
+  const allQueues = Object.values(QUEUES).map((name): Queue => {
+    const queue = given.find((q) => q.name === name);
+    if (queue) return queue;
+    const opened = createQueue(name, { connection, prefix, logger: app.log });
+    ownedQueues.push(opened);
+    return opened;
+  });
+  const hubspotEvents = allQueues.find((q) => q.name === QUEUES.hubspotEvents) as TypedQueue<typeof QUEUES.hubspotEvents>;
   const queues = { crmOutbound: options.queues.crmOutbound, hubspotEvents };
   const deps: ApiDeps = { config, prisma, connection, queues };
 
@@ -84,7 +88,7 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
   app.register(healthRoutes, { prisma, connection });
   app.register(platformApi, { ...deps, prefix: "/api/v1" });
   // No operator login configured (production without BULL_BOARD_*): no dashboard at all.
-  if (config.bullBoard) app.register(bullBoardPlugin, { credentials: config.bullBoard, queues: [hubspotEvents, queues.crmOutbound] });
+  if (config.bullBoard) app.register(bullBoardPlugin, { credentials: config.bullBoard, queues: allQueues });
 
   app.addHook("onClose", async () => {
     await Promise.all(ownedQueues.map((queue) => queue.close()));
