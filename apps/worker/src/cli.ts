@@ -3,7 +3,7 @@ import { createLogger, loadConfig } from "@leadsync/config";
 import { createPrismaClient } from "@leadsync/db";
 import { QUEUES, closeAll, createQueue, createRedisConnection } from "@leadsync/queue";
 import { findOrCreateBackfill } from "./backfill/backfill-jobs.js";
-import { createProgressBar, formatDuration } from "./backfill/progress-bar.js";
+import { backfillSummary, createProgressBar, formatDuration } from "./backfill/progress-bar.js";
 import { runBackfill } from "./backfill/run-backfill.js";
 import { createIntegrationDirectory } from "./integrations.js";
 import { replayFailedJobs } from "./replay.js";
@@ -82,13 +82,12 @@ async function backfill(args: string[]): Promise<number> {
     const bar = createProgressBar(process.stderr, job.processed);
     const started = Date.now();
     const outcome = await runBackfill({ config, prisma, directory, logger }, job.id, { signal: stop.signal, onProgress: (p) => bar.update(p) });
-    bar.done();
+    bar.done(outcome.status === "busy" ? undefined : outcome.progress);
     if (outcome.status === "busy") {
       console.error(`Backfill ${job.id} is running in another process (${outcome.owner}); try again when it stops`);
       return 1;
     }
-    const { processed, created, updated, linked, skipped } = outcome.progress;
-    const summary = `${processed} contact(s): ${created} created, ${updated} updated, ${linked} linked, ${skipped} skipped`;
+    const summary = backfillSummary(outcome.progress, job.processed);
     if (outcome.status === "interrupted") {
       console.log(`Backfill ${job.id} interrupted at ${summary}; run the same command to resume`);
       return 130;
