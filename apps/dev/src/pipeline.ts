@@ -1,4 +1,4 @@
-import type { Config, Logger } from "@leadsync/config";
+import { devStatePath, readDevState, writeDevState, type Config, type DevProviderState, type Logger } from "@leadsync/config";
 import { buildApiApp, signDevToken } from "@leadsync/api";
 import { createPrismaClient, migrate, type PrismaClient } from "@leadsync/db";
 import { checkAccessToken, createHubSpotClient } from "@leadsync/hubspot";
@@ -23,7 +23,14 @@ export interface Pipeline {
  * Starts everything in one process, in dependency order, and returns one close() that stops it in reverse:
  * HTTP first (no new work), then workers (in-flight jobs finish), queues, Redis, Prisma, the sandbox.
  */
-export async function runPipeline({ config: baseConfig, logger }: { config: Config; logger: Logger }): Promise<Pipeline> {
+export interface RunPipelineOptions {
+  config: Config;
+  logger: Logger;
+  /** Where the dev state file goes (default `.leadsync/dev.json`, or LEADSYNC_DEV_STATE). */
+  statePath?: string;
+}
+
+export async function runPipeline({ config: baseConfig, logger, statePath = devStatePath() }: RunPipelineOptions): Promise<Pipeline> {
   await preflight(baseConfig);
   const { applied } = await migrate(baseConfig.databaseUrl, { logger: logger.child({ component: "migrate" }) });
   logger.info({ applied }, applied.length ? "Migrations applied" : "Database schema is up to date");
@@ -63,6 +70,7 @@ export async function runPipeline({ config: baseConfig, logger }: { config: Conf
   }
 
   await app.listen({ port: config.port, host: config.host });
+  if (!config.isProduction) saveDevState(statePath, { config, devJwt, integrationId, sandbox });
   const workers = startWorkers({ config, prisma, connection: workerConnection, logger: logger.child({ component: "worker" }) });
 
   return {
@@ -82,6 +90,45 @@ export async function runPipeline({ config: baseConfig, logger }: { config: Conf
       await sandbox?.close();
     },
   };
+}
+
+/**
+ * Records what this run started in the dev state file, so `pnpm cli` and other dev commands reach the same sandbox
+ * (and the next `pnpm start` finds its demo integration). Other providers' entries are kept as they are.
+ */
+function saveDevState(path: string, run: { config: Config; devJwt: string; integrationId: string; sandbox: Sandbox | undefined }): void {
+  const { config, sandbox } = run;
+  const { version: _v, updatedAt: _u, ...current } = readDevState(path) ?? { version: 1, updatedAt: "", providers: {} };
+  const providers: Record<string, DevProviderState> = { ...current.providers };
+  if (sandbox) {
+    const portal = sandbox.portals()[0]!;
+    providers["hubspot"] = {
+      url: sandbox.url,
+      env: {
+        HUBSPOT_API_BASE: sandbox.url,
+        HUBSPOT_APP_ID: String(sandbox.app.appId),
+        HUBSPOT_CLIENT_ID: sandbox.app.clientId,
+        HUBSPOT_DEVELOPER_API_KEY: sandbox.app.developerApiKey,
+      },
+      // A private-app token in the environment means the real HubSpot.
+      unlessEnv: ["HUBSPOT_ACCESS_TOKEN"],
+      portalId: portal.portalId,
+      accessToken: portal.accessToken,
+      tier: portal.tier,
+    };
+  } else {
+    delete providers["hubspot"];
+  }
+  writeDevState(path, {
+    ...current,
+    pid: process.pid,
+    apiUrl: config.apiUrl,
+    databaseName: new URL(config.databaseUrl).pathname.replace(/^\/+/, ""),
+    queuePrefix: config.queuePrefix,
+    devJwt: run.devJwt,
+    demo: { integrationId: run.integrationId, provider: "hubspot", externalAccountId: sandbox ? String(sandbox.portals()[0]!.portalId) : "" },
+    providers,
+  });
 }
 
 async function startSandboxFor(config: Config, logger: Logger): Promise<Sandbox> {

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { createLogger, loadConfig } from "@leadsync/config";
+import { createLogger, devStatePath, loadConfig, withDevState, type Config } from "@leadsync/config";
 import { createPrismaClient } from "@leadsync/db";
 import { QUEUES, closeAll, createQueue, createRedisConnection } from "@leadsync/queue";
 import { findOrCreateBackfill } from "./backfill/backfill-jobs.js";
@@ -14,6 +14,16 @@ import { replayFailedJobs } from "./replay.js";
  *   backfill --integration <id>             import the portal's existing contacts (resumes an unfinished backfill)
  */
 
+/**
+ * The config of a CLI command. In development the emulators `pnpm start` runs (recorded in `.leadsync/dev.json`)
+ * stand in for the CRMs whose base URL the environment leaves unset: a command must reach the same sandbox.
+ */
+function cliConfig(): Config {
+  const { env, used } = withDevState(process.env);
+  for (const { provider, url } of used) console.error(`Using the ${provider} emulator of \`pnpm start\` at ${url} (${devStatePath(process.env)})`);
+  return loadConfig(env);
+}
+
 const USAGE = [
   "usage: pnpm cli replay --integration <integration-id> [--dry-run]",
   "       pnpm cli backfill --integration <integration-id>",
@@ -25,7 +35,7 @@ async function replay(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const config = loadConfig();
+  const config = cliConfig();
   const prisma = createPrismaClient(config.databaseUrl);
   const connection = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-cli" });
   const hubspotEvents = createQueue(QUEUES.hubspotEvents, { connection, prefix: config.queuePrefix });
@@ -57,7 +67,7 @@ async function backfill(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const config = loadConfig();
+  const config = cliConfig();
   // Warnings and errors only: the terminal shows the progress bar.
   const logger = createLogger({ name: "backfill", level: "warn", pretty: false });
   const prisma = createPrismaClient(config.databaseUrl);
