@@ -83,11 +83,19 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
       integrationId,
     },
     async close() {
+      // Each step says what stopped, so Ctrl-C reads as a clean shutdown rather than an abort.
       await app.close();
+      logger.info("Stopped the HTTP server (API, webhooks, Bull Board)");
       await workers.close();
+      logger.info("Stopped the workers (jobs in progress finished)");
       await closeAll({ queues: [crmOutbound, hubspotEvents], connections: [producer, workerConnection] }, { timeoutMs: 10_000 });
+      logger.info("Stopped the queues and Redis connections");
       await prisma.$disconnect();
-      await sandbox?.close();
+      logger.info("Stopped using the database (connections closed)");
+      if (sandbox) {
+        await sandbox.close();
+        logger.info("Stopped the HubSpot sandbox");
+      }
     },
   };
 }
