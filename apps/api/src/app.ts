@@ -82,8 +82,9 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
     max: (_request, key) => (key.startsWith("org:") ? config.apiRateLimitPerMinute : ANONYMOUS_PER_IP_PER_MINUTE),
     allowList: (request) => isWebhookRequest(request.url),
   });
-  app.register(metricsPlugin, { queues: [hubspotEvents, queues.crmOutbound] });
+  // Docs first: the OpenAPI document lists only the routes registered after it.
   app.register(docsPlugin, { serverUrl: config.apiUrl });
+  app.register(metricsPlugin, { queues: [hubspotEvents, queues.crmOutbound] });
   app.register(authPlugin, { jwtSecret: config.jwtSecret });
   app.register(healthRoutes, { prisma, connection });
   app.register(platformApi, { ...deps, prefix: "/api/v1" });

@@ -13,7 +13,7 @@ export function printBanner(s: PipelineSummary): void {
     "LeadSync is running",
     "",
     `  API + webhooks     ${s.apiUrl}  (POST ${s.apiUrl}/api/v1/webhooks/hubspot)`,
-    `  API docs           ${s.apiUrl}/docs`,
+    `  API docs           ${s.apiUrl}/docs  (OpenAPI document: ${s.apiUrl}/openapi.json)`,
     `  Queues (Bull Board) ${s.apiUrl}/admin/queues${s.bullBoard ? `  (login ${s.bullBoard.user} / ${s.bullBoard.password})` : "  (off: set BULL_BOARD_USER and BULL_BOARD_PASSWORD)"}`,
     `  Metrics            ${s.apiUrl}/metrics`,
     ...(s.sandbox ? [`  HubSpot sandbox    ${s.sandbox.url}  (portal ${s.sandbox.portalId}; GET ${s.sandbox.url}/__sandbox/portals)`] : []),
