@@ -39,7 +39,8 @@ async function main(): Promise<void> {
       .then(() => {
         // A signal-initiated clean shutdown is a success: exit 0, so pnpm reports no failure.
         logger.info("LeadSync stopped");
-        process.exit(0);
+        // Flushed before exiting: an asynchronous write still in flight could otherwise land after this line.
+        logger.flush(() => process.exit(0));
       })
       .catch((error: unknown) => {
         logger.error({ err: error }, "Shutdown failed");
