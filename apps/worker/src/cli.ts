@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { parseArgs } from "node:util";
 import { createLogger, devStatePath, loadConfig, withDevState, type Config } from "@leadsync/config";
 import { createPrismaClient } from "@leadsync/db";
@@ -72,6 +73,8 @@ async function backfill(args: string[]): Promise<number> {
   const logger = createLogger({ name: "backfill", level: "warn", pretty: false });
   const prisma = createPrismaClient(config.databaseUrl);
   const connection = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-cli" });
+  // A producer connection queues no commands while connecting: the first rate-limiter call must wait for it.
+  if (connection.status !== "ready") await once(connection, "ready");
   const stop = new AbortController();
   const interrupt = () => stop.abort();
   process.once("SIGINT", interrupt);
