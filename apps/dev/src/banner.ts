@@ -4,6 +4,8 @@ export interface PipelineSummary {
   bullBoard?: { user: string; password: string } | undefined;
   sandbox?: { url: string; portalId: number } | undefined;
   integrationId: string;
+  /** Whether the demo integration was kept from the last run or created now, and why. */
+  integrationNote?: string | undefined;
 }
 
 /**
@@ -49,6 +51,7 @@ export function bannerText(s: PipelineSummary): string {
     `  Metrics            ${s.apiUrl}/metrics`,
     ...(s.sandbox ? [`  HubSpot sandbox    ${s.sandbox.url}  (portal ${s.sandbox.portalId}; GET ${s.sandbox.url}/__sandbox/portals)`] : []),
     `  Integration        ${s.integrationId} (org "demo")`,
+    ...(s.integrationNote ? [`                     ${s.integrationNote}`] : []),
     "",
     "  Development JWT (org \"demo\"):",
     `  export TOKEN=${s.devJwt}`,

@@ -1,13 +1,14 @@
 import { devStatePath, readDevState, writeDevState, type Config, type DevProviderState, type Logger } from "@leadsync/config";
 import { buildApiApp, signDevToken } from "@leadsync/api";
 import { createPrismaClient, migrate, type PrismaClient } from "@leadsync/db";
-import { checkAccessToken, createHubSpotClient } from "@leadsync/hubspot";
+import { checkAccessToken, createHubSpotClient, ensureLeadSourceProperty } from "@leadsync/hubspot";
 import { startSandbox, type Sandbox } from "@leadsync/hubspot-sandbox";
 import { closeAll, createQueue, createRedisConnection, QUEUES } from "@leadsync/queue";
 import { receiverPlugin, HUBSPOT_WEBHOOK_PATH } from "@leadsync/receiver";
 import { startWorkers } from "@leadsync/worker";
 import type { FastifyInstance } from "fastify";
 import type { PipelineSummary } from "./banner.js";
+import { findRestorableDemo, restoreLinkedContacts, type DemoRestore } from "./demo-restore.js";
 import { preflight, StartupError } from "./preflight.js";
 
 /** The organisation `pnpm start` connects to HubSpot (CONTRACT.md: "demo"). */
@@ -35,14 +36,26 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
   const { applied } = await migrate(baseConfig.databaseUrl, { logger: logger.child({ component: "migrate" }) });
   logger.info({ applied }, applied.length ? "Migrations applied" : "Database schema is up to date");
 
+  const prisma = createPrismaClient(baseConfig.databaseUrl);
   let sandbox: Sandbox | undefined;
   let config = baseConfig;
+  /** The previous run's demo integration, kept when the dev state file and the database still have it. */
+  let restore: DemoRestore | undefined;
+  let note: string | undefined;
   if (baseConfig.hubspot.useSandbox) {
-    sandbox = await startSandboxFor(baseConfig, logger);
+    const found = await findRestorableDemo(prisma, baseConfig.isProduction ? undefined : readDevState(statePath), DEMO_ORG_ID);
+    restore = found.restore;
+    sandbox = await startSandboxFor(baseConfig, logger, restore);
     config = withSandbox(baseConfig, sandbox);
+    if (restore) {
+      const restored = await restoreLinkedContacts(prisma, sandbox, restore, config.leadSourceMarker);
+      note = `kept from the last run: same id, settings and links; the sandbox portal was recreated with the ${restored} contact(s) leads are linked to (others were not kept)`;
+      logger.info({ integrationId: restore.integrationId, portalId: restore.portalId, contacts: restored }, "Demo integration kept; sandbox portal restored");
+    } else {
+      note = `new (${"why" in found ? found.why : "not restorable"})`;
+    }
   }
 
-  const prisma = createPrismaClient(config.databaseUrl);
   const producer = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-api" });
   const workerConnection = createRedisConnection(config.redisUrl, { role: "worker", connectionName: "leadsync-worker" });
   const queueOptions = { connection: producer, prefix: config.queuePrefix, logger };
@@ -62,7 +75,9 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
   const devJwt = signDevToken(config, DEMO_ORG_ID);
   let integrationId: string;
   try {
-    integrationId = await connectDemoIntegration({ app, prisma, config, devJwt, sandbox, logger });
+    const connected = await connectDemoIntegration({ app, prisma, config, devJwt, sandbox, restore, logger });
+    integrationId = connected.integrationId;
+    if (connected.replaced) note = `${note ?? "new"}; it replaces the previous demo integration of this sandbox portal, whose leads lost their links`;
   } catch (error) {
     await app.close();
     await sandbox?.close();
@@ -81,6 +96,7 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
       bullBoard: config.bullBoard,
       sandbox: sandbox ? { url: sandbox.url, portalId: sandbox.portals()[0]!.portalId } : undefined,
       integrationId,
+      integrationNote: note,
     },
     async close() {
       // Each step says what stopped, so Ctrl-C reads as a clean shutdown rather than an abort.
@@ -139,7 +155,7 @@ function saveDevState(path: string, run: { config: Config; devJwt: string; integ
   });
 }
 
-async function startSandboxFor(config: Config, logger: Logger): Promise<Sandbox> {
+async function startSandboxFor(config: Config, logger: Logger, restore: DemoRestore | undefined): Promise<Sandbox> {
   try {
     const sandbox = await startSandbox({
       port: config.hubspot.sandboxPort,
@@ -148,7 +164,7 @@ async function startSandboxFor(config: Config, logger: Logger): Promise<Sandbox>
       webhookTargetUrl: `${config.apiUrl}${HUBSPOT_WEBHOOK_PATH}`,
       logger: logger.child({ component: "sandbox" }),
     });
-    sandbox.createPortal({ tier: "starter" });
+    sandbox.createPortal(restore ? { tier: restore.tier, portalId: restore.portalId, accessToken: restore.accessToken } : { tier: "starter" });
     return sandbox;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
@@ -174,8 +190,9 @@ function withSandbox(config: Config, sandbox: Sandbox): Config {
 
 /**
  * Connects org "demo" to HubSpot the way a customer does (setup guide steps 1 and 2): through the API, which checks
- * the token, creates the lead_source_system property and registers the webhooks. The sandbox forgets everything on
- * exit, so a previous run's integration for the same sandbox portal is replaced.
+ * the token, creates the lead_source_system property and registers the webhooks. With `restore` (the previous run's
+ * integration, its sandbox portal recreated) the integration is kept and only the property and webhooks are set up
+ * again; without, a previous run's integration for the same sandbox portal is replaced (and the banner says so).
  */
 async function connectDemoIntegration(input: {
   app: FastifyInstance;
@@ -183,18 +200,29 @@ async function connectDemoIntegration(input: {
   config: Config;
   devJwt: string;
   sandbox: Sandbox | undefined;
+  restore: DemoRestore | undefined;
   logger: Logger;
-}): Promise<string> {
-  const { app, prisma, config, devJwt, sandbox, logger } = input;
+}): Promise<{ integrationId: string; replaced: boolean }> {
+  const { app, prisma, config, devJwt, sandbox, restore, logger } = input;
   const headers = { authorization: `Bearer ${devJwt}` };
+
+  if (sandbox && restore) {
+    // The recreated portal has no custom properties and the new sandbox no subscriptions: set both up again.
+    const client = createHubSpotClient({ accessToken: restore.accessToken, basePath: config.hubspot.apiBase });
+    await ensureLeadSourceProperty(client, config.leadSourceMarker);
+    await enableDemoWebhooks(app, config, headers, restore.integrationId, logger);
+    logger.info({ integrationId: restore.integrationId, portalId: restore.portalId, orgId: DEMO_ORG_ID }, "HubSpot integration ready");
+    return { integrationId: restore.integrationId, replaced: false };
+  }
 
   let accessToken: string;
   let portalId: string;
+  let replaced = false;
   if (sandbox) {
     const portal = sandbox.portals()[0]!;
     accessToken = portal.accessToken;
     portalId = String(portal.portalId);
-    await prisma.crmIntegration.deleteMany({ where: { provider: "hubspot", externalAccountId: portalId } });
+    replaced = (await prisma.crmIntegration.deleteMany({ where: { provider: "hubspot", externalAccountId: portalId } })).count > 0;
   } else {
     accessToken = config.hubspot.accessToken!;
     const client = createHubSpotClient({ accessToken, basePath: config.hubspot.apiBase });
@@ -202,7 +230,7 @@ async function connectDemoIntegration(input: {
     const existing = await prisma.crmIntegration.findFirst({
       where: { provider: "hubspot", externalAccountId: portalId, orgId: DEMO_ORG_ID },
     });
-    if (existing) return existing.id;
+    if (existing) return { integrationId: existing.id, replaced: false };
   }
 
   const created = await app.inject({
@@ -216,17 +244,21 @@ async function connectDemoIntegration(input: {
   }
   const integrationId = (created.json() as { data: { id: string } }).data.id;
 
-  if (config.hubspot.appId && config.hubspot.developerApiKey) {
-    const enabled = await app.inject({
-      method: "POST",
-      url: `/api/v1/crm-integration/${integrationId}/enable-webhooks`,
-      headers,
-      payload: { webhookUrl: `${config.apiUrl}${HUBSPOT_WEBHOOK_PATH}` },
-    });
-    if (enabled.statusCode !== 200) logger.warn({ status: enabled.statusCode, body: enabled.json() }, "Could not enable webhooks");
-  }
+  await enableDemoWebhooks(app, config, headers, integrationId, logger);
   logger.info({ integrationId, portalId, orgId: DEMO_ORG_ID }, "HubSpot integration ready");
-  return integrationId;
+  return { integrationId, replaced };
+}
+
+/** Setup guide step 2 through the API, when the app's developer credentials are known (always with the sandbox). */
+async function enableDemoWebhooks(app: FastifyInstance, config: Config, headers: Record<string, string>, integrationId: string, logger: Logger): Promise<void> {
+  if (!config.hubspot.appId || !config.hubspot.developerApiKey) return;
+  const enabled = await app.inject({
+    method: "POST",
+    url: `/api/v1/crm-integration/${integrationId}/enable-webhooks`,
+    headers,
+    payload: { webhookUrl: `${config.apiUrl}${HUBSPOT_WEBHOOK_PATH}` },
+  });
+  if (enabled.statusCode !== 200) logger.warn({ status: enabled.statusCode, body: enabled.json() }, "Could not enable webhooks");
 }
 
 function describeError(body: string): string {
