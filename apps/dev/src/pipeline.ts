@@ -74,9 +74,11 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
 
   const devJwt = signDevToken(config, DEMO_ORG_ID);
   let integrationId: string;
+  let portalId: string;
   try {
     const connected = await connectDemoIntegration({ app, prisma, config, devJwt, sandbox, restore, logger });
     integrationId = connected.integrationId;
+    portalId = connected.portalId;
     if (connected.replaced) note = `${note ?? "new"}; it replaces the previous demo integration of this sandbox portal, whose leads lost their links`;
   } catch (error) {
     await app.close();
@@ -85,7 +87,7 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
   }
 
   await app.listen({ port: config.port, host: config.host });
-  if (!config.isProduction) saveDevState(statePath, { config, devJwt, integrationId, sandbox });
+  if (!config.isProduction) saveDevState(statePath, { config, devJwt, integrationId, portalId, sandbox });
   const workers = startWorkers({ config, prisma, connection: workerConnection, logger: logger.child({ component: "worker" }) });
 
   return {
@@ -120,7 +122,7 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
  * Records what this run started in the dev state file, so `pnpm cli` and other dev commands reach the same sandbox
  * (and the next `pnpm start` finds its demo integration). Other providers' entries are kept as they are.
  */
-function saveDevState(path: string, run: { config: Config; devJwt: string; integrationId: string; sandbox: Sandbox | undefined }): void {
+function saveDevState(path: string, run: { config: Config; devJwt: string; integrationId: string; portalId: string; sandbox: Sandbox | undefined }): void {
   const { config, sandbox } = run;
   const { version: _v, updatedAt: _u, ...current } = readDevState(path) ?? { version: 1, updatedAt: "", providers: {} };
   const providers: Record<string, DevProviderState> = { ...current.providers };
@@ -150,7 +152,7 @@ function saveDevState(path: string, run: { config: Config; devJwt: string; integ
     databaseName: new URL(config.databaseUrl).pathname.replace(/^\/+/, ""),
     queuePrefix: config.queuePrefix,
     devJwt: run.devJwt,
-    demo: { integrationId: run.integrationId, provider: "hubspot", externalAccountId: sandbox ? String(sandbox.portals()[0]!.portalId) : "" },
+    demo: { integrationId: run.integrationId, provider: "hubspot", externalAccountId: run.portalId },
     providers,
   });
 }
@@ -202,7 +204,7 @@ async function connectDemoIntegration(input: {
   sandbox: Sandbox | undefined;
   restore: DemoRestore | undefined;
   logger: Logger;
-}): Promise<{ integrationId: string; replaced: boolean }> {
+}): Promise<{ integrationId: string; portalId: string; replaced: boolean }> {
   const { app, prisma, config, devJwt, sandbox, restore, logger } = input;
   const headers = { authorization: `Bearer ${devJwt}` };
 
@@ -212,7 +214,7 @@ async function connectDemoIntegration(input: {
     await ensureLeadSourceProperty(client, config.leadSourceMarker);
     await enableDemoWebhooks(app, config, headers, restore.integrationId, logger);
     logger.info({ integrationId: restore.integrationId, portalId: restore.portalId, orgId: DEMO_ORG_ID }, "HubSpot integration ready");
-    return { integrationId: restore.integrationId, replaced: false };
+    return { integrationId: restore.integrationId, portalId: String(restore.portalId), replaced: false };
   }
 
   let accessToken: string;
@@ -230,7 +232,7 @@ async function connectDemoIntegration(input: {
     const existing = await prisma.crmIntegration.findFirst({
       where: { provider: "hubspot", externalAccountId: portalId, orgId: DEMO_ORG_ID },
     });
-    if (existing) return { integrationId: existing.id, replaced: false };
+    if (existing) return { integrationId: existing.id, portalId, replaced: false };
   }
 
   const created = await app.inject({
@@ -246,7 +248,7 @@ async function connectDemoIntegration(input: {
 
   await enableDemoWebhooks(app, config, headers, integrationId, logger);
   logger.info({ integrationId, portalId, orgId: DEMO_ORG_ID }, "HubSpot integration ready");
-  return { integrationId, replaced };
+  return { integrationId, portalId, replaced };
 }
 
 /** Setup guide step 2 through the API, when the app's developer credentials are known (always with the sandbox). */
