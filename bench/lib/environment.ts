@@ -49,7 +49,7 @@ export class BenchEnvironment {
   sandbox!: Sandbox;
   portal!: { portalId: number; accessToken: string };
   integration!: CrmIntegration;
-  events!: TypedQueue<typeof QUEUES.hubspotEvents>;
+  events!: TypedQueue<typeof QUEUES.crmChanges>;
   outbound!: TypedQueue<typeof QUEUES.crmOutbound>;
   receiverUrl: string | undefined;
   private readonly secret = `bench-secret-${randomUUID()}`;
@@ -96,7 +96,7 @@ export class BenchEnvironment {
     };
     this.config = loadConfig(this.env);
     const producer = createRedisConnection(this.config.redisUrl, { role: "producer" });
-    this.events = createQueue(QUEUES.hubspotEvents, { connection: producer, prefix });
+    this.events = createQueue(QUEUES.crmChanges, { connection: producer, prefix });
     this.outbound = createQueue(QUEUES.crmOutbound, { connection: producer, prefix });
     this.clearPrefix = () => cleanupPrefix(producer, prefix);
     onCleanup("queues", async () => {

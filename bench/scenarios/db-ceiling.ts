@@ -33,7 +33,7 @@ async function run({ quick, progress }: ScenarioContext): Promise<ScenarioResult
     const events = ids.slice(i, i + 100).map((objectId, j) =>
       hubspotEvent({ portalId: env.portal.portalId, objectId, subscriptionType: "contact.creation", eventId: i + j + 1, occurredAt }),
     );
-    await env.events.add("hubspot-events", { v: 1, provider: "hubspot", receivedAt: Date.now(), events });
+    await env.events.add("crm-changes", { v: 1, provider: "hubspot", receivedAt: Date.now(), events });
   }
 
   // The baseline runs before and after the worker and the ratio takes their mean time: this machine's speed drifts

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import type { createRedisConnection as RedisFactory } from "../../packages/queue/src/index.js";
+type Redis = ReturnType<typeof RedisFactory>;
 // Root-level tests are not a workspace package: workspace code is imported from its source.
 import { loadConfig, type Config } from "../../packages/config/src/index.js";
 import { encryptToken } from "../../packages/core/src/index.js";
@@ -40,13 +42,15 @@ export interface HarnessOptions {
 export interface Harness {
   config: Config;
   prisma: PrismaClient;
+  /** The harness's producer connection to Redis (its queues use it). */
+  connection: Redis;
   sandbox: Sandbox;
   portalId: number;
   integration: CrmIntegration;
   orgId: string;
   /** The receiver's webhook URL, or undefined without a receiver. */
   webhookUrl: string | undefined;
-  events: TypedQueue<typeof QUEUES.hubspotEvents>;
+  events: TypedQueue<typeof QUEUES.crmChanges>;
   outbound: TypedQueue<typeof QUEUES.crmOutbound>;
   logs: LogLine[];
   /** Contacts created as a person would in HubSpot's UI (webhooks fire); returns their ids. */
@@ -119,7 +123,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const { logger, lines } = capturingLogger();
   const producer = createRedisConnection(config.redisUrl, { role: "producer" });
   const workerConnection = createRedisConnection(config.redisUrl, { role: "worker" });
-  const events = createQueue(QUEUES.hubspotEvents, { connection: producer, prefix, logger });
+  const events = createQueue(QUEUES.crmChanges, { connection: producer, prefix, logger });
   const outbound = createQueue(QUEUES.crmOutbound, { connection: producer, prefix, logger });
 
   const receiver = withReceiver ? buildReceiverApp({ config, queue: events, connection: producer, logger }) : undefined;
@@ -155,6 +159,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   }
 
   return {
+    connection: producer,
     config,
     prisma: db.prisma,
     sandbox,

@@ -53,7 +53,7 @@ describe("unknown portal", () => {
       what: "the event row",
     });
     expect(row).toMatchObject({ integrationId: null, outcome: "ignored", reason: "unknown_portal" });
-    expect(h.logs.some((l) => l.level === 40 && l.msg.startsWith("Unknown portal 999999001"))).toBe(true);
+    expect(h.logs.some((l) => l.level === 40 && l.msg.startsWith("Unknown HubSpot account 999999001"))).toBe(true);
     const counted = await metrics.unknownPortalEvents.get();
     expect(counted.values[0]?.value).toBeGreaterThanOrEqual(1);
   });

@@ -155,7 +155,7 @@ describe("fault suite: real receiver and worker processes", () => {
       eventId: 700_000 + i, subscriptionId: 1, portalId: world.portalId, appId: 1, occurredAt: Date.now(),
       subscriptionType: "contact.creation", attemptNumber: 0, objectId: Number(objectId), changeSource: "CRM_UI",
     }));
-    await world.events.add("hubspot-events", { v: 1, provider: "hubspot", receivedAt: Date.now(), events }, {
+    await world.events.add("crm-changes", { v: 1, provider: "hubspot", receivedAt: Date.now(), events }, {
       attempts: 6,
       backoff: { type: "exponential", delay: 200, jitter: 0.5 },
     });
@@ -186,7 +186,7 @@ describe("fault suite: real receiver and worker processes", () => {
       eventId: 600_000 + i, subscriptionId: 1, portalId: world.portalId, appId: 1, occurredAt: Date.now(),
       subscriptionType: "contact.creation", attemptNumber: 0, objectId: Number(objectId), changeSource: "CRM_UI",
     }));
-    const job = await world.events.add("hubspot-events", { v: 1, provider: "hubspot", receivedAt: Date.now(), events }, {
+    const job = await world.events.add("crm-changes", { v: 1, provider: "hubspot", receivedAt: Date.now(), events }, {
       attempts: 3,
       backoff: { type: "exponential", delay: 100, jitter: 0.5 },
     });

@@ -1,6 +1,7 @@
 import fastifyRateLimit from "@fastify/rate-limit";
 import { createLogger } from "@leadsync/config";
 import { createQueue, QUEUES, type TypedQueue } from "@leadsync/queue";
+import { createIntegrationClients } from "@leadsync/providers";
 import type { Queue } from "bullmq";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -16,7 +17,9 @@ import crmIntegrationRoutes from "./routes/crm-integration/index.js";
 import leadRoutes from "./routes/leads/index.js";
 import { forgetPushingIntegrations } from "./services/outbound.js";
 
-export interface BuildApiAppOptions extends ApiDeps {
+export interface BuildApiAppOptions extends Omit<ApiDeps, "clients"> {
+  /** Provider clients (the worker's when running in one process); built from the other deps when not given. */
+  clients?: ApiDeps["clients"];
   /** A pino logger (with redaction); default: the shared LeadSync logger at `config.logLevel`. */
   logger?: Logger;
 }
@@ -59,7 +62,7 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
   // Bull Board shows every queue of the queue contract; those the caller did not pass are opened here (on the same prefix).
   const ownedQueues: Queue[] = [];
   const prefix = options.queues.crmOutbound.opts.prefix ?? config.queuePrefix;
-  const given: Queue[] = [options.queues.crmOutbound, ...(options.queues.hubspotEvents ? [options.queues.hubspotEvents] : [])];
+  const given: Queue[] = [options.queues.crmOutbound, ...(options.queues.crmChanges ? [options.queues.crmChanges] : [])];
   const allQueues = Object.values(QUEUES).map((name): Queue => {
     const queue = given.find((q) => q.name === name);
     if (queue) return queue;
@@ -67,9 +70,10 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
     ownedQueues.push(opened);
     return opened;
   });
-  const hubspotEvents = allQueues.find((q) => q.name === QUEUES.hubspotEvents) as TypedQueue<typeof QUEUES.hubspotEvents>;
-  const queues = { crmOutbound: options.queues.crmOutbound, hubspotEvents };
-  const deps: ApiDeps = { config, prisma, connection, queues };
+  const crmChanges = allQueues.find((q) => q.name === QUEUES.crmChanges) as TypedQueue<typeof QUEUES.crmChanges>;
+  const queues = { crmOutbound: options.queues.crmOutbound, crmChanges };
+  const clients = options.clients ?? createIntegrationClients({ config, prisma, redis: connection, logger: app.log as unknown as Logger });
+  const deps: ApiDeps = { config, prisma, connection, queues, clients };
 
   app.register(errorHandlerPlugin);
   app.register(fastifyRateLimit, {
@@ -84,7 +88,7 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
   });
   // Docs first: the OpenAPI document lists only the routes registered after it.
   app.register(docsPlugin, { serverUrl: config.apiUrl });
-  app.register(metricsPlugin, { queues: [hubspotEvents, queues.crmOutbound] });
+  app.register(metricsPlugin, { queues: [crmChanges, queues.crmOutbound] });
   app.register(authPlugin, { jwtSecret: config.jwtSecret });
   app.register(healthRoutes, { prisma, connection });
   app.register(platformApi, { ...deps, prefix: "/api/v1" });

@@ -27,9 +27,9 @@ describe("the OpenAPI document", () => {
         app.addHook("onRoute", (route) => {
           for (const method of [route.method].flat()) if (method !== "HEAD") routes.push({ method, url: route.url });
         });
-        const queue = createQueue(QUEUES.hubspotEvents, { connection, prefix });
+        const queue = createQueue(QUEUES.crmChanges, { connection, prefix });
         app.addHook("onClose", () => queue.close());
-        await app.register(receiverPlugin, { queue, clientSecret: config.hubspot.clientSecret, apiUrl: config.apiUrl, bodyLimitBytes: config.webhookBodyLimitBytes });
+        await app.register(receiverPlugin, { queue, config, bodyLimitBytes: config.webhookBodyLimitBytes });
       },
     });
   });

@@ -146,7 +146,7 @@ describe("docs and metrics", () => {
     expect(res.body).toContain("process_cpu_user_seconds_total");
     expect(res.body).toMatch(/leadsync_http_requests_total\{method="POST",route="\/api\/v1\/leads",status_code="201"\} \d+/);
     expect(res.body).toContain(`leadsync_queue_jobs{queue="${QUEUES.crmOutbound}",state="delayed"} 1`);
-    expect(res.body).toContain(`leadsync_queue_jobs{queue="${QUEUES.hubspotEvents}",state="waiting"} 0`);
+    expect(res.body).toContain(`leadsync_queue_jobs{queue="${QUEUES.crmChanges}",state="waiting"} 0`);
   });
 });
 

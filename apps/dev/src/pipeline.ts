@@ -60,14 +60,13 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
   const workerConnection = createRedisConnection(config.redisUrl, { role: "worker", connectionName: "leadsync-worker" });
   const queueOptions = { connection: producer, prefix: config.queuePrefix, logger };
   const crmOutbound = createQueue(QUEUES.crmOutbound, queueOptions);
-  const hubspotEvents = createQueue(QUEUES.hubspotEvents, queueOptions);
+  const crmChanges = createQueue(QUEUES.crmChanges, queueOptions);
 
-  const app = buildApiApp({ config, prisma, connection: producer, queues: { crmOutbound, hubspotEvents }, logger });
+  const app = buildApiApp({ config, prisma, connection: producer, queues: { crmOutbound, crmChanges }, logger });
   // The receiver shares the port with the API (CONTRACT.md); in production it can run alone (apps/receiver).
   await app.register(receiverPlugin, {
-    queue: hubspotEvents,
-    clientSecret: config.hubspot.clientSecret,
-    apiUrl: config.apiUrl,
+    queue: crmChanges,
+    config,
     bodyLimitBytes: config.webhookBodyLimitBytes,
   });
   await app.ready();
@@ -106,7 +105,7 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
       logger.info("Stopped the HTTP server (API, webhooks, Bull Board)");
       await workers.close();
       logger.info("Stopped the workers (jobs in progress finished)");
-      await closeAll({ queues: [crmOutbound, hubspotEvents], connections: [producer, workerConnection] }, { timeoutMs: 10_000 });
+      await closeAll({ queues: [crmOutbound, crmChanges], connections: [producer, workerConnection] }, { timeoutMs: 10_000 });
       logger.info("Stopped the queues and Redis connections");
       await prisma.$disconnect();
       logger.info("Stopped using the database (connections closed)");

@@ -3,11 +3,11 @@ import type { QUEUES, TypedQueue } from "@leadsync/queue";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Redis } from "ioredis";
 import { errorBody } from "./errors.js";
-import receiverPlugin, { HUBSPOT_WEBHOOK_PATH } from "./receiver-plugin.js";
+import receiverPlugin, { WEBHOOK_PATH_PREFIX } from "./receiver-plugin.js";
 
 export interface BuildReceiverAppOptions {
   config: Config;
-  queue: TypedQueue<typeof QUEUES.hubspotEvents>;
+  queue: TypedQueue<typeof QUEUES.crmChanges>;
   /** The queue's producer connection: /ready pings it. Whoever created it closes it. */
   connection: Redis;
   logger?: FastifyBaseLogger;
@@ -42,8 +42,7 @@ export function buildReceiverApp(options: BuildReceiverAppOptions): FastifyInsta
 
   app.register(receiverPlugin, {
     queue,
-    clientSecret: config.hubspot.clientSecret,
-    apiUrl: config.apiUrl,
+    config,
     bodyLimitBytes: config.webhookBodyLimitBytes,
     ...(options.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: options.enqueueTimeoutMs }),
   });
@@ -66,7 +65,7 @@ export function buildReceiverApp(options: BuildReceiverAppOptions): FastifyInsta
  * per request cost more than the rest of the logging. Other routes keep them.
  */
 function isWebhookPost(request: FastifyRequest): boolean {
-  return request.method === "POST" && request.routeOptions.url === HUBSPOT_WEBHOOK_PATH;
+  return request.method === "POST" && request.routeOptions.url?.startsWith(WEBHOOK_PATH_PREFIX) === true;
 }
 
 /** "up", or why not: the connection state, or "timeout". */

@@ -7,7 +7,9 @@ export type WebhookErrorCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "queue_unavailable"
-  | "internal_error";
+  | "internal_error"
+  // A provider's own auth codes (e.g. unauthorized for wrong Basic credentials or channel token).
+  | (string & {});
 
 /** A rejection of a webhook request. `reason` is finer than `code` and labels the rejection metric and log line. */
 export class WebhookError extends Error {

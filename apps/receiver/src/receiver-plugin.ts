@@ -1,26 +1,28 @@
-import { parseHubSpotEventBatch, type HubSpotEvent } from "@leadsync/core";
-import { buildRequestUri, verifyHubSpotSignature, type SignatureRejection } from "@leadsync/hubspot";
+import type { Config } from "@leadsync/config";
+import type { CrmProviderModule, VerifiedWebhook } from "@leadsync/core";
+import { providerEnvironment, pushedFeedProviders, webhookSecretFor } from "@leadsync/providers";
 import { addSerialized, type QUEUES, type TypedQueue } from "@leadsync/queue";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
-import type { z } from "zod";
 import { errorBody, errorResponse, successResponse, toWebhookError, WebhookError } from "./errors.js";
 import { webhookMetrics } from "./metrics.js";
-import { hubspotBatchJobId, hubspotEventsJob, hubspotEventsJobJson } from "./webhook-job.js";
+import { changesJob, changesJobId, changesJobJson } from "./webhook-job.js";
 
-export const HUBSPOT_WEBHOOK_PATH = "/api/v1/webhooks/hubspot";
+/** Every pushed feed posts to `/api/v1/webhooks/<provider>`. */
+export const WEBHOOK_PATH_PREFIX = "/api/v1/webhooks/";
+export const webhookPath = (provider: string) => `${WEBHOOK_PATH_PREFIX}${provider}`;
+/** HubSpot's route (the setup guide's URL). */
+export const HUBSPOT_WEBHOOK_PATH = webhookPath("hubspot");
 
-/** HubSpot gives up after 5 s; past this the queue is treated as unavailable and HubSpot is told to retry (503). */
+/** HubSpot gives up after 5 s; past this the queue is treated as unavailable and the CRM is told to retry (503). */
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 2_000;
 
 export interface ReceiverPluginOptions {
-  /** The `hubspot-events` queue, on a producer connection (fails fast while Redis is down). */
-  queue: TypedQueue<typeof QUEUES.hubspotEvents>;
-  /** The HubSpot app's client secret that signs webhooks. */
-  clientSecret: string;
-  /** The public base URL HubSpot calls (API_URL): the signed URI is rebuilt from it, not from the Host header. */
-  apiUrl: string;
+  /** The `crm-changes` queue, on a producer connection (fails fast while Redis is down). */
+  queue: TypedQueue<typeof QUEUES.crmChanges>;
+  /** The providers' secrets and URLs, API_URL (the signed URI is rebuilt from it) and the server key for per-integration secrets. */
+  config: Pick<Config, "apiUrl" | "encryptionKey" | "leadSourceMarker" | "hubspot" | "providers">;
   /** Bodies above this answer 413. */
   bodyLimitBytes: number;
   /** Defaults to the Fastify request logger. */
@@ -28,20 +30,14 @@ export interface ReceiverPluginOptions {
   enqueueTimeoutMs?: number;
 }
 
-const SIGNATURE_MESSAGES: Record<SignatureRejection, string> = {
-  missing_signature: "Missing HubSpot signature",
-  bad_signature: "Signature does not match",
-  stale_timestamp: "Request timestamp is older than 5 minutes",
-  future_timestamp: "Request timestamp is in the future",
-  bad_timestamp: "Missing or malformed request timestamp",
-  unsupported_version: "Unsupported signature version",
-};
-
 const errorResponses = { 400: errorResponse, 401: errorResponse, 413: errorResponse, 415: errorResponse, 500: errorResponse, 503: errorResponse };
 
+const STATUS_OF_REJECTION = { auth: 401, malformed: 400 } as const;
+
 /**
- * POST /api/v1/webhooks/hubspot: verify the signature over the raw bytes, validate the event batch, queue it as one
- * job, and answer 200 only once Redis has it. GET answers 200 (HubSpot's reachability check).
+ * POST /api/v1/webhooks/<provider> for every provider whose feed is pushed: the provider's verifier checks the raw
+ * bytes (signature, Basic credentials, channel token), the events are queued as one job, and the answer is 200 only
+ * once Redis has it. GET answers 200 (reachability checks). The receiver never touches Postgres.
  * The routes live in an encapsulated child scope: its raw-body JSON parser and error contract stay out of the
  * parent app (the API registers this plugin beside its own routes).
  */
@@ -50,11 +46,11 @@ async function receiverPlugin(fastify: FastifyInstance, options: ReceiverPluginO
     scope.setValidatorCompiler(validatorCompiler);
     scope.setSerializerCompiler(serializerCompiler);
 
-    // The signature covers the exact bytes, so the body stays a Buffer; JSON.parse happens after verification.
+    // Signatures cover the exact bytes, so the body stays a Buffer; JSON.parse happens after verification.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit: options.bodyLimitBytes }, (_request, body, done) =>
-      done(null, body),
-    );
+    for (const type of ["application/json", "application/x-www-form-urlencoded"]) {
+      scope.addContentTypeParser(type, { parseAs: "buffer", bodyLimit: options.bodyLimitBytes }, (_request, body, done) => done(null, body));
+    }
 
     scope.setErrorHandler((error, request, reply) => {
       const rejection = toWebhookError(error);
@@ -65,74 +61,56 @@ async function receiverPlugin(fastify: FastifyInstance, options: ReceiverPluginO
     });
 
     const app = scope.withTypeProvider<ZodTypeProvider>();
-
-    app.get(HUBSPOT_WEBHOOK_PATH, { schema: { response: { 200: successResponse } } }, async () => ({ success: true as const }));
-
-    app.post(
-      HUBSPOT_WEBHOOK_PATH,
-      { bodyLimit: options.bodyLimitBytes, schema: { response: { 200: successResponse, ...errorResponses } } },
-      async (request) => {
-        const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const signature = verifyHubSpotSignature({
-          method: request.method,
-          requestUri: buildRequestUri(options.apiUrl, request.url),
-          rawBody,
-          headers: request.headers,
-          clientSecret: options.clientSecret,
-        });
-        if (!signature.ok) throw new WebhookError(401, "invalid_signature", SIGNATURE_MESSAGES[signature.reason], signature.reason);
-
-        const { raw, events } = parseEventBatch(rawBody);
-        const jobId = hubspotBatchJobId(events);
-        const receivedAt = Date.now();
-        // Not enqueue(): the payload's one variable part, the events, was validated just above. The job stores the
-        // body's bytes rather than a re-serialisation of the parsed events.
-        await withinTimeout(
-          addSerialized(options.queue, hubspotEventsJob(raw, receivedAt), hubspotEventsJobJson(rawBody, receivedAt), { jobId }),
-          options.enqueueTimeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
-        ).catch((err: unknown) => {
-          loggerFor(request, options).warn({ err, jobId }, "could not queue webhook batch");
-          throw new WebhookError(503, "queue_unavailable", "Queue unavailable, retry later");
-        });
-
-        const summary = summarise(events);
-        recordAccepted(summary);
-        loggerFor(request, options).info(
-          {
-            jobId,
-            count: events.length,
-            portalIds: [...summary.portalIds],
-            types: [...summary.countByType.keys()],
-            signatureVersion: signature.version,
-            maxAttemptNumber: summary.maxAttemptNumber,
-          },
-          "webhook received",
-        );
-        return { success: true as const };
-      },
-    );
+    for (const module of pushedFeedProviders()) registerProviderRoutes(app, module, options);
   });
 }
 
-/** JSON.parse the verified bytes, then core's batch schema (1–100 HubSpot events; its fast path for plain batches). */
-function parseEventBatch(rawBody: Buffer): { raw: Record<string, unknown>[]; events: HubSpotEvent[] } {
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody.toString("utf8"));
-  } catch {
-    throw new WebhookError(400, "invalid_body", "Body is not valid JSON", "invalid_json");
-  }
-  const parsed = parseHubSpotEventBatch(json);
-  if (!parsed.success) throw new WebhookError(400, "invalid_body", summariseIssues(parsed.error), "invalid_events");
-  // The schema accepted an array of objects, so the raw elements are records.
-  return { raw: json as Record<string, unknown>[], events: parsed.data };
+function registerProviderRoutes(app: FastifyInstance, module: CrmProviderModule, options: ReceiverPluginOptions): void {
+  const verifier = module.webhook;
+  if (!verifier) return;
+  const path = webhookPath(module.name);
+  const context = {
+    env: providerEnvironment(options.config as Config, module.name),
+    deriveSecret: (integrationId: string) => webhookSecretFor(options.config, integrationId),
+    publicBaseUrl: options.config.apiUrl,
+  };
+
+  app.get(path, { schema: { response: { 200: successResponse } } }, async () => ({ success: true as const }));
+
+  app.post(path, { bodyLimit: options.bodyLimitBytes, schema: { response: { 200: successResponse, ...errorResponses } } }, async (request) => {
+    const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const verdict = verifier.verify({ method: request.method, url: request.url, headers: request.headers, rawBody }, context);
+    if (!verdict.ok) {
+      if (verdict.status === "ignore") {
+        loggerFor(request, options).info({ provider: module.name, reason: verdict.reason }, "webhook ignored");
+        return { success: true as const };
+      }
+      const code = verdict.code ?? (verdict.status === "auth" ? "unauthorized" : "invalid_body");
+      throw new WebhookError(STATUS_OF_REJECTION[verdict.status], code, verdict.message, verdict.reason);
+    }
+    await queueVerified(request, module, verdict, options);
+    return { success: true as const };
+  });
 }
 
-/** A few of zod's issues, "path: message", enough to debug a sender without echoing the whole body. */
-function summariseIssues(error: z.ZodError): string {
-  const shown = error.issues.slice(0, 5).map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "body"}: ${issue.message}`);
-  const more = error.issues.length > shown.length ? ` (+${error.issues.length - shown.length} more)` : "";
-  return `Not a HubSpot event batch: ${shown.join("; ")}${more}`;
+async function queueVerified(request: FastifyRequest, module: CrmProviderModule, verdict: VerifiedWebhook, options: ReceiverPluginOptions) {
+  const receivedAt = Date.now();
+  const jobId = verdict.jobId ?? changesJobId(module.name, verdict.events);
+  const payload = changesJob(module.name, verdict, receivedAt);
+  // Not enqueue(): the payload's one variable part, the events, was verified just above. Where the body is the events
+  // array, the job stores the body's bytes rather than a re-serialisation of the parsed events.
+  const json = verdict.eventsJson ? changesJobJson(module.name, verdict, receivedAt) : JSON.stringify(payload);
+  await withinTimeout(addSerialized(options.queue, payload, json, { jobId }), options.enqueueTimeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS).catch((err: unknown) => {
+    loggerFor(request, options).warn({ err, jobId }, "could not queue webhook batch");
+    throw new WebhookError(503, "queue_unavailable", "Queue unavailable, retry later");
+  });
+
+  webhookMetrics.received.inc({ provider: module.name });
+  for (const [type, count] of Object.entries(verdict.types)) webhookMetrics.events.inc({ type }, count);
+  loggerFor(request, options).info(
+    { provider: module.name, jobId, count: verdict.events.length, accounts: verdict.accounts, types: Object.keys(verdict.types), ...verdict.logFields },
+    "webhook received",
+  );
 }
 
 /** Races the add against a deadline; a late failure of the losing add is swallowed (the 503 already went out). */
@@ -149,28 +127,6 @@ async function withinTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T>
   }
 }
 
-interface BatchSummary {
-  portalIds: Set<string>;
-  countByType: Map<string, number>;
-  maxAttemptNumber: number;
-}
-
-/** What the metrics and the log line say about a batch, in one pass over its events. */
-function summarise(events: readonly HubSpotEvent[]): BatchSummary {
-  const summary: BatchSummary = { portalIds: new Set(), countByType: new Map(), maxAttemptNumber: 0 };
-  for (const event of events) {
-    summary.portalIds.add(event.portalId);
-    summary.countByType.set(event.subscriptionType, (summary.countByType.get(event.subscriptionType) ?? 0) + 1);
-    if (event.attemptNumber > summary.maxAttemptNumber) summary.maxAttemptNumber = event.attemptNumber;
-  }
-  return summary;
-}
-
-function recordAccepted(summary: BatchSummary): void {
-  webhookMetrics.received.inc({ provider: "hubspot" });
-  for (const [type, count] of summary.countByType) webhookMetrics.events.inc({ type }, count);
-}
-
 function sendRejection(request: FastifyRequest, reply: FastifyReply, rejection: WebhookError, options: ReceiverPluginOptions) {
   webhookMetrics.rejected.inc({ reason: rejection.reason });
   loggerFor(request, options).warn({ statusCode: rejection.statusCode, code: rejection.code, reason: rejection.reason }, "webhook rejected");
@@ -181,4 +137,4 @@ function loggerFor(request: FastifyRequest, options: ReceiverPluginOptions): Fas
   return options.logger ? options.logger.child({ reqId: request.id }) : request.log;
 }
 
-export default fp(receiverPlugin, { name: "leadsync-hubspot-webhook-receiver", fastify: "5.x" });
+export default fp(receiverPlugin, { name: "leadsync-webhook-receiver", fastify: "5.x" });

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
 
   const connection = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-receiver" });
   // Reconnects in the background (the queue logs connection errors); meanwhile webhooks answer 503 and HubSpot retries.
-  const queue = createQueue(QUEUES.hubspotEvents, { connection, prefix: config.queuePrefix, logger });
+  const queue = createQueue(QUEUES.crmChanges, { connection, prefix: config.queuePrefix, logger });
 
   let app;
   try {

@@ -1,29 +1,27 @@
 import { createHash } from "node:crypto";
-import { eventIdentity, type HubSpotEvent } from "@leadsync/core";
-import type { HubspotEventsJob } from "@leadsync/queue";
+import type { VerifiedWebhook } from "@leadsync/core";
+import type { CrmChangesJob } from "@leadsync/queue";
 
 /**
- * The job id of a delivered batch: "hs-" + sha256 of its events' identities, sorted. attemptNumber is not part of an
- * event's identity, so HubSpot redelivering the same batch maps to the same id and BullMQ ignores the second add
- * (while the first job is retained: 48 h, longer than HubSpot's 24 h retry window). Hex only: BullMQ ids may not contain ":".
- * One hash over the joined identities rather than one per event: this runs on every webhook request.
+ * A delivery's job id when its provider names none: provider + sha256 of the events as delivered. Hex only: BullMQ
+ * ids may not contain ":". (HubSpot's verifier gives one from its events' identities, so a retry with a higher
+ * attemptNumber maps to the same job; the worker's claims make any other redelivery a no-op too.)
  */
-export function hubspotBatchJobId(events: readonly HubSpotEvent[]): string {
-  const identities = events.map(eventIdentity).sort();
-  return `hs-${createHash("sha256").update(identities.join("\u001e")).digest("hex")}`;
+export function changesJobId(provider: string, events: readonly Record<string, unknown>[]): string {
+  return `${provider}-${createHash("sha256").update(JSON.stringify(events)).digest("hex")}`;
 }
 
-
-/** The queued payload keeps the events as HubSpot sent them; the worker re-validates them with core's schema. */
-export function hubspotEventsJob(rawEvents: readonly Record<string, unknown>[], receivedAt: number): HubspotEventsJob {
-  return { v: 1, provider: "hubspot", receivedAt, events: [...rawEvents] };
+/** The queued payload keeps the events as the CRM sent them; the worker turns them into changes with the provider. */
+export function changesJob(provider: string, verdict: Pick<VerifiedWebhook, "events" | "accounts">, receivedAt: number): CrmChangesJob {
+  return { v: 1, provider, receivedAt, accounts: [...verdict.accounts], events: [...verdict.events] };
 }
 
 /**
- * The JSON of `hubspotEventsJob(JSON.parse(body), receivedAt)` as UTF-8 bytes, built around the body's own bytes: the
- * events are not stringified again (nor re-encoded). `body` must be the JSON array the events were parsed from.
+ * The JSON of `changesJob(…)` as UTF-8 bytes, built around the verified body's own bytes (`eventsJson`, the JSON array
+ * the events were parsed from): the events are not stringified again (nor re-encoded).
  */
-export function hubspotEventsJobJson(body: Buffer, receivedAt: number): Buffer {
-  return Buffer.concat([Buffer.from(`{"v":1,"provider":"hubspot","receivedAt":${receivedAt},"events":`), body, JOB_JSON_END]);
+export function changesJobJson(provider: string, verdict: Pick<VerifiedWebhook, "accounts" | "eventsJson">, receivedAt: number): Buffer {
+  const head = `{"v":1,"provider":${JSON.stringify(provider)},"receivedAt":${receivedAt},"accounts":${JSON.stringify(verdict.accounts)},"events":`;
+  return Buffer.concat([Buffer.from(head), verdict.eventsJson ?? Buffer.from("[]"), JOB_JSON_END]);
 }
 const JOB_JSON_END = Buffer.from("}");

@@ -9,8 +9,9 @@ import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { register } from "prom-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { buildReceiverApp, HUBSPOT_WEBHOOK_PATH, hubspotBatchJobId } from "../src/index.js";
-import { hubspotEventsJob, hubspotEventsJobJson } from "../src/webhook-job.js";
+import { hubspotBatchJobId } from "@leadsync/hubspot";
+import { buildReceiverApp, HUBSPOT_WEBHOOK_PATH } from "../src/index.js";
+import { changesJob, changesJobJson } from "../src/webhook-job.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SECRET = `test-client-secret-${randomUUID()}`;
@@ -91,7 +92,7 @@ async function metricValue(name: string, labels: Record<string, string>): Promis
 
 describe("receiver against real Redis", () => {
   let connection: Redis;
-  let queue: TypedQueue<typeof QUEUES.hubspotEvents>;
+  let queue: TypedQueue<typeof QUEUES.crmChanges>;
   let app: FastifyInstance;
   const logs = captureLogs();
 
@@ -101,7 +102,7 @@ describe("receiver against real Redis", () => {
 
   beforeAll(async () => {
     connection = createRedisConnection(REDIS_URL, { role: "producer" });
-    queue = createQueue(QUEUES.hubspotEvents, { connection, prefix: PREFIX, logger: pino({ level: "silent" }) });
+    queue = createQueue(QUEUES.crmChanges, { connection, prefix: PREFIX, logger: pino({ level: "silent" }) });
     await queue.waitUntilReady();
     app = buildReceiverApp({ config: testConfig(), queue, connection, logger: logs.logger });
     await app.ready();
@@ -293,14 +294,14 @@ describe("receiver against real Redis", () => {
 
 describe("receiver while Redis is unreachable", () => {
   let connection: Redis;
-  let queue: TypedQueue<typeof QUEUES.hubspotEvents>;
+  let queue: TypedQueue<typeof QUEUES.crmChanges>;
   let app: FastifyInstance;
 
   beforeAll(async () => {
     // Port 1: nothing listens, every connection attempt is refused.
     connection = createRedisConnection("redis://127.0.0.1:1", { role: "producer" });
     connection.on("error", () => {});
-    queue = createQueue(QUEUES.hubspotEvents, { connection, prefix: PREFIX, logger: pino({ level: "silent" }) });
+    queue = createQueue(QUEUES.crmChanges, { connection, prefix: PREFIX, logger: pino({ level: "silent" }) });
     app = buildReceiverApp({ config: testConfig(), queue, connection, logger: pino({ level: "silent" }) });
     await app.ready();
   });
@@ -335,12 +336,13 @@ describe("hubspotBatchJobId", () => {
   });
 });
 
-describe("hubspotEventsJobJson", () => {
-  it("is the JSON of hubspotEventsJob for the body's events, whatever the body's spacing", () => {
+describe("changesJobJson", () => {
+  it("is the JSON of changesJob for the body's events, whatever the body's spacing", () => {
     for (const text of [JSON.stringify([contactEvent(), contactEvent()]), ` [\n ${JSON.stringify(contactEvent({ propertyValue: "Zoë \u2028" }), null, 2)} ] `]) {
       const parsed = JSON.parse(text) as Record<string, unknown>[];
-      const json = hubspotEventsJobJson(Buffer.from(text), 1_764_288_000_123);
-      expect(JSON.parse(json.toString("utf8"))).toStrictEqual(hubspotEventsJob(parsed, 1_764_288_000_123));
+      const verdict = { events: parsed, accounts: ["62515"], eventsJson: Buffer.from(text) };
+      const json = changesJobJson("hubspot", verdict, 1_764_288_000_123);
+      expect(JSON.parse(json.toString("utf8"))).toStrictEqual(changesJob("hubspot", verdict, 1_764_288_000_123));
     }
   });
 });
@@ -353,7 +355,7 @@ describe("production refuses the development client secret", () => {
       JWT_SECRET: "a-production-jwt-secret",
       ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
     });
-    const fakeQueue = {} as TypedQueue<typeof QUEUES.hubspotEvents>;
+    const fakeQueue = {} as TypedQueue<typeof QUEUES.crmChanges>;
     const fakeConnection = {} as Redis;
     expect(() => buildReceiverApp({ config, queue: fakeQueue, connection: fakeConnection, logger: pino({ level: "silent" }) })).toThrow(
       /development default/,

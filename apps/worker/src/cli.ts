@@ -39,7 +39,7 @@ async function replay(args: string[]): Promise<number> {
   const config = cliConfig();
   const prisma = createPrismaClient(config.databaseUrl);
   const connection = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-cli" });
-  const hubspotEvents = createQueue(QUEUES.hubspotEvents, { connection, prefix: config.queuePrefix });
+  const crmChanges = createQueue(QUEUES.crmChanges, { connection, prefix: config.queuePrefix });
   const crmOutbound = createQueue(QUEUES.crmOutbound, { connection, prefix: config.queuePrefix });
   try {
     const integration = await prisma.crmIntegration.findUnique({ where: { id: values.integration } });
@@ -49,15 +49,15 @@ async function replay(args: string[]): Promise<number> {
     }
     const dryRun = values["dry-run"];
     const result = await replayFailedJobs(
-      { hubspotEvents, crmOutbound },
-      { integrationId: integration.id, portalId: integration.externalAccountId },
+      { crmChanges, crmOutbound },
+      { integrationId: integration.id, provider: integration.provider, accountId: integration.externalAccountId },
       { dryRun },
     );
     const verb = dryRun ? "Would replay" : "Replayed";
-    console.log(`${verb} ${result.hubspotEvents} inbound and ${result.crmOutbound} outbound failed job(s) of integration ${integration.id}`);
+    console.log(`${verb} ${result.crmChanges} inbound and ${result.crmOutbound} outbound failed job(s) of integration ${integration.id}`);
     return 0;
   } finally {
-    await closeAll({ queues: [hubspotEvents, crmOutbound], connections: [connection] });
+    await closeAll({ queues: [crmChanges, crmOutbound], connections: [connection] });
     await prisma.$disconnect();
   }
 }

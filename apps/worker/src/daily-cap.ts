@@ -1,15 +1,17 @@
 import type { Logger } from "@leadsync/config";
 import type { PrismaClient } from "@leadsync/db";
-import { LOCAL_DAILY_POLICY, RateLimitedError } from "@leadsync/hubspot";
+import { isCrmRateLimited } from "@leadsync/core";
 import type { Redis } from "ioredis";
 import type { FlushFn } from "./coalescer.js";
 
 /** The integration error code written when the portal's daily API cap stops its calls. */
 export const DAILY_CAP_ERROR_CODE = "rate_limited_daily";
 
-/** HubSpot answered 429 DAILY, or our limiter refused because the portal's daily cap is used up. */
-export function isDailyCapError(error: unknown): error is RateLimitedError {
-  return error instanceof RateLimitedError && (error.policy === "DAILY" || error.policy === LOCAL_DAILY_POLICY);
+type DailyCapError = Error & { retryAfterMs: number; policy: string | undefined };
+
+/** The CRM refused for its daily (or rolling 24 h) allowance, or our limiter did because the account's is used up. */
+export function isDailyCapError(error: unknown): error is DailyCapError {
+  return isCrmRateLimited(error) && error.daily;
 }
 
 export interface DailyCapLogDeps {
@@ -25,7 +27,7 @@ export interface DailyCapLogDeps {
  * the cap (and every process sees it), so the first one claims a Redis key that lives until the reset time
  * (SET NX PX: atomic across processes) and only that one writes the row.
  */
-export async function recordDailyCapOnce(deps: DailyCapLogDeps, integrationId: string, error: RateLimitedError): Promise<void> {
+export async function recordDailyCapOnce(deps: DailyCapLogDeps, integrationId: string, error: DailyCapError): Promise<void> {
   const resetAt = new Date(Date.now() + error.retryAfterMs);
   const key = `${deps.keyPrefix}:daily-cap-logged:${integrationId}`;
   const claimed = await deps.redis.set(key, resetAt.toISOString(), "PX", Math.max(1, Math.ceil(error.retryAfterMs)), "NX");
@@ -35,11 +37,11 @@ export async function recordDailyCapOnce(deps: DailyCapLogDeps, integrationId: s
       data: {
         integrationId,
         code: DAILY_CAP_ERROR_CODE,
-        message: `HubSpot daily API limit reached: calls are paused until ${resetAt.toISOString()} (the portal's midnight); queued work resumes then`,
+        message: `The CRM's daily API limit reached: calls are paused until ${resetAt.toISOString()} (when its allowance resets); queued work resumes then`,
         context: { policy: error.policy, resetAt: resetAt.toISOString() },
       },
     });
-    deps.logger.warn({ integrationId, resetAt: resetAt.toISOString() }, "HubSpot daily API limit reached; calls paused until it resets");
+    deps.logger.warn({ integrationId, resetAt: resetAt.toISOString() }, "CRM daily API limit reached; calls paused until it resets");
   } catch (err) {
     await deps.redis.del(key).catch(() => undefined); // let the next job try to write it
     deps.logger.error({ err, integrationId }, "Could not write the daily-cap entry of the integration error log");
@@ -52,7 +54,7 @@ export async function recordDailyCapOnce(deps: DailyCapLogDeps, integrationId: s
  */
 export function withDailyCapLog<Item>(
   flush: FlushFn<Item>,
-  integrationIdOf: (groupKey: string) => Promise<string | null>,
+  integrationIdOf: (groupKey: string, items: readonly Item[]) => Promise<string | null>,
   deps: DailyCapLogDeps,
 ): FlushFn<Item> {
   return async (groupKey, items) => {
@@ -60,7 +62,7 @@ export function withDailyCapLog<Item>(
       return await flush(groupKey, items);
     } catch (error) {
       if (isDailyCapError(error)) {
-        const integrationId = await integrationIdOf(groupKey).catch(() => null);
+        const integrationId = await integrationIdOf(groupKey, items).catch(() => null);
         if (integrationId) await recordDailyCapOnce(deps, integrationId, error);
       }
       throw error;

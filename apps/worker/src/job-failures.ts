@@ -1,4 +1,4 @@
-import { InvalidRefreshTokenError, RateLimitedError } from "@leadsync/hubspot";
+import { isCrmRateLimited, isCrmReauthRequired } from "@leadsync/core";
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 
 /** How long jobs of an integration that needs re-authorisation wait before looking again. */
@@ -31,9 +31,9 @@ export async function rethrowForBullMQ(job: Job, error: unknown): Promise<never>
 
 /** How long to delay the job for errors that are "not now" rather than failures; undefined otherwise. */
 export function waitInsteadOfFailing(error: unknown): number | undefined {
-  if (error instanceof RateLimitedError || error instanceof IntegrationPausedError) return error.retryAfterMs;
-  // The refusal has just marked the integration needs_reauth (integrations.ts): later attempts see it paused.
-  if (error instanceof InvalidRefreshTokenError) return PAUSED_INTEGRATION_RETRY_MS;
+  if (isCrmRateLimited(error) || error instanceof IntegrationPausedError) return error.retryAfterMs;
+  // The refusal has just marked the integration needs_reauth (@leadsync/providers): later attempts see it paused.
+  if (isCrmReauthRequired(error)) return PAUSED_INTEGRATION_RETRY_MS;
   return undefined;
 }
 

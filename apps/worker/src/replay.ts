@@ -1,3 +1,5 @@
+import { findProviderModule } from "@leadsync/providers";
+import type { CrmChangesJob } from "@leadsync/queue";
 import type { QUEUES, TypedQueue } from "@leadsync/queue";
 
 /**
@@ -8,16 +10,17 @@ import type { QUEUES, TypedQueue } from "@leadsync/queue";
 export interface ReplayTarget {
   integrationId: string;
   /** The integration's portal id: inbound jobs carry events, not integration ids. */
-  portalId: string;
+  provider: string;
+  accountId: string;
 }
 
 export interface ReplayQueues {
-  hubspotEvents: TypedQueue<typeof QUEUES.hubspotEvents>;
+  crmChanges: TypedQueue<typeof QUEUES.crmChanges>;
   crmOutbound: TypedQueue<typeof QUEUES.crmOutbound>;
 }
 
 export interface ReplayResult {
-  hubspotEvents: number;
+  crmChanges: number;
   crmOutbound: number;
 }
 
@@ -32,14 +35,23 @@ async function failedJobs<J>(queue: { getFailed(start: number, end: number): Pro
   }
 }
 
+/** The CRM accounts a changes job names: as the receiver listed them, else read from its changes or raw events. */
+function accountsOf(job: CrmChangesJob): string[] {
+  if (job.accounts) return job.accounts;
+  if (job.changes) return job.changes.map((change) => change.accountId);
+  const module = findProviderModule(job.provider);
+  // Only the account ids are read here: the environment's values do not matter to them.
+  return module ? module.parseChanges(job.events ?? [], { env: { marker: "", requestTimeoutMs: 0 } }).map((change) => change.accountId) : [];
+}
+
 export async function replayFailedJobs(queues: ReplayQueues, target: ReplayTarget, { dryRun = false } = {}): Promise<ReplayResult> {
   // Read everything first: retrying while paging would shift the failed set under the pages.
-  const inbound = (await failedJobs(queues.hubspotEvents)).filter((job) =>
-    job.data.events.some((event) => String(event["portalId"]) === target.portalId),
+  const inbound = (await failedJobs(queues.crmChanges)).filter((job) =>
+    job.data.provider === target.provider && accountsOf(job.data).includes(target.accountId),
   );
   const outbound = (await failedJobs(queues.crmOutbound)).filter((job) => job.data.integrationId === target.integrationId);
   if (!dryRun) {
     for (const job of [...inbound, ...outbound]) await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
   }
-  return { hubspotEvents: inbound.length, crmOutbound: outbound.length };
+  return { crmChanges: inbound.length, crmOutbound: outbound.length };
 }

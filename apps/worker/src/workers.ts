@@ -12,6 +12,7 @@ import { observeJobDuration } from "./metrics.js";
 import { createOutboundBatchHandler, type OutboundItem } from "./outbound/handle-batch.js";
 import { GrowingBatchWindow } from "./outbound/batch-window.js";
 import { createOutboundProcessor } from "./outbound/processor.js";
+import { startPulledFeeds } from "./feeds/pulled-feeds.js";
 import { startSyncWorker } from "./reconcile/sync-worker.js";
 
 /** HubSpot's batch endpoints take at most 100 records; one outbound batch never exceeds one call. */
@@ -38,22 +39,25 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-/** Starts the inbound (`hubspot-events`) and outbound (`crm-outbound`) workers. */
+/** Starts the inbound (`crm-changes`) and outbound (`crm-outbound`) workers. */
 export function startWorkers({ config, prisma, connection, logger }: WorkersDeps): RunningWorkers {
   const directory = createIntegrationDirectory({ config, prisma, connection, logger });
-  const inboundLog = logger.child({ queue: QUEUES.hubspotEvents });
+  const inboundLog = logger.child({ queue: QUEUES.crmChanges });
   const outboundLog = logger.child({ queue: QUEUES.crmOutbound });
 
   const dailyCapLog = { prisma, redis: connection, keyPrefix: config.queuePrefix, logger };
   const inboundBatches = new Coalescer<InboundItem>({
     windowMs: config.inboundBatchWindowMs,
     maxDistinct: MAX_INBOUND_BATCH,
-    distinctKey: (item) => item.event.objectId,
-    // A batch sharing no contact with the portal's unfinished batches runs alongside them (reads and writes).
-    overlapKeys: (item) => contactIdsOf(item.event),
+    distinctKey: (item) => item.change.recordId,
+    // A batch sharing no record with the account's unfinished batches runs alongside them (reads and writes).
+    overlapKeys: (item) => contactIdsOf(item.change),
     flush: withDailyCapLog(
       createInboundBatchHandler({ config, prisma, directory, logger: inboundLog }),
-      async (portalId) => (await directory.findByPortal(portalId))?.id ?? null,
+      async (_accountKey: string, items: readonly InboundItem[]) => {
+        const first = items[0]?.change;
+        return first ? ((await directory.findByAccount(first.provider, first.accountId))?.id ?? null) : null;
+      },
       dailyCapLog,
     ),
   });
@@ -74,7 +78,7 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
     stalledInterval: config.workerStalledIntervalMs,
   };
   const workers = [
-    createWorker(QUEUES.hubspotEvents, createInboundProcessor({ prisma, directory, batches: inboundBatches, logger: inboundLog }), {
+    createWorker(QUEUES.crmChanges, createInboundProcessor({ config, prisma, directory, batches: inboundBatches, logger: inboundLog }), {
       ...common,
       logger: inboundLog,
     }),
@@ -90,8 +94,9 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
     worker.on("completed", (job) => observeJobDuration(worker.name, "completed", job));
     worker.on("failed", (job) => observeJobDuration(worker.name, "failed", job));
   }
-  // Backfills and reconciliation (crm-sync).
+  // Backfills, reconciliation and feed maintenance (crm-sync); pulled feeds (one subscription per integration).
   const syncWorker = startSyncWorker({ config, prisma, connection, directory, logger });
+  const pulledFeeds = startPulledFeeds({ config, prisma, connection, directory, logger });
   logger.info({ concurrency: config.workerConcurrency, batchWindowMs: config.inboundBatchWindowMs }, "Workers started");
 
   return {
@@ -99,6 +104,7 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
       // Worker.close() waits for active jobs, and those wait for their batch: flush the open batches alongside.
       const closing = Promise.all(workers.map((w) => w.close()));
       await Promise.all([inboundBatches.drain(), outboundBatches.drain()]);
+      await pulledFeeds.close();
       await closing;
       await syncWorker.close();
     },

@@ -13,7 +13,7 @@ afterAll(async () => h?.close());
 async function enqueueCreation(portalId: number, email: string) {
   const [contactId] = await h.createContacts([{ email }], portalId);
   return h.events.add(
-    "hubspot-events",
+    "crm-changes",
     { v: 1, provider: "hubspot", receivedAt: Date.now(), events: [hubspotEvent({ portalId, objectId: contactId as string, subscriptionType: "contact.creation" })] },
     { attempts: 1 },
   );

@@ -1,4 +1,5 @@
 import { hubspotEventSchema, type CrmContact } from "@leadsync/core";
+import { toRecordChange } from "@leadsync/hubspot";
 import { describe, expect, it } from "vitest";
 import { decideContact, type ContactContext } from "../src/inbound/decide.js";
 import type { LeadState } from "../src/inbound/merge-fields.js";
@@ -8,7 +9,7 @@ const marker = "jazzaam";
 
 function event(type: string, occurredAt = 1000, extra: Record<string, unknown> = {}): InboundItem {
   return {
-    event: hubspotEventSchema.parse({ eventId: occurredAt, portalId: 1, occurredAt, subscriptionType: type, objectId: 42, ...extra }),
+    change: toRecordChange(hubspotEventSchema.parse({ eventId: occurredAt, portalId: 1, occurredAt, subscriptionType: type, objectId: 42, ...extra }), undefined),
     receivedAt: occurredAt,
     jobId: "j",
   };

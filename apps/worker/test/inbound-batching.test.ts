@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 function job(events: Record<string, unknown>[]) {
-  return { name: "hubspot-events" as const, data: { v: 1 as const, provider: "hubspot" as const, receivedAt: Date.now(), events } };
+  return { name: "crm-changes" as const, data: { v: 1 as const, provider: "hubspot" as const, receivedAt: Date.now(), events } };
 }
 
 describe("coalescing", () => {

@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 function enqueueEvents(events: Record<string, unknown>[], attempts?: number) {
-  return h.events.add("hubspot-events", { v: 1, provider: "hubspot", receivedAt: Date.now(), events }, attempts === undefined ? {} : { attempts });
+  return h.events.add("crm-changes", { v: 1, provider: "hubspot", receivedAt: Date.now(), events }, attempts === undefined ? {} : { attempts });
 }
 
 describe("a 429 from HubSpot", () => {

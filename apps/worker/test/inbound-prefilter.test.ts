@@ -1,4 +1,5 @@
 import { DEFAULT_HUBSPOT_FIELD_MAPPING, hubspotEventSchema } from "@leadsync/core";
+import { toRecordChange } from "@leadsync/hubspot";
 import { describe, expect, it } from "vitest";
 import { verdictWithoutRead, type KnownContact, type PrefilterContext } from "../src/inbound/prefilter.js";
 import type { InboundItem } from "../src/inbound/types.js";
@@ -6,7 +7,7 @@ import type { InboundItem } from "../src/inbound/types.js";
 const APP = "1000001";
 
 function item(fields: Record<string, unknown>): InboundItem {
-  return { event: hubspotEventSchema.parse({ eventId: 1, portalId: 1, objectId: 42, occurredAt: 5000, ...fields }), receivedAt: 0, jobId: "j" };
+  return { change: toRecordChange(hubspotEventSchema.parse({ eventId: 1, portalId: 1, objectId: 42, occurredAt: 5000, ...fields }), APP), receivedAt: 0, jobId: "j" };
 }
 
 const known: KnownContact = {
@@ -19,7 +20,7 @@ const known: KnownContact = {
 };
 
 function ctx(overrides: Partial<PrefilterContext> = {}, contact: Partial<KnownContact> = {}): PrefilterContext {
-  return { known: new Map([["42", { ...known, ...contact }]]), mapping: DEFAULT_HUBSPOT_FIELD_MAPPING, rule: "latest_wins", marker: "jazzaam", appId: APP, ...overrides };
+  return { known: new Map([["42", { ...known, ...contact }]]), mapping: DEFAULT_HUBSPOT_FIELD_MAPPING, rule: "latest_wins", marker: "jazzaam", ...overrides };
 }
 
 const change = (extra: Record<string, unknown> = {}) =>

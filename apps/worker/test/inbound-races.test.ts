@@ -28,7 +28,7 @@ describe("an inbound batch racing another writer on the same email", () => {
         [h.orgId, formId, h.config.leadSourceMarker],
       );
       const job = await h.events.add(
-        "hubspot-events",
+        "crm-changes",
         { v: 1, provider: "hubspot", receivedAt: Date.now(), events: [hubspotEvent({ portalId: h.portalId, objectId: contactId as string, subscriptionType: "contact.creation" })] },
         { attempts: 1 },
       );

@@ -1,3 +1,4 @@
+import { createIntegrationDirectory } from "../src/integrations.js";
 import type { CrmContact } from "@leadsync/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, type Harness } from "../../../test/e2e/harness.js";
@@ -13,7 +14,12 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 const { logger } = capturingLogger();
-const deps = () => ({ config: h.config, prisma: h.prisma, logger });
+const deps = () => ({
+  config: h.config,
+  prisma: h.prisma,
+  logger,
+  directory: createIntegrationDirectory({ config: h.config, prisma: h.prisma, connection: h.connection, logger }),
+});
 
 function contact(id: string, properties: Record<string, string | null>, updatedAt = Date.now()): CrmContact {
   return { id, properties, updatedAt };

@@ -38,7 +38,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 
 async function applyCreation(email: string): Promise<void> {
   const [contactId] = await h.createContacts([{ email }]);
-  await h.events.add("hubspot-events", {
+  await h.events.add("crm-changes", {
     v: 1,
     provider: "hubspot",
     receivedAt: Date.now(),
@@ -60,7 +60,7 @@ describe("worker metrics", () => {
     const text = await eventually(
       async () => {
         const t = await scrape();
-        return (sample(t, "leadsync_job_duration_seconds_count", { queue: "hubspot-events", state: "completed" }) ?? 0) >= 1 ? t : undefined;
+        return (sample(t, "leadsync_job_duration_seconds_count", { queue: "crm-changes", state: "completed" }) ?? 0) >= 1 ? t : undefined;
       },
       { what: "a completed job in the duration histogram" },
     );

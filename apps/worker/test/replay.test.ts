@@ -14,15 +14,15 @@ describe("replayFailedJobs", () => {
     await h.enqueueOutbound(lead.id);
     await eventually(async () => (await h.outbound.getFailedCount()) === 1, { what: "the failed job" });
 
-    const target = { integrationId: h.integration.id, portalId: String(h.portalId) };
-    expect(await replayFailedJobs({ hubspotEvents: h.events, crmOutbound: h.outbound }, { ...target, integrationId: "00000000-0000-4000-8000-000000000000" })).toEqual({
-      hubspotEvents: 0,
+    const target = { integrationId: h.integration.id, provider: "hubspot", accountId: String(h.portalId) };
+    expect(await replayFailedJobs({ crmChanges: h.events, crmOutbound: h.outbound }, { ...target, integrationId: "00000000-0000-4000-8000-000000000000" })).toEqual({
+      crmChanges: 0,
       crmOutbound: 0,
     });
-    expect(await replayFailedJobs({ hubspotEvents: h.events, crmOutbound: h.outbound }, target, { dryRun: true })).toEqual({ hubspotEvents: 0, crmOutbound: 1 });
+    expect(await replayFailedJobs({ crmChanges: h.events, crmOutbound: h.outbound }, target, { dryRun: true })).toEqual({ crmChanges: 0, crmOutbound: 1 });
 
     await h.prisma.lead.update({ where: { id: lead.id }, data: { email: "typo@example.com" } });
-    expect(await replayFailedJobs({ hubspotEvents: h.events, crmOutbound: h.outbound }, target)).toEqual({ hubspotEvents: 0, crmOutbound: 1 });
+    expect(await replayFailedJobs({ crmChanges: h.events, crmOutbound: h.outbound }, target)).toEqual({ crmChanges: 0, crmOutbound: 1 });
     const link = await eventually(async () => (await h.prisma.leadCrmLink.findFirst({ where: { leadId: lead.id } })) ?? undefined, { what: "the link" });
     expect((await h.getContact(link.externalId)).properties["email"]).toBe("typo@example.com");
     expect(await h.outbound.getFailedCount()).toBe(0);

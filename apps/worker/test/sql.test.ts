@@ -1,3 +1,4 @@
+import { toRecordChange } from "@leadsync/hubspot";
 import { hubspotEventSchema } from "@leadsync/core";
 import { createTestDatabase, type TestDatabase } from "@leadsync/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,7 +30,7 @@ function item(objectId: number, eventId: number, attemptNumber = 0): InboundItem
     attemptNumber,
     objectId,
   });
-  return { event, receivedAt: Date.now(), jobId: "job" };
+  return { change: toRecordChange(event, undefined), receivedAt: Date.now(), jobId: "job" };
 }
 
 describe("event claims", () => {
@@ -37,12 +38,12 @@ describe("event claims", () => {
     const processed = () => ({ outcome: "processed" as const, reason: null });
     const first = eventRows([item(1, 10), item(2, 11), item(1, 10)], processed);
     expect(first).toHaveLength(2);
-    const claimed = await db.prisma.$transaction((tx) => claimEvents(tx, { integrationId, portalId: "777" }, first));
+    const claimed = await db.prisma.$transaction((tx) => claimEvents(tx, { integrationId, provider: "hubspot", accountId: "777" }, first));
     expect(claimed.size).toBe(2);
 
     const again = eventRows([item(1, 10, 1), item(3, 12, 1)], processed);
     const reclaimed = await db.prisma.$transaction(async (tx) => {
-      const keys = await claimEvents(tx, { integrationId, portalId: "777" }, again);
+      const keys = await claimEvents(tx, { integrationId, provider: "hubspot", accountId: "777" }, again);
       await countReceived(tx, integrationId, again.filter((r) => keys.has(r.dedupeKey)));
       return keys;
     });

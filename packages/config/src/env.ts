@@ -56,6 +56,19 @@ export const rawEnvSchema = z.object({
   HUBSPOT_DEVELOPER_API_KEY: optionalString,
   HUBSPOT_API_BASE: z.string().url().default("https://api.hubapi.com"),
   HUBSPOT_SANDBOX_PORT: port.default(3100),
+  SALESFORCE_LOGIN_URL: z.string().url().default("https://login.salesforce.com"),
+  SALESFORCE_CLIENT_ID: optionalString,
+  SALESFORCE_CLIENT_SECRET: optionalString,
+  SALESFORCE_SANDBOX_PORT: port.default(3200),
+  ZOHO_ACCOUNTS_URL: z.string().url().default("https://accounts.zoho.com"),
+  ZOHO_CLIENT_ID: optionalString,
+  ZOHO_CLIENT_SECRET: optionalString,
+  ZOHO_SANDBOX_PORT: port.default(3300),
+  PIPEDRIVE_API_BASE: z.string().url().default("https://api.pipedrive.com"),
+  PIPEDRIVE_OAUTH_URL: z.string().url().default("https://oauth.pipedrive.com"),
+  PIPEDRIVE_CLIENT_ID: optionalString,
+  PIPEDRIVE_CLIENT_SECRET: optionalString,
+  PIPEDRIVE_SANDBOX_PORT: port.default(3400),
   LEAD_SOURCE_MARKER: z.string().min(1).default("jazzaam"),
   JWT_SECRET: optionalString,
   ENCRYPTION_KEY: optionalString,
@@ -78,6 +91,10 @@ export const rawEnvSchema = z.object({
   WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** How often reconciliation asks the CRM what changed (ms); 0 turns it off. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(5 * 60 * 1000),
+  /** How often expiring feeds (Zoho channels) and idle OAuth tokens are looked after (ms); 0 turns it off. */
+  FEED_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(10 * 60 * 1000),
+  /** How often a worker looks for pulled feeds (Salesforce CDC) to subscribe to or whose lease to renew (ms). */
+  FEED_LEASE_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
 });
 
 export type RawEnv = z.input<typeof rawEnvSchema>;
@@ -133,6 +150,8 @@ export const envSchema = rawEnvSchema
       webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
       apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+      feedMaintenanceIntervalMs: env.FEED_MAINTENANCE_INTERVAL_MS,
+      feedLeaseIntervalMs: env.FEED_LEASE_INTERVAL_MS,
       hubspot: {
         /** The secret that signs webhooks (HUBSPOT_CLIENT_SECRET, alias HUBSPOT_WEBHOOK_SECRET). */
         clientSecret: env.HUBSPOT_CLIENT_SECRET ?? env.HUBSPOT_WEBHOOK_SECRET ?? DEV_CLIENT_SECRET,
@@ -146,8 +165,44 @@ export const envSchema = rawEnvSchema
         /** No private-app token configured: `pnpm start` runs the built-in sandbox. */
         useSandbox: !env.HUBSPOT_ACCESS_TOKEN,
       },
+      /**
+       * Per provider besides HubSpot (whose settings are `hubspot` above): where its API or login lives and its OAuth app, as the provider package
+       * reads them (core's ProviderEnvironment). `pnpm start` points them at the emulators in development.
+       */
+      providers: {
+        salesforce: {
+          apiBase: env.SALESFORCE_LOGIN_URL.replace(/\/+$/, ""),
+          clientId: env.SALESFORCE_CLIENT_ID,
+          clientSecret: env.SALESFORCE_CLIENT_SECRET,
+          sandboxPort: env.SALESFORCE_SANDBOX_PORT,
+        },
+        zoho: {
+          apiBase: env.ZOHO_ACCOUNTS_URL.replace(/\/+$/, ""),
+          clientId: env.ZOHO_CLIENT_ID,
+          clientSecret: env.ZOHO_CLIENT_SECRET,
+          sandboxPort: env.ZOHO_SANDBOX_PORT,
+        },
+        pipedrive: {
+          apiBase: env.PIPEDRIVE_API_BASE.replace(/\/+$/, ""),
+          oauthBase: env.PIPEDRIVE_OAUTH_URL.replace(/\/+$/, ""),
+          clientId: env.PIPEDRIVE_CLIENT_ID,
+          clientSecret: env.PIPEDRIVE_CLIENT_SECRET,
+          sandboxPort: env.PIPEDRIVE_SANDBOX_PORT,
+        },
+      } as Record<string, ProviderSettings>,
     };
   });
+
+/** One provider's part of the configuration. */
+export interface ProviderSettings {
+  apiBase?: string | undefined;
+  oauthBase?: string | undefined;
+  clientId?: string | undefined;
+  clientSecret?: string | undefined;
+  appId?: string | undefined;
+  developerApiKey?: string | undefined;
+  sandboxPort?: number;
+}
 
 export type Config = Readonly<z.output<typeof envSchema>>;
 

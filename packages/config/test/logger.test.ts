@@ -25,9 +25,9 @@ describe("createLogger redaction", () => {
 describe("lineLogger", () => {
   it("keeps the bindings and the top-level redaction for id lines", () => {
     const { lines, logger } = capture();
-    const hot = lineLogger(logger.child({ queue: "hubspot-events" })).child({ jobId: "j1" });
+    const hot = lineLogger(logger.child({ queue: "crm-changes" })).child({ jobId: "j1" });
     hot.info({ objectId: "1001", leadId: "L1", token: "top-secret" }, "Lead created: L1");
-    expect(lines[0]).toMatchObject({ queue: "hubspot-events", jobId: "j1", objectId: "1001", leadId: "L1", token: "[redacted]", msg: "Lead created: L1" });
+    expect(lines[0]).toMatchObject({ queue: "crm-changes", jobId: "j1", objectId: "1001", leadId: "L1", token: "[redacted]", msg: "Lead created: L1" });
   });
 
   it("leaves its parent's full redaction as it was", () => {

@@ -33,3 +33,18 @@ export function isPropertyChangeEcho(event: HubSpotEvent, ctx: EchoContext): boo
   if (isForeignChange(event, ctx.appId)) return false;
   return event.propertyValue !== undefined && ctx.lastPushed[event.propertyName] === event.propertyValue;
 }
+
+/**
+ * A change our own write caused (any provider): the feed names our app or client (`origin: self`); where it names
+ * nobody, every changed field carries the value we last pushed (the write ledger). A change the feed attributes to
+ * a person or another app is never an echo, even when it sets a value we pushed before.
+ */
+export function isEchoOfOurWrite(
+  change: { origin: "self" | "other" | "unknown"; fields?: Readonly<Record<string, string | null>> },
+  lastPushed: Readonly<Record<string, unknown>>,
+): boolean {
+  if (change.origin === "self") return true;
+  if (change.origin === "other" || change.fields === undefined) return false;
+  const entries = Object.entries(change.fields);
+  return entries.length > 0 && entries.every(([property, value]) => value !== null && lastPushed[property] === value);
+}

@@ -9,10 +9,10 @@ function settingsObject(settings: unknown): Record<string, unknown> {
   return typeof settings === "object" && settings !== null && !Array.isArray(settings) ? (settings as Record<string, unknown>) : {};
 }
 
-/** The integration's mapping (anything with a `settings` JSON column), defaults filled in. */
-export function fieldMappingOf(integration: { settings: unknown }): FieldMapping {
+/** The integration's mapping (anything with a `settings` JSON column), the provider's defaults filled in. */
+export function fieldMappingOf(integration: { settings: unknown }, defaults: FieldMapping = DEFAULT_HUBSPOT_FIELD_MAPPING): FieldMapping {
   const custom = settingsObject(settingsObject(integration.settings)["fieldMapping"]);
-  const mapping: Record<LeadField, string> = { ...DEFAULT_HUBSPOT_FIELD_MAPPING };
+  const mapping: Record<LeadField, string> = { ...defaults };
   for (const field of LEAD_FIELDS) {
     const property = custom[field];
     if (typeof property === "string" && property.trim() !== "") mapping[field] = property.trim();
@@ -20,9 +20,9 @@ export function fieldMappingOf(integration: { settings: unknown }): FieldMapping
   return Object.freeze(mapping);
 }
 
-/** The properties a contact read needs: the mapped ones and the origin marker. */
-export function propertiesToRead(mapping: FieldMapping): string[] {
-  return [...new Set([...Object.values(mapping), LEAD_SOURCE_PROPERTY])];
+/** The properties a contact read needs: the mapped ones and the origin marker (the provider's marker field). */
+export function propertiesToRead(mapping: FieldMapping, markerField: string = LEAD_SOURCE_PROPERTY): string[] {
+  return [...new Set([...Object.values(mapping), markerField])];
 }
 
 /** The lead field a CRM property maps to, if any. */
@@ -31,11 +31,11 @@ export function fieldOfProperty(mapping: FieldMapping, property: string): LeadFi
 }
 
 /** Why a mapping cannot be used, or null: two fields on one property, or the marker property taken by a field. */
-export function fieldMappingProblem(mapping: FieldMapping): string | null {
+export function fieldMappingProblem(mapping: FieldMapping, markerField: string = LEAD_SOURCE_PROPERTY): string | null {
   const seen = new Map<string, LeadField>();
   for (const field of LEAD_FIELDS) {
     const property = mapping[field];
-    if (property === LEAD_SOURCE_PROPERTY) return `${field} cannot map to ${LEAD_SOURCE_PROPERTY}: it marks the contact's origin`;
+    if (property === markerField) return `${field} cannot map to ${markerField}: it marks the contact's origin`;
     const other = seen.get(property);
     if (other) return `${other} and ${field} both map to the property ${property}`;
     seen.set(property, field);

@@ -6,3 +6,7 @@ export * from "./token-crypto.js";
 export * from "./field-mapping.js";
 export * from "./conflict.js";
 export * from "./echo.js";
+export * from "./record-change.js";
+export * from "./crm-errors.js";
+export * from "./provider-module.js";
+export * from "./rate-policy.js";

@@ -40,8 +40,33 @@ export type UpsertResult =
     };
 
 export interface CrmProviderLimits {
-  /** Largest number of records one batch read or write may carry. */
+  /** Largest number of records one batch read or write may carry (Pipedrive: 1). */
   maxBatchSize: number;
+  /** Calls the provider may have in flight at once for one account (Pipedrive's parallel single writes); default 1. */
+  maxParallelCalls?: number;
+}
+
+/** One page of a paged read (backfill, reconciliation); `after` is absent on the last page. */
+export interface ContactPage {
+  contacts: CrmContact[];
+  after?: string;
+  /** Records left to read in all, when the CRM says (backfill progress). */
+  total?: number;
+}
+
+/**
+ * The shared, cross-process budget of one CRM account (state in Redis), as a provider client sees it. Costs are the
+ * provider's units: calls (HubSpot, Salesforce), credits (Zoho) or tokens (Pipedrive).
+ */
+export interface AccountCallLimiter {
+  /** Takes `cost` units before a call, or throws `CrmRateLimitedError` saying when to try again. */
+  acquire(operation: string, cost?: number): Promise<void>;
+  /** Hands back a concurrency slot taken by `acquire` (limiters with a concurrency cap); call it in a finally. */
+  release?(operation: string): Promise<void>;
+  /** What the CRM reported in its usage headers, to correct the shared count (never to raise the limit). */
+  observe(usage: { window: string; used?: number; remaining?: number; limit?: number; resetInMs?: number }): Promise<void>;
+  /** The CRM refused (429 / limit error): no call for this account until `ms` from now, in any process. */
+  pause(ms: number, reason: string): Promise<void>;
 }
 
 /**
@@ -62,6 +87,12 @@ export interface CrmProviderLimits {
 export interface CrmProviderClient {
   readonly provider: string;
   readonly limits: CrmProviderLimits;
+  /**
+   * The CRM field that marks where a record originated (HubSpot `lead_source_system`, Salesforce
+   * `Lead_Source_System__c`, Zoho's generated api_name, Pipedrive's 40-character key): read with every record and
+   * set to the marker on every record we create.
+   */
+  readonly markerField: string;
   /** Reads records by id; missing ids are simply absent from the result. */
   fetchContacts(ids: readonly string[], properties: readonly string[]): Promise<CrmContact[]>;
   /** Creates or updates records keyed by email; per-record results, never a partial throw. */
@@ -73,6 +104,12 @@ export interface CrmProviderClient {
   createContacts(inputs: readonly UpsertInput[]): Promise<UpsertResult[]>;
   /** Writes exactly the given properties to existing records by id (`created: false`); an unknown id fails alone. */
   updateContacts(inputs: readonly UpdateInput[]): Promise<UpsertResult[]>;
+  /** The names of the fields a record of this CRM can have (field mappings are checked against them). */
+  listFieldNames(): Promise<string[]>;
+  /** Every live record with an id after `afterId` (undefined: from the start), in a stable order, for backfills. */
+  listContactsAfter(afterId: string | undefined, properties: readonly string[], limit?: number): Promise<ContactPage>;
+  /** Records modified at or after `sinceMs`, oldest first, for reconciliation; `after` continues a run. */
+  listContactsModifiedSince(sinceMs: number, after: string | undefined, properties: readonly string[]): Promise<ContactPage>;
 }
 
 /**

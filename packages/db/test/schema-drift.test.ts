@@ -24,7 +24,7 @@ describe("schema drift: schema.prisma vs. the migrated database", () => {
 
   it("finds no difference after applying every migration to a new database", async () => {
     expect(Object.keys(declared.tables).sort()).toEqual(
-      ["crm_integrations", "forms", "integration_errors", "lead_crm_links", "leads", "privacy_erasures", "sync_jobs", "unlinked_contacts", "webhook_events"],
+      ["crm_integrations", "feed_checkpoints", "forms", "integration_errors", "lead_crm_links", "leads", "privacy_erasures", "sync_jobs", "unlinked_contacts", "webhook_events"],
     );
     expect(diffSnapshots(declared, await databaseSchema(fresh.url))).toEqual([]);
   });

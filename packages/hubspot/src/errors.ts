@@ -56,10 +56,17 @@ export class RateLimitedError extends HubSpotApiError {
     this.name = "RateLimitedError";
     this.policy = init.policy;
   }
+
+  /** The portal's daily cap (HubSpot's or our own count of it), as core's CrmRateLimitedError says it. */
+  get daily(): boolean {
+    return this.policy === "DAILY" || this.policy === "local_daily";
+  }
 }
 
 /** Raised when a refresh token is invalid, expired or revoked: the integration must be re-authorised. */
 export class InvalidRefreshTokenError extends HubSpotApiError {
+  /** Core's isCrmReauthRequired reads this: the integration needs re-authorisation, whatever the provider. */
+  readonly reauthRequired = true;
   constructor(message = "HubSpot refused the refresh token (invalid, expired or revoked): re-authorise the integration") {
     super(message, { status: 400, category: "BAD_REFRESH_TOKEN", retryable: false });
     this.name = "InvalidRefreshTokenError";

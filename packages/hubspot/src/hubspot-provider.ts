@@ -2,7 +2,8 @@ import type { Client } from "@hubspot/api-client";
 import type { Filter } from "@hubspot/api-client/lib/codegen/crm/contacts/index.js";
 import type { Logger } from "@leadsync/config";
 import { normalizeEmail } from "@leadsync/core";
-import type { CrmContact, CrmProviderClient, CrmProviderLimits, UpdateInput, UpsertInput, UpsertResult } from "@leadsync/core";
+import { LEAD_SOURCE_PROPERTY } from "@leadsync/core";
+import type { ContactPage, CrmContact, CrmProviderClient, CrmProviderLimits, UpdateInput, UpsertInput, UpsertResult } from "@leadsync/core";
 import { HubSpotApiError, RateLimitedError, toHubSpotError } from "./errors.js";
 import type { RateBudget } from "./rate-budget.js";
 import { LOCAL_DAILY_POLICY, type PortalRateLimiter, type RateLimitKind } from "./rate-limiter.js";
@@ -25,11 +26,7 @@ export interface HubSpotProviderOptions {
   logger: Logger;
 }
 
-export interface ContactPage {
-  contacts: CrmContact[];
-  /** Pass to the next call; absent on the last page. */
-  after?: string;
-}
+export type { ContactPage } from "@leadsync/core";
 
 /** The headers and data of an SDK `…WithHttpInfo` call. */
 interface HttpInfoLike<T> {
@@ -46,6 +43,7 @@ interface HttpInfoLike<T> {
 export class HubSpotProvider implements CrmProviderClient {
   readonly provider = "hubspot";
   readonly limits: CrmProviderLimits = { maxBatchSize: HUBSPOT_BATCH_SIZE };
+  readonly markerField = LEAD_SOURCE_PROPERTY;
 
   private readonly portalKey: string;
   private cached: { token: string; client: Client } | undefined;
@@ -193,6 +191,19 @@ export class HubSpotProvider implements CrmProviderClient {
     const contacts = response.results.map(toCrmContact);
     const last = contacts.at(-1);
     return { contacts, total: response.total, ...(response.paging?.next && last ? { after: last.id } : {}) };
+  }
+
+  async listFieldNames(): Promise<string[]> {
+    const page = await this.call("contact properties", "standard", (client) => client.crm.properties.coreApi.getAllWithHttpInfo("contacts", false));
+    return page.results.map((p) => p.name);
+  }
+
+  listContactsAfter(afterId: string | undefined, properties: readonly string[], limit?: number): Promise<ContactPage> {
+    return this.searchContactsAfterId(afterId, properties, limit);
+  }
+
+  listContactsModifiedSince(sinceMs: number, after: string | undefined, properties: readonly string[]): Promise<ContactPage> {
+    return this.searchContactsModifiedSince(sinceMs, after, properties);
   }
 
   /** limiter → SDK → observe headers; errors mapped, 429s pause the portal for every process. */

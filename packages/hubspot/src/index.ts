@@ -15,3 +15,8 @@ export * from "./properties.js";
 export * from "./account.js";
 export * from "./webhook-subscriptions.js";
 export * from "./oauth-tokens.js";
+
+// HubSpot as a provider of the pipeline (the registry lists it).
+export * from "./module.js";
+export * from "./changes.js";
+export * from "./webhook-verifier.js";

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isCrmReauthRequired } from "@leadsync/core";
 import type { Redis } from "ioredis";
 import { HubSpotApiError, InvalidRefreshTokenError, isApiException, toHubSpotError } from "./errors.js";
 import { RedisScript } from "./redis-script.js";
@@ -49,6 +50,11 @@ function isInvalidGrant(err: unknown): boolean {
   if (!isApiException(err) || err.code < 400 || err.code >= 500) return false;
   const body = (typeof err.body === "object" && err.body !== null ? err.body : {}) as { error?: unknown; status?: unknown };
   return body.error === "invalid_grant" || body.status === "BAD_REFRESH_TOKEN";
+}
+
+export interface GetAccessTokenOptions {
+  /** The CRM refused this access token (401 / INVALID_SESSION_ID): refresh even if it looks fresh. */
+  refused?: string;
 }
 
 export interface TokenStore {
@@ -105,21 +111,22 @@ export class AccessTokenCache {
     this.now = options.now ?? Date.now;
   }
 
-  async getAccessToken(integrationKey: string, store: TokenStore): Promise<string> {
+  async getAccessToken(integrationKey: string, store: TokenStore, options: GetAccessTokenOptions = {}): Promise<string> {
+    const usable = (token: { accessToken: string; expiresAt: number }) => this.isFresh(token) && token.accessToken !== options.refused;
     const cached = this.memory.get(integrationKey);
-    if (cached && this.isFresh(cached)) return cached.accessToken;
+    if (cached && usable(cached)) return cached.accessToken;
 
     const deadline = this.now() + this.lockTtlMs * 2;
     for (;;) {
       const current = await store.load();
-      if (this.isFresh(current)) return this.remember(integrationKey, current);
+      if (usable(current)) return this.remember(integrationKey, current);
       await this.throwIfMarkedInvalid(integrationKey);
 
       const lockValue = randomUUID();
       const locked = await this.redis.set(this.lockKey(integrationKey), lockValue, "PX", this.lockTtlMs, "NX");
       if (locked === "OK") {
         try {
-          return await this.refreshHoldingLock(integrationKey, store);
+          return await this.refreshHoldingLock(integrationKey, store, usable);
         } finally {
           await RELEASE_LOCK.run(this.redis, [this.lockKey(integrationKey)], [lockValue]);
         }
@@ -134,15 +141,15 @@ export class AccessTokenCache {
     }
   }
 
-  private async refreshHoldingLock(integrationKey: string, store: TokenStore): Promise<string> {
+  private async refreshHoldingLock(integrationKey: string, store: TokenStore, usable: (token: OAuthTokens) => boolean): Promise<string> {
     // Another worker may have refreshed between our load and our lock.
     const current = await store.load();
-    if (this.isFresh(current)) return this.remember(integrationKey, current);
+    if (usable(current)) return this.remember(integrationKey, current);
     let refreshed: OAuthTokens;
     try {
       refreshed = await store.refresh(current);
     } catch (err) {
-      if (err instanceof InvalidRefreshTokenError) {
+      if (isCrmReauthRequired(err)) {
         await this.redis.set(this.invalidKey(integrationKey), "1", "PX", INVALID_MARKER_TTL_MS);
       }
       throw err;

@@ -1,5 +1,6 @@
 import type { Client } from "@hubspot/api-client";
 import type { SubscriptionCreateRequest } from "@hubspot/api-client/lib/codegen/webhooks/index.js";
+import { DEFAULT_HUBSPOT_FIELD_MAPPING, LEAD_SOURCE_PROPERTY, type FieldMapping } from "@leadsync/core";
 import { toHubSpotError } from "./errors.js";
 import { createHubSpotClient } from "./sdk-client.js";
 
@@ -114,3 +115,25 @@ function appIdOf(options: WebhookAppOptions): number {
   if (!Number.isInteger(appId) || appId <= 0) throw new RangeError(`invalid HubSpot appId: ${String(options.appId)}`);
   return appId;
 }
+
+/**
+ * The properties whose changes we subscribe to: every mapped lead field (the integration's mapping) plus the source
+ * marker (HubSpot's contact.propertyChange subscriptions are per property).
+ */
+export function watchedProperties(mapping: FieldMapping = DEFAULT_HUBSPOT_FIELD_MAPPING): string[] {
+  return [...new Set([...Object.values(mapping), LEAD_SOURCE_PROPERTY])];
+}
+
+/** The contact lifecycle events the inbound worker acts on besides creation and deletion. */
+export const LIFECYCLE_EVENT_TYPES = ["contact.restore", "contact.merge", "contact.privacyDeletion"] as const;
+
+/** What a private app must configure by hand, for the error that tells the operator how. */
+export function requiredSubscriptions(mapping: FieldMapping = DEFAULT_HUBSPOT_FIELD_MAPPING): { eventType: string; propertyName?: string }[] {
+  return [
+    { eventType: "contact.creation" },
+    { eventType: "contact.deletion" },
+    ...LIFECYCLE_EVENT_TYPES.map((eventType) => ({ eventType })),
+    ...watchedProperties(mapping).map((propertyName) => ({ eventType: "contact.propertyChange", propertyName })),
+  ];
+}
+

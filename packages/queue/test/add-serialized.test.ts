@@ -1,12 +1,12 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupPrefix, uniqueQueuePrefix } from "../../../test/helpers/redis.js";
-import { addSerialized, closeAll, createQueue, createRedisConnection, QUEUES, type HubspotEventsJob, type TypedQueue } from "../src/index.js";
+import { addSerialized, closeAll, createQueue, createRedisConnection, QUEUES, type CrmChangesJob, type TypedQueue } from "../src/index.js";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const prefix = uniqueQueuePrefix();
 
-const payload: HubspotEventsJob = {
+const payload: CrmChangesJob = {
   v: 1,
   provider: "hubspot",
   receivedAt: 1_700_000_000_000,
@@ -18,11 +18,11 @@ const json = `{ "provider": "hubspot", "v": 1, "receivedAt": 1700000000000,
 
 describe("addSerialized", () => {
   let connection: Redis;
-  let queue: TypedQueue<typeof QUEUES.hubspotEvents>;
+  let queue: TypedQueue<typeof QUEUES.crmChanges>;
 
   beforeAll(() => {
     connection = createRedisConnection(REDIS_URL, { role: "producer" });
-    queue = createQueue(QUEUES.hubspotEvents, { connection, prefix });
+    queue = createQueue(QUEUES.crmChanges, { connection, prefix });
   });
 
   afterAll(async () => {
@@ -33,19 +33,19 @@ describe("addSerialized", () => {
   it("stores the given JSON text as the job's data, which reads back as the payload", async () => {
     const job = await addSerialized(queue, payload, json, { jobId: "serialized-1" });
     expect(job.id).toBe("serialized-1");
-    expect(await connection.hget(`${prefix}:${QUEUES.hubspotEvents}:serialized-1`, "data")).toBe(json);
+    expect(await connection.hget(`${prefix}:${QUEUES.crmChanges}:serialized-1`, "data")).toBe(json);
     expect((await queue.getJob("serialized-1"))?.data).toEqual(payload);
   });
 
   it("takes the JSON as UTF-8 bytes too", async () => {
-    const withText = { ...payload, events: [{ ...payload.events[0], propertyValue: "Zoë 😀" }] };
+    const withText = { ...payload, events: [{ ...payload.events?.[0], propertyValue: "Zoë 😀" }] };
     await addSerialized(queue, withText, Buffer.from(JSON.stringify(withText)), { jobId: "serialized-bytes" });
     expect((await queue.getJob("serialized-bytes"))?.data).toEqual(withText);
   });
 
   it("leaves queue.add as it was: the payload stringified, even right after an addSerialized of it", async () => {
     await addSerialized(queue, payload, json, { jobId: "serialized-2" });
-    await queue.add(QUEUES.hubspotEvents, payload, { jobId: "plain-1" });
-    expect(await connection.hget(`${prefix}:${QUEUES.hubspotEvents}:plain-1`, "data")).toBe(JSON.stringify(payload));
+    await queue.add(QUEUES.crmChanges, payload, { jobId: "plain-1" });
+    expect(await connection.hget(`${prefix}:${QUEUES.crmChanges}:plain-1`, "data")).toBe(JSON.stringify(payload));
   });
 });

@@ -13,7 +13,7 @@ import {
   createWorker,
   enqueue,
   isValidJobId,
-  type HubspotEventsJob,
+  type CrmChangesJob,
   type TypedQueue,
 } from "../src/index.js";
 
@@ -23,14 +23,14 @@ const logger = pino({ level: "silent" });
 /** A unique prefix per test file run: never touches `pnpm start`'s `{leadsync}` keys. */
 const prefix = `{leadsync-test-queue-${randomUUID()}}`;
 
-const validPayload: HubspotEventsJob = {
+const validPayload: CrmChangesJob = {
   v: 1,
   provider: "hubspot",
   receivedAt: 1_700_000_000_000,
   events: [{ eventId: 1, portalId: 62515, objectId: 123, occurredAt: 1_700_000_000_000, subscriptionType: "contact.creation" }],
 };
 
-function nextSettled(worker: Worker<HubspotEventsJob, string, "hubspot-events">): Promise<{ job: Job; error?: Error }> {
+function nextSettled(worker: Worker<CrmChangesJob, string, "crm-changes">): Promise<{ job: Job; error?: Error }> {
   return new Promise((resolve) => {
     worker.once("completed", (job) => resolve({ job }));
     worker.once("failed", (job, error) => {
@@ -42,12 +42,12 @@ function nextSettled(worker: Worker<HubspotEventsJob, string, "hubspot-events">)
 describe("queue package against real Redis", () => {
   let producer: Redis;
   let workerConnection: Redis;
-  let queue: TypedQueue<typeof QUEUES.hubspotEvents>;
+  let queue: TypedQueue<typeof QUEUES.crmChanges>;
 
   beforeAll(async () => {
     producer = createRedisConnection(REDIS_URL, { role: "producer" });
     workerConnection = createRedisConnection(REDIS_URL, { role: "worker" });
-    queue = createQueue(QUEUES.hubspotEvents, { connection: producer, prefix, logger });
+    queue = createQueue(QUEUES.crmChanges, { connection: producer, prefix, logger });
     await queue.waitUntilReady();
   });
 
@@ -79,15 +79,15 @@ describe("queue package against real Redis", () => {
 
   it("enqueue refuses a payload that breaks the contract, and adds nothing", async () => {
     const before = await queue.getJobCounts("waiting");
-    const bad = { ...validPayload, events: [] } as HubspotEventsJob;
+    const bad = { ...validPayload, events: [] } as CrmChangesJob;
     await expect(enqueue(queue, bad)).rejects.toThrow();
     expect(await queue.getJobCounts("waiting")).toEqual(before);
   });
 
   it("a worker processes valid payloads and fails invalid ones without retrying", async () => {
-    const seen: HubspotEventsJob[] = [];
+    const seen: CrmChangesJob[] = [];
     const worker = createWorker(
-      QUEUES.hubspotEvents,
+      QUEUES.crmChanges,
       async (payload) => {
         seen.push(payload);
         return "ok";
@@ -104,10 +104,10 @@ describe("queue package against real Redis", () => {
       // Bypass `enqueue` to simulate a producer that skipped validation (or an old payload version).
       const failed = nextSettled(worker);
       const badId = `invalid-${randomUUID()}`;
-      await queue.add(QUEUES.hubspotEvents, { v: 2, provider: "hubspot" } as unknown as HubspotEventsJob, { jobId: badId });
+      await queue.add(QUEUES.crmChanges, { v: 2, provider: "hubspot" } as unknown as CrmChangesJob, { jobId: badId });
       const result = await failed;
       expect(result.error?.name).toBe("UnrecoverableError");
-      expect(result.error?.message).toMatch(/invalid hubspot-events payload/);
+      expect(result.error?.message).toMatch(/invalid crm-changes payload/);
       const stored = await queue.getJob(badId);
       expect(await stored?.getState()).toBe("failed");
       expect(stored?.attemptsMade).toBe(1);

@@ -39,7 +39,7 @@ export interface FaultPipeline {
   /** The env the processes get (DATABASE_URL, REDIS_URL, QUEUE_PREFIX, secrets…). */
   env: Record<string, string>;
   clientSecret: string;
-  events: TypedQueue<typeof QUEUES.hubspotEvents>;
+  events: TypedQueue<typeof QUEUES.crmChanges>;
   redis: ReturnType<typeof createRedisConnection>;
   start(app: AppName, extraEnv?: Record<string, string>, name?: string): Promise<AppProcess>;
   /** A worker process, resolved once it is taking jobs. */
@@ -114,7 +114,7 @@ export async function startFaultPipeline(options: FaultPipelineOptions = {}): Pr
   // Test-side handles on the same Redis: to inspect the queue and delete the prefix afterwards.
   const redis = createRedisConnection(redisUrl, { role: "worker", connectionName: "fault-suite" });
   redis.on("error", () => undefined); // the Redis-down scenario stops it on purpose
-  const events = createQueue(QUEUES.hubspotEvents, { connection: redis, prefix, logger: { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined } });
+  const events = createQueue(QUEUES.crmChanges, { connection: redis, prefix, logger: { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined } });
 
   async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${sandbox.url}${path}`, {

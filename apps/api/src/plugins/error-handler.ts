@@ -1,3 +1,4 @@
+import { ProviderConnectError } from "@leadsync/core";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { hasZodFastifySchemaValidationErrors, type ZodFastifySchemaValidationError } from "fastify-type-provider-zod";
@@ -52,6 +53,11 @@ async function errorHandlerPlugin(app: FastifyInstance) {
       request.log.info({ issues }, "request validation failed");
       const summary = issues.map((i) => `${i.field}: ${i.message}`).join("; ");
       return send(reply, 400, "validation_error", `Invalid request: ${summary}`, issues);
+    }
+    if (error instanceof ProviderConnectError) {
+      // The CRM refused (or failed) while we connected or set up its feed: the provider says how to tell the caller.
+      request.log.info({ code: error.code, statusCode: error.status }, error.message);
+      return send(reply, error.status, error.code, error.message, error.details);
     }
     if (error instanceof AppError) {
       if (error.statusCode >= 500) request.log.error({ err: error }, "request failed");

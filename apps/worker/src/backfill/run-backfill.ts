@@ -76,7 +76,7 @@ export async function runBackfill(deps: SyncRunDeps, syncJobId: string, options:
   const integration: Integration = found;
   const log = deps.logger.child({ integrationId: integration.id, syncJobId, kind: "backfill" });
   const provider = deps.directory.providerFor(integration);
-  const properties = snapshotProperties(integration);
+  const properties = snapshotProperties(deps.directory, integration);
   const progress: BackfillProgress = { ...emptyProgress(), processed: job.processed, total: job.total };
   let cursor = job.cursor ?? undefined;
   let lastBeat = Date.now();
@@ -89,13 +89,13 @@ export async function runBackfill(deps: SyncRunDeps, syncJobId: string, options:
   try {
     for (;;) {
       if (options.signal?.aborted) return await release("interrupted");
-      const page = await untilNotRateLimited(() => provider.searchContactsAfterId(cursor, properties, READ_PAGE_SIZE), {
+      const page = await untilNotRateLimited(() => provider.listContactsAfter(cursor, properties, READ_PAGE_SIZE), {
         heartbeat,
         heartbeatMs: HEARTBEAT_MS,
         signal: options.signal,
       });
       // `total` of a keyset query counts what is left after the cursor: with what is done, the whole portal.
-      progress.total = progress.processed + page.total;
+      if (page.total !== undefined) progress.total = progress.processed + page.total;
       for (let i = 0; i < page.contacts.length; i += MAX_SNAPSHOTS_PER_CALL) {
         await applyChunk(page.contacts.slice(i, i + MAX_SNAPSHOTS_PER_CALL));
         if (options.signal?.aborted) return await release("interrupted");

@@ -1,6 +1,6 @@
 import { ensureCrmImportForm } from "@leadsync/db";
-import { fieldMappingOf, propertiesToRead, type CrmContact } from "@leadsync/core";
-import { syncRulesOf, type Integration } from "../integrations.js";
+import { propertiesToRead, type CrmContact } from "@leadsync/core";
+import type { Integration, IntegrationDirectory } from "../integrations.js";
 import { TRANSACTION_LIMITS, decideAll, logApplied, writeDecisions } from "./contact-changes.js";
 import type { InboundBatchDeps } from "./handle-batch.js";
 import type { InboundItem } from "./types.js";
@@ -26,7 +26,7 @@ export interface SnapshotResult {
  * decide. One transaction per call, no webhook_events rows. Keep the calls to ≤ MAX_SNAPSHOTS_PER_CALL.
  */
 export async function applyContactSnapshots(
-  deps: Pick<InboundBatchDeps, "config" | "prisma" | "logger">,
+  deps: Pick<InboundBatchDeps, "config" | "prisma" | "logger" | "directory">,
   integration: Integration,
   contacts: readonly CrmContact[],
   { origin }: SnapshotOptions,
@@ -35,12 +35,12 @@ export async function applyContactSnapshots(
   const byId = new Map(contacts.map((c) => [c.id, c]));
   const byContact = new Map([...byId.values()].map((c) => [c.id, [snapshotItem(integration, c, origin)]]));
   const formId = (await ensureCrmImportForm(deps.prisma, integration.orgId)).id;
-  const rules = syncRulesOf(integration, deps.config);
+  const rules = deps.directory.rulesFor(integration);
   const applied = await deps.prisma.$transaction(async (tx) => {
     const decisions = await decideAll(tx, deps.config, integration, byContact, byId, rules);
     return writeDecisions(tx, integration, decisions, new Set(byId.keys()), formId, rules);
   }, TRANSACTION_LIMITS);
-  logApplied(deps.logger.child({ integrationId: integration.id, portalId: integration.externalAccountId, origin }), applied);
+  logApplied(deps.logger.child({ integrationId: integration.id, accountId: integration.externalAccountId, origin }), applied, rules.crmName);
 
   const skipped: Record<string, number> = {};
   for (const reason of applied.skipped.values()) skipped[reason] = (skipped[reason] ?? 0) + 1;
@@ -48,21 +48,25 @@ export async function applyContactSnapshots(
 }
 
 /** The properties to read for an integration's snapshots: its mapped properties and the origin marker. */
-export function snapshotProperties(integration: Pick<Integration, "settings">): string[] {
-  return propertiesToRead(fieldMappingOf(integration));
+export function snapshotProperties(directory: Pick<IntegrationDirectory, "rulesFor">, integration: Integration): string[] {
+  const rules = directory.rulesFor(integration);
+  return propertiesToRead(rules.mapping, rules.markerField);
 }
 
 /** A fetched contact as the change it stands for: "the contact as of updatedAt". */
 function snapshotItem(integration: Integration, contact: CrmContact, origin: SnapshotOptions["origin"]): InboundItem {
   return {
-    event: {
-      eventId: "0",
-      portalId: integration.externalAccountId,
+    // A change of no named field, by nobody we know: the read record decides, under the same rules as a feed's.
+    change: {
+      provider: integration.provider,
+      accountId: integration.externalAccountId,
+      recordId: contact.id,
+      kind: "update",
+      type: origin,
+      origin: "unknown",
       occurredAt: contact.updatedAt,
-      subscriptionType: "contact.propertyChange",
-      attemptNumber: 0,
-      objectId: contact.id,
-      changeSource: origin,
+      eventId: "0",
+      identity: `${origin}\u001f${contact.id}\u001f${contact.updatedAt}`,
     },
     receivedAt: Date.now(),
     jobId: origin,

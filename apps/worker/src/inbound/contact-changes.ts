@@ -40,8 +40,10 @@ export interface SyncRules {
   mapping: FieldMapping;
   rule: ConflictRule;
   onContactDeleted: ContactDeletedPolicy;
-  /** Our app id in the CRM (tells our own changes from a person's). */
-  appId: string | undefined;
+  /** The CRM field that marks records our platform created (the provider client's markerField). */
+  markerField: string;
+  /** The CRM's name as people say it (HubSpot, Salesforce…), for the log lines. */
+  crmName: string;
 }
 
 /** Decides every contact of the batch against the leads it may touch, which stay locked until the transaction ends. */
@@ -54,7 +56,7 @@ export async function decideAll(
   rules: SyncRules,
 ): Promise<Map<string, ContactDecision>> {
   const contactIds = [...byContact.keys()];
-  const emails = [...new Set(contactIds.map((id) => contactEmail(contacts.get(id))).filter((e): e is string => e !== null))];
+  const emails = [...new Set(contactIds.map((id) => contactEmail(contacts.get(id), rules.mapping)).filter((e): e is string => e !== null))];
   const locked = await lockLeadsOfContacts(tx, { orgId: integration.orgId, integrationId: integration.id }, contactIds, emails);
   const leadByEmail = new Map(locked.map(({ lead }) => [normalizeEmail(lead.email), lead]));
   const linkByContact = new Map<string, { link: LinkRow; lead: LeadState }>();
@@ -71,7 +73,7 @@ export async function decideAll(
   for (const [contactId, group] of byContact) {
     const contact = contacts.get(contactId);
     const linked = linkByContact.get(contactId);
-    const email = contactEmail(contact);
+    const email = contactEmail(contact, rules.mapping);
     const emailLead = email ? leadByEmail.get(email) : undefined;
     const decision = decideContact({
       contactId,
@@ -86,7 +88,7 @@ export async function decideAll(
       marker: config.leadSourceMarker,
       mapping: rules.mapping,
       rule: rules.rule,
-      appId: rules.appId,
+      markerField: rules.markerField,
     });
     const claimsEmail = decision.action.kind === "create" || decision.action.kind === "link" || (decision.action.kind === "update" && decision.action.createLink);
     if (claimsEmail && email) {
@@ -184,9 +186,9 @@ function pulledFields(values: LeadFieldValues, versions: Record<string, number>,
   return fields;
 }
 
-export function logApplied(log: Logger, applied: AppliedChanges): void {
+export function logApplied(log: Logger, applied: AppliedChanges, crmName: string): void {
   for (const [contactId, leadId] of applied.created) {
-    log.info({ objectId: contactId }, `Creating new lead from HubSpot contact ${contactId}`);
+    log.info({ objectId: contactId }, `Creating new lead from ${crmName} contact ${contactId}`);
     log.info({ objectId: contactId, leadId }, `Lead created: ${leadId}`);
   }
   for (const [contactId, leadId] of applied.updated) {
@@ -197,19 +199,19 @@ export function logApplied(log: Logger, applied: AppliedChanges): void {
   const archived = new Set(applied.archived);
   for (const { contactId, leadId } of applied.unlinked) {
     const kept = leadId && archived.has(leadId) ? "lead archived" : "lead kept";
-    log.info({ objectId: contactId, leadId }, `Contact ${contactId} deleted in HubSpot - unlinked, ${kept}`);
+    log.info({ objectId: contactId, leadId }, `Contact ${contactId} deleted in ${crmName} - unlinked, ${kept}`);
   }
   // Values stay out of info logs (personal data): field, both times and the rule say what happened.
   for (const { contactId, conflict } of applied.conflicts) {
     log.info(
       { objectId: contactId, ...conflict },
-      `Conflict on ${conflict.field} for lead ${conflict.leadId}: ${conflict.rule} kept the ${conflict.winner === "crm" ? "HubSpot" : "platform"} value`,
+      `Conflict on ${conflict.field} for lead ${conflict.leadId}: ${conflict.rule} kept the ${conflict.winner === "crm" ? crmName : "platform"} value`,
     );
   }
   for (const [contactId, reason] of applied.skipped) {
     if (reason === "own_record") log.info({ objectId: contactId, reason }, `Skipping contact ${contactId} - originated from our platform`);
     else if (reason === "no_email") log.warn({ objectId: contactId, reason }, "Skipping contact - no email address");
-    else if (reason === "not_found") log.info({ objectId: contactId, reason }, `Skipping contact ${contactId} - not found in HubSpot (deleted)`);
+    else if (reason === "not_found") log.info({ objectId: contactId, reason }, `Skipping contact ${contactId} - not found in ${crmName} (deleted)`);
     else log.warn({ objectId: contactId, reason }, `Skipping contact ${contactId} - ${reason}`);
   }
 }
@@ -217,7 +219,7 @@ export function logApplied(log: Logger, applied: AppliedChanges): void {
 export function groupByContact(items: readonly InboundItem[]): Map<string, InboundItem[]> {
   const groups = new Map<string, InboundItem[]>();
   for (const item of items) {
-    const contactId = contactIdOf(item.event);
+    const contactId = contactIdOf(item.change);
     const group = groups.get(contactId) ?? [];
     group.push(item);
     groups.set(contactId, group);

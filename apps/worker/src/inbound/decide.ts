@@ -2,7 +2,6 @@ import {
   DEFAULT_HUBSPOT_FIELD_MAPPING,
   LEAD_SOURCE_PROPERTY,
   contactToLeadFields,
-  isForeignChange,
   type ConflictRule,
   type CrmContact,
   type FieldMapping,
@@ -51,10 +50,10 @@ export interface ContactContext {
   marker: string;
   /** The integration's field mapping (default: HubSpot's). */
   mapping?: FieldMapping;
+  /** The CRM field that marks records our platform created (the provider's markerField; default HubSpot's). */
+  markerField?: string;
   /** The integration's conflict rule (default: latest_wins). */
   rule?: ConflictRule;
-  /** Our app id in the CRM, to tell our own changes from a person's. */
-  appId?: string | undefined;
 }
 
 const processed: EventVerdict = { outcome: "processed", reason: null };
@@ -65,35 +64,38 @@ function uniform(action: ContactAction, verdict: EventVerdict): ContactDecision 
 }
 
 function latest(items: readonly InboundItem[]): number {
-  return items.reduce((max, i) => Math.max(max, i.event.occurredAt), 0);
+  return items.reduce((max, i) => Math.max(max, i.change.occurredAt), 0);
 }
 
 /** Only the contact's own email is needed before the transaction: it selects the leads to lock. */
-export function contactEmail(contact: CrmContact | undefined): string | null {
-  return contact ? (contactToLeadFields(contact.properties).email ?? null) : null;
+export function contactEmail(contact: CrmContact | undefined, mapping: FieldMapping = DEFAULT_HUBSPOT_FIELD_MAPPING): string | null {
+  return contact ? (contactToLeadFields(contact.properties, mapping).email ?? null) : null;
 }
 
 /** The latest property change per property among the contact's events. */
 function propertyChangesOf(ctx: ContactContext): Map<string, PropertyChange> {
   const changes = new Map<string, PropertyChange>();
-  for (const { event } of ctx.items) {
-    if (event.subscriptionType !== "contact.propertyChange" || event.propertyName === undefined) continue;
-    const known = changes.get(event.propertyName);
-    if (known && known.occurredAt > event.occurredAt) continue;
-    changes.set(event.propertyName, { value: event.propertyValue, occurredAt: event.occurredAt, foreign: isForeignChange(event, ctx.appId) });
+  for (const { change } of ctx.items) {
+    if (change.kind !== "update" || change.fields === undefined) continue;
+    for (const [property, value] of Object.entries(change.fields)) {
+      const known = changes.get(property);
+      if (known && known.occurredAt > change.occurredAt) continue;
+      // A cleared value (null) dates nothing: the read decides.
+      changes.set(property, { value: value ?? undefined, occurredAt: change.occurredAt, foreign: change.origin === "other" });
+    }
   }
   return changes;
 }
 
 export function decideContact(ctx: ContactContext): ContactDecision {
-  const deletes = ctx.items.filter((i) => eventKind(i.event.subscriptionType) === "delete");
-  const upserts = ctx.items.filter((i) => eventKind(i.event.subscriptionType) === "upsert");
+  const deletes = ctx.items.filter((i) => eventKind(i.change) === "delete");
+  const upserts = ctx.items.filter((i) => eventKind(i.change) === "upsert");
 
   // A deletion wins when the contact is gone or nothing newer than the deletion arrived with it.
   if (deletes.length > 0 && (!ctx.contact || latest(deletes) >= latest(upserts))) {
     return {
       action: { kind: "unlink", leadId: ctx.linked?.lead.id ?? null },
-      verdictFor: (item) => (eventKind(item.event.subscriptionType) === "delete" ? processed : skipped("deleted")),
+      verdictFor: (item) => (eventKind(item.change) === "delete" ? processed : skipped("deleted")),
       skipReason: null,
     };
   }
@@ -111,8 +113,8 @@ export function decideContact(ctx: ContactContext): ContactDecision {
     rule: ctx.rule ?? "latest_wins",
     propertyChanges: propertyChangesOf(ctx),
   });
-  const fromOurPlatform = contact.properties[LEAD_SOURCE_PROPERTY] === ctx.marker;
-  const onlyCreations = upserts.every((i) => i.event.subscriptionType !== "contact.propertyChange");
+  const fromOurPlatform = contact.properties[ctx.markerField ?? LEAD_SOURCE_PROPERTY] === ctx.marker;
+  const onlyCreations = upserts.every((i) => i.change.kind !== "update");
 
   if (ctx.linked) {
     // Our own creation echoing back: the lead is the source, nothing to read from the contact.

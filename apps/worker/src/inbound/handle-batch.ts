@@ -1,18 +1,15 @@
 import { lineLogger, type Config, type Logger } from "@leadsync/config";
-import { DEFAULT_HUBSPOT_FIELD_MAPPING, propertiesToRead, type CrmContact } from "@leadsync/core";
+import { propertiesToRead, type CrmContact } from "@leadsync/core";
 import { ensureCrmImportForm, postgresFailure, type PrismaClient } from "@leadsync/db";
 import type { FlushFailures } from "../coalescer.js";
 import { IntegrationPausedError } from "../job-failures.js";
-import { syncRulesOf, type Integration, type IntegrationDirectory } from "../integrations.js";
+import type { Integration, IntegrationDirectory } from "../integrations.js";
 import { metrics } from "../metrics.js";
 import { TRANSACTION_LIMITS, decideAll, groupByContact, logApplied, writeDecisions, type SyncRules } from "./contact-changes.js";
-import { claimEvents, countReceived, eventRows } from "./event-claims.js";
+import { claimEvents, countReceived, eventRows, type ClaimScope } from "./event-claims.js";
 import { eraseForPrivacy, relinkMergedContacts } from "./lifecycle.js";
 import { knownContacts, verdictWithoutRead } from "./prefilter.js";
 import { contactIdOf, eventKind, mergedIdsOf, type EventVerdict, type InboundItem } from "./types.js";
-
-/** Properties read for a contact under the default mapping (each integration reads its own: propertiesToRead). */
-export const CONTACT_PROPERTIES = propertiesToRead(DEFAULT_HUBSPOT_FIELD_MAPPING);
 
 export interface InboundBatchDeps {
   config: Config;
@@ -48,10 +45,11 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
     return form.id;
   }
 
-  async function recordOnly(portalId: string, integrationId: string | null, items: readonly InboundItem[], verdict: (i: InboundItem) => EventVerdict) {
+  async function recordOnly(scope: ClaimScope, items: readonly InboundItem[], verdict: (i: InboundItem) => EventVerdict) {
     const rows = eventRows(items, verdict);
+    const { integrationId } = scope;
     return prisma.$transaction(async (tx) => {
-      const claimed = await claimEvents(tx, { integrationId, portalId }, rows);
+      const claimed = await claimEvents(tx, scope, rows);
       if (integrationId) await countReceived(tx, integrationId, rows.filter((r) => claimed.has(r.dedupeKey)));
       return claimed.size;
     });
@@ -61,13 +59,17 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
    * The coalescer runs a portal's batches side by side only when they share no contact; two such batches can still
    * meet on a lead (one email), which the transaction's locks and `applyWithRetry` settle.
    */
-  return async function handleInboundBatch(portalId: string, items: readonly InboundItem[]): Promise<FlushFailures<InboundItem>> {
-    const log = logger.child({ portalId });
-    const integration = await directory.findByPortal(portalId);
+  return async function handleInboundBatch(_accountKey: string, items: readonly InboundItem[]): Promise<FlushFailures<InboundItem>> {
+    const first = items[0]?.change;
+    if (!first) return new Map();
+    const { provider, accountId } = first;
+    const log = logger.child({ provider, accountId });
+    const integration = await directory.findByAccount(provider, accountId);
 
     if (!integration) {
-      log.warn({ portalId, events: items.length }, `Unknown portal ${portalId} - dropping ${items.length} event(s)`);
-      const claimed = await recordOnly(portalId, null, items, () => ignored("unknown_portal"));
+      const crm = directory.moduleOf({ provider: provider as Integration["provider"] }).displayName;
+      log.warn({ accountId, events: items.length }, `Unknown ${crm} account ${accountId} - dropping ${items.length} event(s)`);
+      const claimed = await recordOnly({ integrationId: null, provider, accountId }, items, () => ignored("unknown_portal"));
       metrics.unknownPortalEvents.inc(claimed);
       return new Map();
     }
@@ -75,15 +77,15 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
     const blocked = inboundBlockedReason(integration);
     if (blocked) {
       log.info({ integrationId: integration.id, reason: blocked, events: items.length }, "Inbound sync off for this integration - events ignored");
-      await recordOnly(portalId, integration.id, items, () => ignored(blocked));
+      await recordOnly({ integrationId: integration.id, provider, accountId }, items, () => ignored(blocked));
       return new Map();
     }
 
-    const rules = syncRulesOf(integration, config);
-    const byContact = groupByContact(items.filter((i) => eventKind(i.event.subscriptionType) !== "unsupported"));
+    const rules = directory.rulesFor(integration);
+    const byContact = groupByContact(items.filter((i) => eventKind(i.change) !== "unsupported"));
     try {
       const known = await knownContacts(prisma, integration.id, [...byContact.keys()]);
-      const prefilter = { known, mapping: rules.mapping, rule: rules.rule, marker: config.leadSourceMarker, appId: rules.appId };
+      const prefilter = { known, mapping: rules.mapping, rule: rules.rule, marker: config.leadSourceMarker };
       const settled = new Map<InboundItem, EventVerdict>();
       for (const item of [...byContact.values()].flat()) {
         const verdict = verdictWithoutRead(item, prefilter);
@@ -91,11 +93,18 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
       }
       const privacyDeleted = new Set([...byContact].filter(([, group]) => group.some(isPrivacyDeletion)).map(([id]) => id));
       const toDecide = new Map([...byContact].filter(([id, group]) => !privacyDeleted.has(id) && group.some((i) => !settled.has(i))));
-      const toRead = [...toDecide].filter(([, group]) => group.some((i) => eventKind(i.event.subscriptionType) === "upsert" && !settled.has(i))).map(([id]) => id);
+      const needed = [...toDecide].filter(([, group]) => group.some((i) => eventKind(i.change) === "upsert" && !settled.has(i)));
+      // Records the feed carried whole (Pipedrive) need no read: the latest carried state stands for it.
+      const carried = new Map<string, CrmContact>();
+      for (const [id, group] of needed) {
+        const latest = group.filter((i) => i.change.record !== undefined).sort((a, b) => b.change.occurredAt - a.change.occurredAt)[0];
+        if (latest?.change.record && group.every((i) => i.change.record !== undefined || settled.has(i))) carried.set(id, latest.change.record);
+      }
+      const toRead = needed.map(([id]) => id).filter((id) => !carried.has(id));
 
-      const read = toRead.length > 0 ? await directory.providerFor(integration).fetchContacts(toRead, propertiesToRead(rules.mapping)) : [];
-      const contacts = new Map(read.map((c) => [c.id, c]));
-      const formId = read.length > 0 ? await crmImportFormId(integration.orgId) : null;
+      const read = toRead.length > 0 ? await directory.providerFor(integration).fetchContacts(toRead, propertiesToRead(rules.mapping, rules.markerField)) : [];
+      const contacts = new Map([...carried, ...read.map((c): [string, CrmContact] => [c.id, c])]);
+      const formId = contacts.size > 0 ? await crmImportFormId(integration.orgId) : null;
       await applyWithRetry({ integration, rules, toDecide, privacyDeleted, settled, contacts, formId, items, log });
     } catch (error) {
       logFailure(log, items, error);
@@ -139,22 +148,22 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
       await relinkMergedContacts(tx, integration.id, merges(toDecide));
       const decisions = await decideAll(tx, config, integration, toDecide, contacts, rules);
       const rows = eventRows(items, (item) => {
-        const contactId = contactIdOf(item.event);
+        const contactId = contactIdOf(item.change);
         const settledVerdict = settled.get(item);
-        if (eventKind(item.event.subscriptionType) === "unsupported") return ignored("unsupported_type");
-        if (privacyDeleted.has(contactId)) return eventKind(item.event.subscriptionType) === "delete" ? processed : skipped("privacy_deleted");
+        if (eventKind(item.change) === "unsupported") return ignored("unsupported_type");
+        if (privacyDeleted.has(contactId)) return eventKind(item.change) === "delete" ? processed : skipped("privacy_deleted");
         return settledVerdict ?? decisions.get(contactId)?.verdictFor(item) ?? ignored("unsupported_type");
       });
-      const claimed = await claimEvents(tx, { integrationId: integration.id, portalId: integration.externalAccountId }, rows);
+      const claimed = await claimEvents(tx, { integrationId: integration.id, provider: integration.provider, accountId: integration.externalAccountId }, rows);
       const claimedRows = rows.filter((r) => claimed.has(r.dedupeKey));
-      const contactsToApply = new Set(claimedRows.map((r) => contactIdOf(r.item.event)));
+      const contactsToApply = new Set(claimedRows.map((r) => contactIdOf(r.item.change)));
       const applied = await writeDecisions(tx, integration, decisions, contactsToApply, formId, rules);
       await countReceived(tx, integration.id, claimedRows);
       return { applied, erased, claimedRows, redeliveries: rows.length - claimedRows.length };
     }, TRANSACTION_LIMITS);
     for (const row of result.claimedRows) metrics.inboundEvents.inc({ outcome: row.verdict.outcome, reason: row.verdict.reason ?? "none" });
-    logApplied(lines.child({ portalId: integration.externalAccountId }), result.applied);
-    for (const [contactId, leadId] of result.erased) log.info({ objectId: contactId, leadId }, `Contact ${contactId} privacy-deleted in HubSpot - lead ${leadId} erased`);
+    logApplied(lines.child({ provider: integration.provider, accountId: integration.externalAccountId }), result.applied, rules.crmName);
+    for (const [contactId, leadId] of result.erased) log.info({ objectId: contactId, leadId }, `Contact ${contactId} privacy-deleted in ${rules.crmName} - lead ${leadId} erased`);
     const echoes = result.claimedRows.filter((r) => r.verdict.reason === "echo").length;
     if (echoes > 0) log.info({ echoes }, `Dropped ${echoes} echo(es) of our own writes`);
     if (result.redeliveries > 0) log.info({ redeliveries: result.redeliveries }, "Skipped events already processed (redelivery)");
@@ -180,18 +189,18 @@ const processed: EventVerdict = { outcome: "processed", reason: null };
 const skipped = (reason: string): EventVerdict => ({ outcome: "skipped", reason });
 
 function isPrivacyDeletion(item: InboundItem): boolean {
-  return item.event.subscriptionType === "contact.privacyDeletion";
+  return item.change.kind === "privacy_delete";
 }
 
 function merges(byContact: Map<string, InboundItem[]>) {
   return [...byContact].flatMap(([survivorId, group]) =>
-    group.filter((i) => i.event.subscriptionType === "contact.merge").map((i) => ({ survivorId, mergedIds: mergedIdsOf(i.event) })),
+    group.filter((i) => i.change.kind === "merge").map((i) => ({ survivorId, mergedIds: mergedIdsOf(i.change) })),
   );
 }
 
 function logFailure(log: Logger, items: readonly InboundItem[], error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
-  const kinds = new Set(items.map((i) => (i.event.subscriptionType === "contact.creation" ? "creation" : "update")));
+  const kinds = new Set(items.map((i) => (i.change.kind === "create" ? "creation" : "update")));
   for (const kind of kinds) {
     log.error({ err: error, events: items.length }, `Failed to handle contact ${kind}: ${message}`);
   }

@@ -114,7 +114,7 @@ export interface NewLead {
 }
 
 /**
- * Creates the leads (source hubspot, in the CRM Import form) and their links in one statement; returns contact
+ * Creates the leads (source = the integration's provider, in the CRM Import form) and their links in one statement; returns contact
  * id → lead id. A link the outbound worker made for the same contact a moment ago (our push's echo) is kept and
  * takes the pulled values, as recordPulled would.
  */
@@ -149,12 +149,13 @@ export async function createLeadsWithLinks(
     WITH new_leads AS (
       INSERT INTO leads (id, org_id, form_id, email, first_name, last_name, phone, company, job_title, source, field_versions, updated_at)
       SELECT v.id, ${scope.orgId}, ${scope.formId}::uuid, v.email, v.first_name, v.last_name, v.phone, v.company, v.job_title,
-             'hubspot', v.field_versions, now()
+             (SELECT provider::text FROM crm_integrations WHERE id = ${scope.integrationId}::uuid), v.field_versions, now()
       FROM jsonb_to_recordset(${newLeads}::jsonb) AS v(id uuid, email text, first_name text, last_name text, phone text,
         company text, job_title text, field_versions jsonb)
     )
     INSERT INTO lead_crm_links (id, lead_id, integration_id, provider, external_id, last_pushed, last_synced_at, updated_at)
-    SELECT gen_random_uuid(), v.lead_id, ${scope.integrationId}::uuid, 'hubspot'::"CrmProvider", v.external_id, v.pulled, now(), now()
+    SELECT gen_random_uuid(), v.lead_id, ${scope.integrationId}::uuid, (SELECT provider FROM crm_integrations WHERE id = ${scope.integrationId}::uuid),
+           v.external_id, v.pulled, now(), now()
     FROM jsonb_to_recordset(${newLinks}::jsonb) AS v(lead_id uuid, external_id text, pulled jsonb)
     ON CONFLICT (integration_id, external_id) DO UPDATE
       SET last_pushed = lead_crm_links.last_pushed || EXCLUDED.last_pushed, last_synced_at = now(), updated_at = now()`;
@@ -171,7 +172,8 @@ export async function createLinks(
   // DO NOTHING: the outbound worker may have linked the same pair a moment ago (our push's echo).
   await tx.$executeRaw`
     INSERT INTO lead_crm_links (id, lead_id, integration_id, provider, external_id, last_synced_at, updated_at)
-    SELECT gen_random_uuid(), v.lead_id, ${integrationId}::uuid, 'hubspot'::"CrmProvider", v.external_id, ${syncedAt}, now()
+    SELECT gen_random_uuid(), v.lead_id, ${integrationId}::uuid, (SELECT provider FROM crm_integrations WHERE id = ${integrationId}::uuid),
+           v.external_id, ${syncedAt}, now()
     FROM unnest(${links.map((l) => l.leadId)}::uuid[], ${links.map((l) => l.externalId)}::text[]) AS v(lead_id, external_id)
     ON CONFLICT DO NOTHING`;
 }

@@ -1,4 +1,4 @@
-import { fieldOfProperty, isPropertyChangeEcho, type ConflictRule, type FieldMapping } from "@leadsync/core";
+import { fieldOfProperty, isEchoOfOurWrite, type ConflictRule, type FieldMapping } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
 import { asObject, pushedTimes, pushedValues } from "./lead-store.js";
 import type { EventVerdict, InboundItem } from "./types.js";
@@ -49,27 +49,32 @@ export interface PrefilterContext {
   mapping: FieldMapping;
   rule: ConflictRule;
   marker: string;
-  appId: string | undefined;
 }
 
 const skipped = (reason: string): EventVerdict => ({ outcome: "skipped", reason });
 
-/** The verdict of an event that needs no read, or undefined when the contact must be read for it. */
+/** The verdict of a change that needs no read, or undefined when the record must be read for it. */
 export function verdictWithoutRead(item: InboundItem, ctx: PrefilterContext): EventVerdict | undefined {
-  const { event } = item;
-  const known = ctx.known.get(event.objectId);
-  if (event.subscriptionType === "contact.creation") {
-    // The creation of a contact our push made: the lead is the source.
+  const { change } = item;
+  if (change.record !== undefined) return undefined; // the feed carried the record: nothing to save by skipping a read
+  const known = ctx.known.get(change.recordId);
+  if (change.kind === "create") {
+    // The creation of a record our push made: the lead is the source.
     return known && known.leadSource === ctx.marker ? skipped("echo") : undefined;
   }
-  if (event.subscriptionType !== "contact.propertyChange" || event.propertyName === undefined) return undefined;
-  const field = fieldOfProperty(ctx.mapping, event.propertyName);
-  if (!field) return skipped("unmapped_property");
+  if (change.kind !== "update" || change.fields === undefined) return undefined;
+  const properties = Object.keys(change.fields);
+  const fields = properties.map((property) => fieldOfProperty(ctx.mapping, property));
+  if (properties.length === 0 || fields.every((field) => field === undefined)) return skipped("unmapped_property");
   if (!known) return undefined;
-  if (isPropertyChangeEcho(event, { appId: ctx.appId, lastPushed: known.lastPushed })) return skipped("echo");
-  const version = known.fieldVersions[field] ?? 0;
+  if (isEchoOfOurWrite(change, known.lastPushed)) return skipped("echo");
   // prefer_crm lets an older CRM change beat a pending platform change: that one must be read.
-  const platformPending = version > (known.propertySyncedAt[event.propertyName] ?? known.lastSyncedAt);
-  if (version >= event.occurredAt && !(ctx.rule === "prefer_crm" && platformPending)) return skipped("stale");
-  return undefined;
+  const stale = properties.every((property, i) => {
+    const field = fields[i];
+    if (field === undefined) return true;
+    const version = known.fieldVersions[field] ?? 0;
+    const platformPending = version > (known.propertySyncedAt[property] ?? known.lastSyncedAt);
+    return version >= change.occurredAt && !(ctx.rule === "prefer_crm" && platformPending);
+  });
+  return stale ? skipped("stale") : undefined;
 }

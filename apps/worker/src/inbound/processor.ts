@@ -1,80 +1,78 @@
-import { lineLogger, type Logger } from "@leadsync/config";
-import { hubspotEventSchema, parseHubSpotEventBatch, type HubSpotEvent } from "@leadsync/core";
+import { lineLogger, type Config, type Logger } from "@leadsync/config";
+import type { RecordChange } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
+import { findProviderModule, providerEnvironment } from "@leadsync/providers";
 import type { JobProcessor } from "@leadsync/queue";
 import type { Coalescer } from "../coalescer.js";
 import type { IntegrationDirectory } from "../integrations.js";
 import { errorMessage, isFinalAttempt, rethrowForBullMQ } from "../job-failures.js";
-import type { InboundItem } from "./types.js";
+import { accountKeyOf, type InboundItem } from "./types.js";
 
 export interface InboundProcessorDeps {
+  config: Config;
   prisma: PrismaClient;
   directory: IntegrationDirectory;
-  /** Gathers events per portal (groupKey = portal id). */
+  /** Gathers changes per CRM account (groupKey = accountKeyOf). */
   batches: Coalescer<InboundItem>;
   logger: Logger;
 }
 
 /**
- * The `hubspot-events` processor: validates the events, hands them to their portal's batch and completes
- * when they are applied. On the last attempt the failure is written to the integration's error log.
+ * The `crm-changes` processor: turns the job's feed events into record changes (the provider's parseChanges; a
+ * pulled feed queued them neutral already), hands them to their account's batch and completes when they are
+ * applied. On the last attempt the failure is written to the integration's error log.
  */
-export function createInboundProcessor({ prisma, directory, batches, logger }: InboundProcessorDeps): JobProcessor<"hubspot-events"> {
-  /** For the line per event: ids only. */
+export function createInboundProcessor({ config, prisma, directory, batches, logger }: InboundProcessorDeps): JobProcessor<"crm-changes"> {
+  /** For the line per change: ids only. */
   const lines = lineLogger(logger);
   return async (payload, job) => {
-    const log = logger.child({ jobId: job.id });
-    const events = validEvents(payload.events, log);
-    const byPortal = new Map<string, InboundItem[]>();
-    const eventLog = lines.child({ jobId: job.id });
-    for (const event of events) {
-      eventLog.info(
-        { portalId: event.portalId, objectId: event.objectId, eventId: event.eventId, type: event.subscriptionType },
-        `HubSpot Webhook: ${event.subscriptionType} for contact ${event.objectId}`,
+    const module = findProviderModule(payload.provider);
+    if (!module) {
+      logger.warn({ jobId: job.id, provider: payload.provider }, `Dropping a job of unknown provider ${payload.provider}`);
+      return { events: 0 };
+    }
+    // The job schema is RecordChange (zod leaves absent optionals undefined, which exactOptionalPropertyTypes tells apart).
+    const changes: RecordChange[] = (payload.changes as RecordChange[] | undefined) ?? module.parseChanges(payload.events ?? [], { env: providerEnvironment(config, module.name) });
+    const byAccount = new Map<string, InboundItem[]>();
+    const changeLog = lines.child({ jobId: job.id });
+    for (const change of changes) {
+      changeLog.info(
+        { provider: change.provider, accountId: change.accountId, objectId: change.recordId, eventId: change.eventId, type: change.type },
+        `${module.displayName} Webhook: ${change.type} for contact ${change.recordId}`,
       );
-      const items = byPortal.get(event.portalId) ?? [];
-      items.push({ event, receivedAt: payload.receivedAt, jobId: job.id ?? "" });
-      byPortal.set(event.portalId, items);
+      const key = accountKeyOf(change);
+      const items = byAccount.get(key) ?? [];
+      items.push({ change, receivedAt: payload.receivedAt, jobId: job.id ?? "" });
+      byAccount.set(key, items);
     }
     try {
-      await Promise.all([...byPortal].map(([portalId, items]) => batches.add(portalId, items)));
+      await Promise.all([...byAccount].map(([key, items]) => batches.add(key, items)));
     } catch (error) {
-      if (isFinalAttempt(job, error)) await recordFailure(byPortal, error);
+      if (isFinalAttempt(job, error)) await recordFailure(byAccount, error);
       return rethrowForBullMQ(job, error);
     }
-    return { events: events.length };
+    return { events: changes.length };
   };
 
-  /** The job's events that are HubSpot events: the whole batch at once (core's fast path), else one by one. */
-  function validEvents(raw: readonly Record<string, unknown>[], log: Logger): HubSpotEvent[] {
-    const batch = parseHubSpotEventBatch(raw);
-    if (batch.success) return batch.data;
-    const events: HubSpotEvent[] = [];
-    for (const candidate of raw) {
-      const parsed = hubspotEventSchema.safeParse(candidate);
-      if (parsed.success) events.push(parsed.data);
-      else log.warn({ issues: parsed.error.issues.slice(0, 3).map((i) => i.message) }, "Dropping an event that is not a HubSpot event");
-    }
-    return events;
-  }
-
-  async function recordFailure(byPortal: Map<string, InboundItem[]>, error: unknown): Promise<void> {
+  async function recordFailure(byAccount: Map<string, InboundItem[]>, error: unknown): Promise<void> {
     const message = errorMessage(error);
-    for (const [portalId, items] of byPortal) {
-      const integration = await directory.findByPortal(portalId).catch(() => null);
+    for (const items of byAccount.values()) {
+      const first = items[0]?.change;
+      if (!first) continue;
+      const integration = await directory.findByAccount(first.provider, first.accountId).catch(() => null);
       if (!integration) continue;
-      const contactIds = [...new Set(items.map((i) => i.event.objectId))];
+      const recordIds = [...new Set(items.map((i) => i.change.recordId))];
       await prisma.integrationError
         .createMany({
-          data: contactIds.map((externalId) => ({
+          data: recordIds.map((externalId) => ({
             integrationId: integration.id,
             code: "inbound_failed",
             externalId,
             message,
-            context: { events: items.filter((i) => i.event.objectId === externalId).map((i) => i.event.subscriptionType) },
+            context: { events: items.filter((i) => i.change.recordId === externalId).map((i) => i.change.type) },
           })),
         })
-        .catch((err: unknown) => logger.error({ err, portalId }, "Could not write the integration error log"));
+        .catch((err: unknown) => logger.error({ err, accountId: first.accountId }, "Could not write the integration error log"));
     }
   }
 }

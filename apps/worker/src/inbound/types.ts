@@ -1,30 +1,31 @@
-import type { HubSpotEvent } from "@leadsync/core";
+import { changeAction, recordIdsOf, type RecordChange } from "@leadsync/core";
 
-/** The contact an event is about: for a merge, the surviving contact (newObjectId, else the primary). */
-export function contactIdOf(event: HubSpotEvent): string {
-  if (event.subscriptionType === "contact.merge") return event.newObjectId ?? event.primaryObjectId ?? event.objectId;
-  return event.objectId;
-}
-
-/** The contacts a merge folded into the survivor (all but the survivor). */
-export function mergedIdsOf(event: HubSpotEvent): string[] {
-  const survivor = contactIdOf(event);
-  return [...new Set([event.objectId, event.primaryObjectId, ...(event.mergedObjectIds ?? [])])].filter(
-    (id): id is string => id !== undefined && id !== survivor,
-  );
-}
-
-/** Every contact an event names (its object, a merge's survivor and merged-away contacts). */
-export function contactIdsOf(event: HubSpotEvent): string[] {
-  return [contactIdOf(event), ...mergedIdsOf(event)];
-}
-
-/** One webhook event handed from a job to the portal's batch. */
+/** One record change handed from a job to its account's batch. */
 export interface InboundItem {
-  event: HubSpotEvent;
-  /** When the receiver accepted the batch (ms epoch). */
+  change: RecordChange;
+  /** When the receiver (or the feed subscriber) accepted the delivery (ms epoch). */
   receivedAt: number;
   jobId: string;
+}
+
+/** The record a change is about: for a merge, the surviving record. */
+export function contactIdOf(change: RecordChange): string {
+  return change.recordId;
+}
+
+/** The records a merge folded into the survivor (all but the survivor). */
+export function mergedIdsOf(change: RecordChange): string[] {
+  return [...new Set(change.mergedIds ?? [])].filter((id) => id !== change.recordId);
+}
+
+/** Every record a change names (its record, a merge's merged-away records). */
+export function contactIdsOf(change: RecordChange): string[] {
+  return recordIdsOf(change);
+}
+
+/** The coalescer's group of a change: one CRM account of one provider. */
+export function accountKeyOf(change: Pick<RecordChange, "provider" | "accountId">): string {
+  return `${change.provider}:${change.accountId}`;
 }
 
 /** webhook_events.outcome */
@@ -35,20 +36,9 @@ export interface EventVerdict {
   reason: string | null;
 }
 
-/** What a contact event asks of the lead: read the contact and upsert, drop the link, or nothing. */
+/** What a change asks of the lead: read the record and upsert, drop the link, or nothing. */
 export type EventKind = "upsert" | "delete" | "unsupported";
 
-export function eventKind(type: string): EventKind {
-  switch (type) {
-    case "contact.creation":
-    case "contact.restore":
-    case "contact.propertyChange":
-    case "contact.merge":
-      return "upsert";
-    case "contact.deletion":
-    case "contact.privacyDeletion":
-      return "delete";
-    default:
-      return "unsupported";
-  }
+export function eventKind(change: RecordChange): EventKind {
+  return changeAction(change.kind);
 }

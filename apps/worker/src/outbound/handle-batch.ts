@@ -1,7 +1,6 @@
 import type { Config, Logger } from "@leadsync/config";
-import { fieldMappingOf, normalizeEmail, withPushed, type UpsertInput, type UpsertResult } from "@leadsync/core";
+import { isPermanentCrmError, normalizeEmail, withPushed, type UpsertInput, type UpsertResult } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
-import { HubSpotApiError } from "@leadsync/hubspot";
 import { UnrecoverableError } from "bullmq";
 import type { FlushFailures } from "../coalescer.js";
 import { IntegrationPausedError, waitInsteadOfFailing } from "../job-failures.js";
@@ -49,9 +48,11 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
       return new Map();
     }
     if (integration.status === "needs_reauth") throw new IntegrationPausedError(integration.id, "needs re-authorisation");
+    const { crmName: crm, markerField, mapping } = directory.rulesFor(integration);
+    const names: CrmNames = { crm, markerField, emailField: mapping.email };
     const blocked = outboundBlockedReason(integration);
     if (blocked) {
-      log.info({ reason: blocked, leads: items.length }, `Not syncing leads to HubSpot: ${blocked}`);
+      log.info({ reason: blocked, leads: items.length }, `Not syncing leads to ${crm}: ${blocked}`);
       return new Map();
     }
 
@@ -64,11 +65,11 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
     const provider = directory.providerFor(integration);
     const plan = planPush(
       rows.map((row) => ({ ...row, link: row.links[0] })),
-      { marker: config.leadSourceMarker, mapping: fieldMappingOf(integration) },
+      { marker: config.leadSourceMarker, mapping, markerField, provider: integration.provider },
     );
     for (const leadId of plan.unchanged) {
       metrics.outboundLeads.inc({ result: "unchanged" });
-      log.debug({ leadId }, `Lead ${leadId} unchanged since the last push; nothing sent to HubSpot`);
+      log.debug({ leadId }, `Lead ${leadId} unchanged since the last push; nothing sent to ${crm}`);
     }
 
     const rejected: Rejection[] = [];
@@ -77,15 +78,15 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
     const failures = new Map<OutboundItem, Error>();
 
     if (plan.creates.length > 0) {
-      const marked = plan.creates.filter((c) => carriesMarker(c, config.leadSourceMarker)).length;
-      if (marked > 0) log.info({ leads: marked }, "Adding lead_source_system property to prevent sync loop");
+      const marked = plan.creates.filter((c) => carriesMarker(c, config.leadSourceMarker, markerField)).length;
+      if (marked > 0) log.info({ leads: marked }, `Adding ${markerField} property to prevent sync loop`);
       const outcome = await attempt(() => provider.createContacts(plan.creates));
       // Nothing was written yet: a transient failure retries (or delays) the whole batch.
-      if ("error" in outcome && !isPermanent(outcome.error)) throw logged(outcome.error, plan.creates.length, log);
+      if ("error" in outcome && !isPermanent(outcome.error)) throw logged(outcome.error, plan.creates.length, log, crm);
       if ("error" in outcome) {
-        await failWhole(integration.id, outcome.error, plan.creates, items, failures, log);
+        await failWhole(integration.id, outcome.error, plan.creates, items, failures, log, crm);
       } else {
-        const created = applyCreates(plan.creates, outcome.results, log);
+        const created = applyCreates(plan.creates, outcome.results, log, names);
         links.push(...created.links);
         updates.push(...created.conflicts);
         rejected.push(...created.rejected);
@@ -97,16 +98,16 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
       if ("error" in outcome) {
         // Links made above are saved before the failure is passed on: a retry must not create those contacts again.
         links.push(...updates.filter(isNewLink).map((u) => ({ leadId: u.leadId, externalId: u.externalId, lastPushed: {} })));
-        await failWhole(integration.id, outcome.error, updates, items, failures, log);
+        await failWhole(integration.id, outcome.error, updates, items, failures, log, crm);
       } else {
-        const updated = applyUpdates(updates, outcome.results, log);
+        const updated = applyUpdates(updates, outcome.results, log, crm);
         links.push(...updated.links);
         rejected.push(...updated.rejected);
       }
     }
 
     await saveLinks(prisma, integration.id, links);
-    await failRejected(integration.id, rejected, items, failures, log);
+    await failRejected(integration.id, rejected, items, failures, log, crm);
     return failures;
   };
 
@@ -130,9 +131,10 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
     items: readonly OutboundItem[],
     failures: Map<OutboundItem, Error>,
     log: Logger,
+    crm: string,
   ): Promise<void> {
     const leadIds = new Set(inputs.map((i) => i.leadId));
-    logged(error, leadIds.size, log);
+    logged(error, leadIds.size, log, crm);
     const permanent = isPermanent(error);
     if (permanent) await recordErrors(integrationId, [...leadIds].map((leadId) => ({ leadId, message: error.message })));
     const jobError = permanent ? new UnrecoverableError(error.message) : error;
@@ -145,17 +147,18 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
     items: readonly OutboundItem[],
     failures: Map<OutboundItem, Error>,
     log: Logger,
+    crm: string,
   ): Promise<void> {
     await recordErrors(integrationId, rejected.filter((r) => !r.retryable).map((r) => ({ leadId: r.leadId, message: r.message })));
     for (const r of rejected) {
       metrics.outboundLeads.inc({ result: r.retryable ? "retry" : "failed" });
-      log.error({ leadId: r.leadId, retryable: r.retryable }, `Failed to sync lead ${r.leadId} to HubSpot: ${r.message}`);
+      log.error({ leadId: r.leadId, retryable: r.retryable }, `Failed to sync lead ${r.leadId} to ${crm}: ${r.message}`);
       const error = r.retryable ? new Error(r.message) : new UnrecoverableError(r.message);
       for (const item of items) if (item.leadId === r.leadId) failures.set(item, error);
     }
   }
 
-  function applyCreates(creates: readonly UpsertInput[], results: readonly UpsertResult[], log: Logger) {
+  function applyCreates(creates: readonly UpsertInput[], results: readonly UpsertResult[], log: Logger, { crm, markerField, emailField }: CrmNames) {
     const byLead = new Map(creates.map((c) => [c.leadId, c]));
     const links: PushedLink[] = [];
     const conflicts: PlannedUpdate[] = [];
@@ -164,14 +167,14 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
     for (const result of results) {
       const input = byLead.get(result.leadId) as UpsertInput;
       if (result.ok) {
-        links.push({ leadId: result.leadId, externalId: result.externalId, lastPushed: withPushed({}, sentProperties(input), at) });
+        links.push({ leadId: result.leadId, externalId: result.externalId, lastPushed: withPushed({}, sentProperties(input, emailField), at) });
         metrics.outboundLeads.inc({ result: "created" });
-        log.info({ leadId: result.leadId, objectId: result.externalId }, `Lead ${result.leadId} created as HubSpot contact ${result.externalId}`);
+        log.info({ leadId: result.leadId, objectId: result.externalId }, `Lead ${result.leadId} created as ${crm} contact ${result.externalId}`);
       } else if (result.existingId !== undefined) {
-        conflicts.push(conflictUpdate(input, result.existingId));
+        conflicts.push(conflictUpdate(input, result.existingId, markerField));
         log.info(
           { leadId: result.leadId, objectId: result.existingId },
-          `Lead ${result.leadId} linked to existing HubSpot contact ${result.existingId} (its email was taken; its lead_source_system is kept)`,
+          `Lead ${result.leadId} linked to existing ${crm} contact ${result.existingId} (its email was taken; its ${markerField} is kept)`,
         );
       } else {
         rejected.push(result);
@@ -180,7 +183,7 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
     return { links, conflicts, rejected };
   }
 
-  function applyUpdates(updates: readonly PlannedUpdate[], results: readonly UpsertResult[], log: Logger) {
+  function applyUpdates(updates: readonly PlannedUpdate[], results: readonly UpsertResult[], log: Logger, crm: string) {
     const byLead = new Map(updates.map((u) => [u.leadId, u]));
     const links: PushedLink[] = [];
     const rejected: Rejection[] = [];
@@ -197,7 +200,7 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
       metrics.outboundLeads.inc({ result: "updated" });
       log.info(
         { leadId: result.leadId, objectId: result.externalId, properties: Object.keys(update.properties) },
-        `Lead ${result.leadId} updated in HubSpot contact ${result.externalId}`,
+        `Lead ${result.leadId} updated in ${crm} contact ${result.externalId}`,
       );
     }
     return { links, rejected };
@@ -211,9 +214,17 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
   }
 }
 
+/** The CRM's names the log lines and writes use. */
+interface CrmNames {
+  crm: string;
+  markerField: string;
+  /** The CRM field the lead's email maps to. */
+  emailField: string;
+}
+
 /** What a create wrote: its properties plus the normalised email the provider sets. */
-function sentProperties(input: UpsertInput): Record<string, string> {
-  return { ...input.properties, email: normalizeEmail(input.email) };
+function sentProperties(input: UpsertInput, emailField: string): Record<string, string> {
+  return { ...input.properties, [emailField]: normalizeEmail(input.email) };
 }
 
 /** An update of a contact we only just linked to (its email was taken), not of an existing link. */
@@ -223,10 +234,10 @@ function isNewLink(update: PlannedUpdate): boolean {
 
 /** A 4xx that retrying cannot fix (a 429 or a paused integration is a wait, not a failure). */
 function isPermanent(error: Error): boolean {
-  return error instanceof HubSpotApiError && !error.retryable && waitInsteadOfFailing(error) === undefined;
+  return isPermanentCrmError(error) && waitInsteadOfFailing(error) === undefined;
 }
 
-function logged(error: Error, leads: number, log: Logger): Error {
-  log.error({ err: error, leads }, `Failed to sync leads to HubSpot: ${error.message}`);
+function logged(error: Error, leads: number, log: Logger, crm: string): Error {
+  log.error({ err: error, leads }, `Failed to sync leads to ${crm}: ${error.message}`);
   return error;
 }

@@ -18,7 +18,7 @@ export async function saveLinks(prisma: PrismaClient, integrationId: string, lin
   if (links.length === 0) return;
   await prisma.$executeRaw`
     INSERT INTO lead_crm_links (id, lead_id, integration_id, provider, external_id, last_pushed, last_synced_at, created_at, updated_at)
-    SELECT gen_random_uuid(), v.lead_id, ${integrationId}::uuid, 'hubspot'::"CrmProvider", v.external_id, v.last_pushed::jsonb, now(), now(), now()
+    SELECT gen_random_uuid(), v.lead_id, ${integrationId}::uuid, (SELECT provider FROM crm_integrations WHERE id = ${integrationId}::uuid), v.external_id, v.last_pushed::jsonb, now(), now(), now()
     FROM unnest(
       ${links.map((l) => l.leadId)}::uuid[],
       ${links.map((l) => l.externalId)}::text[],

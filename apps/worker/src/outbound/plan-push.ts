@@ -36,6 +36,10 @@ export interface PushPlan {
 export interface PlanOptions {
   marker: string;
   mapping?: FieldMapping;
+  /** The provider's marker field (default HubSpot's lead_source_system). */
+  markerField?: string;
+  /** The integration's provider: a lead that came from it is recreated without claiming it for the platform. */
+  provider?: string;
 }
 
 /**
@@ -45,13 +49,16 @@ export interface PlanOptions {
  * (`lastPushed`): a value the lead took from HubSpot is never pushed back. The marker goes only to contacts we
  * created — `lastPushed` already holds it for those, so it is never re-sent.
  */
-export function planPush(leads: readonly OutboundLead[], { marker, mapping = DEFAULT_HUBSPOT_FIELD_MAPPING }: PlanOptions): PushPlan {
+export function planPush(
+  leads: readonly OutboundLead[],
+  { marker, mapping = DEFAULT_HUBSPOT_FIELD_MAPPING, markerField = LEAD_SOURCE_PROPERTY, provider = "hubspot" }: PlanOptions,
+): PushPlan {
   const plan: PushPlan = { creates: [], updates: [], unchanged: [] };
   for (const lead of leads) {
     const properties = leadToContactProperties(lead, mapping);
     if (!lead.link) {
-      // A lead that came from HubSpot and lost its contact is recreated without claiming it for the platform.
-      if (lead.source !== "hubspot") properties[LEAD_SOURCE_PROPERTY] = marker;
+      // A lead that came from this CRM and lost its record is recreated without claiming it for the platform.
+      if (lead.source !== provider) properties[markerField] = marker;
       plan.creates.push({ leadId: lead.id, email: lead.email, properties });
       continue;
     }
@@ -67,12 +74,12 @@ export function planPush(leads: readonly OutboundLead[], { marker, mapping = DEF
  * The contact already existed in HubSpot (a person created it first): the lead links to it and pushes its fields
  * without the marker, so the contact keeps its origin. Nothing is known of what it holds, so every field goes.
  */
-export function conflictUpdate(create: UpsertInput, existingId: string): PlannedUpdate {
-  const { [LEAD_SOURCE_PROPERTY]: _marker, ...properties } = create.properties;
+export function conflictUpdate(create: UpsertInput, existingId: string, markerField: string = LEAD_SOURCE_PROPERTY): PlannedUpdate {
+  const { [markerField]: _marker, ...properties } = create.properties;
   return { leadId: create.leadId, externalId: existingId, properties, pushed: {} };
 }
 
 /** Whether a create carries the marker (for the log line that explains it). */
-export function carriesMarker(input: UpsertInput, marker: string): boolean {
-  return input.properties[LEAD_SOURCE_PROPERTY] === marker;
+export function carriesMarker(input: UpsertInput, marker: string, markerField: string = LEAD_SOURCE_PROPERTY): boolean {
+  return input.properties[markerField] === marker;
 }

@@ -32,7 +32,7 @@ export async function runReconciliation(deps: SyncRunDeps, integration: Integrat
   const startedAt = new Date();
   const previous = row.cursor === null ? integration.createdAt.getTime() : Number(row.cursor);
   const provider = deps.directory.providerFor(integration);
-  const properties = snapshotProperties(integration);
+  const properties = snapshotProperties(deps.directory, integration);
   const heartbeat = async () => {
     await prisma.syncJob.update({ where: { id: row.id }, data: { updatedAt: new Date() } });
   };
@@ -46,7 +46,7 @@ export async function runReconciliation(deps: SyncRunDeps, integration: Integrat
     let since = previous - RECONCILE_OVERLAP_MS;
     let after: string | undefined;
     for (;;) {
-      const page = await untilNotRateLimited(() => provider.searchContactsModifiedSince(since, after, properties), {
+      const page = await untilNotRateLimited(() => provider.listContactsModifiedSince(since, after, properties), {
         heartbeat,
         heartbeatMs: HEARTBEAT_MS,
       });
@@ -54,7 +54,8 @@ export async function runReconciliation(deps: SyncRunDeps, integration: Integrat
       checked += page.contacts.length;
       for (const contact of page.contacts) newest = Math.max(newest, contact.updatedAt);
       if (page.after === undefined || page.contacts.length === 0) break;
-      if (Number(page.after) < SEARCH_OFFSET_LIMIT) {
+      // An offset cursor (HubSpot search) stops at its cap: past it, the next query starts at the newest time seen.
+      if (!/^\d+$/.test(page.after) || Number(page.after) < SEARCH_OFFSET_LIMIT) {
         after = page.after;
       } else if (newest > since) {
         since = newest; // GTE: contacts at exactly `newest` come again, which applying tolerates

@@ -6,6 +6,7 @@ import type { Redis } from "ioredis";
 import { runBackfill } from "../backfill/run-backfill.js";
 import type { IntegrationDirectory } from "../integrations.js";
 import { rethrowForBullMQ } from "../job-failures.js";
+import { maintainIntegration } from "../feeds/maintain.js";
 import { runReconciliation } from "./run-reconciliation.js";
 
 /**
@@ -16,6 +17,7 @@ import { runReconciliation } from "./run-reconciliation.js";
  */
 
 export const RECONCILE_SCHEDULER_ID = "reconcile-all";
+export const MAINTAIN_SCHEDULER_ID = "maintain-all";
 /** Backfills run for minutes and mostly wait on search's 5 calls/s: a few at once per process is plenty. */
 const SYNC_CONCURRENCY = 4;
 /** A backfill another live process is running: look again after this long. */
@@ -33,9 +35,13 @@ export function startSyncWorker(deps: SyncWorkerDeps): { close(): Promise<void> 
   const { config, prisma, connection, logger } = deps;
   const log = logger.child({ queue: QUEUES.crmSync });
   const queue = createQueue(QUEUES.crmSync, { connection, prefix: config.queuePrefix, logger: log });
-  const scheduling = scheduleReconciliation(queue, config.reconcileIntervalMs).catch((err: unknown) =>
-    log.error({ err }, "Could not schedule reconciliation"),
-  );
+  const scheduling = Promise.all([
+    schedule(queue, RECONCILE_SCHEDULER_ID, config.reconcileIntervalMs, "reconcile-all"),
+    schedule(queue, MAINTAIN_SCHEDULER_ID, config.feedMaintenanceIntervalMs, "maintain-all"),
+  ]).catch((err: unknown) => log.error({ err }, "Could not schedule reconciliation and feed maintenance"));
+  const queueReconcile = async (integrationId: string) => {
+    await queue.add(QUEUES.crmSync, { v: 1, kind: "reconcile", integrationId }, { jobId: `reconcile-${integrationId}`, removeOnComplete: true, removeOnFail: true });
+  };
 
   /** Aborted on close: running backfills save their cursor and stop instead of holding shutdown up. */
   const stopping = new AbortController();
@@ -55,6 +61,17 @@ export function startSyncWorker(deps: SyncWorkerDeps): { close(): Promise<void> 
       }
       case "backfill":
         return runQueuedBackfill(payload, job);
+      case "maintain-all":
+        return { queued: await queueMaintenance(queue, prisma) };
+      case "maintain": {
+        const integration = await prisma.crmIntegration.findUnique({ where: { id: payload.integrationId } });
+        if (!integration || integration.status !== "active") return { skipped: true };
+        try {
+          return await maintainIntegration({ ...deps, logger: log, queueReconcile }, integration);
+        } catch (error) {
+          return rethrowForBullMQ(job, error);
+        }
+      }
     }
   };
 
@@ -88,18 +105,18 @@ function takesInbound(integration: { status: string; syncDirection: string }): b
   return integration.status === "active" && integration.syncDirection !== "to_crm";
 }
 
-/** The repeatable tick; interval 0 removes it (reconciliation off). */
-async function scheduleReconciliation(queue: TypedQueue<"crm-sync">, intervalMs: number): Promise<void> {
+/** A repeatable tick; interval 0 removes it (reconciliation or maintenance off). */
+async function schedule(queue: TypedQueue<"crm-sync">, schedulerId: string, intervalMs: number, kind: "reconcile-all" | "maintain-all"): Promise<void> {
   if (intervalMs <= 0) {
-    await queue.removeJobScheduler(RECONCILE_SCHEDULER_ID);
+    await queue.removeJobScheduler(schedulerId);
     return;
   }
   // The first tick comes one interval after start, not at once (BullMQ runs an `every` scheduler immediately otherwise).
   await queue.upsertJobScheduler(
     // BullMQ types the scheduler id as a job name; it is any string.
-    RECONCILE_SCHEDULER_ID as typeof QUEUES.crmSync,
+    schedulerId as typeof QUEUES.crmSync,
     { every: intervalMs, startDate: Date.now() + intervalMs },
-    { name: QUEUES.crmSync, data: { v: 1, kind: "reconcile-all" }, opts: { removeOnComplete: true, removeOnFail: 100 } },
+    { name: QUEUES.crmSync, data: { v: 1, kind }, opts: { removeOnComplete: true, removeOnFail: 100 } },
   );
 }
 
@@ -115,6 +132,22 @@ async function queueReconciliations(queue: TypedQueue<"crm-sync">, prisma: Prism
       data: { v: 1 as const, kind: "reconcile" as const, integrationId: id },
       // Removed when done, so the id only dedupes while one is pending or running.
       opts: { jobId: `reconcile-${id}`, removeOnComplete: true, removeOnFail: true },
+    })),
+  );
+  return integrations.length;
+}
+
+/** One `maintain` job per active integration with a feed that expires or OAuth tokens; a pending one is not doubled. */
+async function queueMaintenance(queue: TypedQueue<"crm-sync">, prisma: PrismaClient): Promise<number> {
+  const integrations = await prisma.crmIntegration.findMany({
+    where: { status: "active", OR: [{ authType: "oauth" }, { webhooksEnabled: true }] },
+    select: { id: true },
+  });
+  await queue.addBulk(
+    integrations.map(({ id }) => ({
+      name: QUEUES.crmSync,
+      data: { v: 1 as const, kind: "maintain" as const, integrationId: id },
+      opts: { jobId: `maintain-${id}`, removeOnComplete: true, removeOnFail: true },
     })),
   );
   return integrations.length;

@@ -1,31 +1,21 @@
 import { encryptToken } from "@leadsync/core";
+import { providerEnvironment, providerModule, providerNames } from "@leadsync/providers";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
-import { ConflictError, isUniqueViolation } from "../../errors.js";
+import { BadRequestError, ConflictError, isUniqueViolation } from "../../errors.js";
 import { authErrors, bearerSecurity, errorResponse, successResponse } from "../../schemas.js";
-import { verifyHubSpotConnection, type HubSpotCredentials } from "../../services/hubspot-connect.js";
 import { integrationJson, integrationSelect, integrationSettingsInput, settingsToColumns, toIntegrationJson } from "./integration-json.js";
 
-export const HUBSPOT_TIERS = ["free", "starter", "professional", "enterprise", "unlimited"] as const;
-
-const token = z.string().trim().min(1).max(2048);
-
-/** A private-app `accessToken`, or an OAuth `refreshToken` (exchanged once with the configured client id/secret). */
-const createIntegrationBody = z
-  .strictObject({
-    provider: z.literal("hubspot"),
-    accessToken: token.optional(),
-    refreshToken: token.optional(),
-    portalId: z.union([z.string().regex(/^\d{1,20}$/, "must be a numeric HubSpot portal id"), z.number().int().positive()]).transform(String),
-    tier: z.enum(HUBSPOT_TIERS).optional(),
-    settings: integrationSettingsInput.optional(),
-  })
-  .superRefine((body, ctx) => {
-    if ((body.accessToken === undefined) === (body.refreshToken === undefined)) {
-      ctx.addIssue({ code: "custom", path: ["accessToken"], message: "give exactly one of accessToken (private app) or refreshToken (OAuth)" });
-    }
-  });
+/**
+ * `{ provider, settings?, …the provider's own credentials }`: the common part is checked here, the rest by the
+ * provider's `connectBody` (HubSpot: portalId + accessToken | refreshToken, tier?; Salesforce: instanceUrl +
+ * tokens; …), so each CRM keeps its own fields without this route naming any.
+ */
+const createIntegrationBody = z.looseObject({
+  provider: z.enum(providerNames() as [string, ...string[]]),
+  settings: integrationSettingsInput.optional(),
+});
 
 const createIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, config }) => {
   app.post(
@@ -33,41 +23,62 @@ const createIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, 
     {
       schema: {
         tags: ["crm-integration"],
-        summary: "Connect a HubSpot portal: checks the token once, ensures lead_source_system, stores the token encrypted",
+        summary: "Connect a CRM account: checks the credentials once, ensures the origin-marker field, stores the tokens encrypted",
         security: bearerSecurity,
         body: createIntegrationBody,
         response: { 201: successResponse(integrationJson), ...authErrors, 409: errorResponse, 422: errorResponse, 502: errorResponse },
       },
     },
     async (request, reply) => {
-      const { portalId, tier, settings, accessToken, refreshToken } = request.body;
-      const conflict = () => new ConflictError("integration_exists", `HubSpot portal ${portalId} is already connected`);
-      // Checked before calling HubSpot so a repeat does not spend the portal's API budget; the unique index decides races.
-      const existing = await prisma.crmIntegration.findFirst({ where: { provider: "hubspot", externalAccountId: portalId }, select: { id: true } });
-      if (existing) throw conflict();
+      const { provider, settings, ...credentials } = request.body;
+      const module = providerModule(provider);
+      const parsed = module.connectBody.safeParse(credentials);
+      if (!parsed.success) {
+        const issues = parsed.error.issues.flatMap((issue) => {
+          const path = issue.path.map(String).join(".");
+          const prefix = path ? `${path}.` : "";
+          // A strict object reports unknown keys on its parent: name each key instead, as the route schemas do.
+          const keys = (issue as { keys?: unknown }).keys;
+          if (Array.isArray(keys)) return keys.map((key) => ({ field: `${prefix}${String(key)}`, message: "unknown field" }));
+          return [{ field: path || "body", message: issue.message }];
+        });
+        throw new BadRequestError("validation_error", `Invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`, issues);
+      }
+      const conflict = (accountId: string) => new ConflictError("integration_exists", `${module.displayName} account ${accountId} is already connected`);
+      const isConnected = async (accountId: string) =>
+        (await prisma.crmIntegration.findFirst({ where: { provider: provider as "hubspot", externalAccountId: accountId }, select: { id: true } })) !== null;
+      // Checked before calling the CRM where the body names the account, so a repeat spends none of its API budget.
+      const named = module.accountIdOf?.(parsed.data);
+      if (named !== undefined && (await isConnected(named))) throw conflict(named);
+      const account = await module.connect(parsed.data, providerEnvironment(config, provider));
+      if (named === undefined && (await isConnected(account.externalAccountId))) throw conflict(account.externalAccountId);
 
-      const credentials: HubSpotCredentials = refreshToken !== undefined ? { refreshToken } : { accessToken: accessToken ?? "" };
-      const connection = await verifyHubSpotConnection(config, portalId, credentials);
+      const columns = settingsToColumns(settings);
       const integration = await prisma.crmIntegration
         .create({
           data: {
             orgId: request.user.orgId,
-            provider: "hubspot",
-            externalAccountId: portalId,
-            authType: connection.authType,
-            ...(tier !== undefined && { tier }),
-            accessTokenEnc: encryptToken(connection.accessToken, config.encryptionKey),
-            refreshTokenEnc: connection.refreshToken === undefined ? null : encryptToken(connection.refreshToken, config.encryptionKey),
-            accessTokenExpiresAt: connection.accessTokenExpiresAt ?? null,
-            ...settingsToColumns(settings),
+            provider: provider as "hubspot",
+            externalAccountId: account.externalAccountId,
+            authType: account.authType,
+            ...(account.tier !== undefined && { tier: account.tier }),
+            accessTokenEnc: encryptToken(account.tokens.accessToken, config.encryptionKey),
+            refreshTokenEnc: account.tokens.refreshToken === undefined ? null : encryptToken(account.tokens.refreshToken, config.encryptionKey),
+            accessTokenExpiresAt: account.tokens.expiresAt === undefined ? null : new Date(account.tokens.expiresAt),
+            ...columns,
+            settings: { ...(columns.settings as Record<string, unknown>), provider: account.state } as object,
           },
           select: integrationSelect,
         })
         .catch((err: unknown) => {
-          throw isUniqueViolation(err) ? conflict() : err;
+          throw isUniqueViolation(err) ? conflict(account.externalAccountId) : err;
         });
-      request.log.info({ integrationId: integration.id, portalId, authType: connection.authType }, "CRM integration connected");
-      return reply.status(201).send({ success: true as const, data: toIntegrationJson(integration) });
+      request.log.info({ integrationId: integration.id, provider, accountId: account.externalAccountId, authType: account.authType }, "CRM integration connected");
+      return reply.status(201).send({
+        success: true as const,
+        data: toIntegrationJson(integration),
+        ...(account.warnings && account.warnings.length > 0 ? { message: account.warnings.join(" ") } : {}),
+      });
     },
   );
 };

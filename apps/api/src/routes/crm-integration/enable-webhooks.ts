@@ -1,15 +1,11 @@
-import { fieldMappingOf, type FieldMapping } from "@leadsync/core";
-import { enableWebhookSubscriptions, HubSpotApiError } from "@leadsync/hubspot";
+import { webhookSecretFor } from "@leadsync/providers";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
-import { BadGatewayError, ConflictError, UnprocessableError } from "../../errors.js";
 import { authErrors, bearerSecurity, errorResponse } from "../../schemas.js";
 import { findOrgIntegration } from "../../services/integrations.js";
-import { LIFECYCLE_EVENT_TYPES, requiredSubscriptions, watchedProperties, type StoredSubscription } from "../../services/webhook-subscriptions.js";
+import type { StoredSubscription } from "../../services/webhook-subscriptions.js";
 import { integrationIdParams } from "./integration-json.js";
-
-const WEBHOOK_PATH = "/api/v1/webhooks/hubspot";
 
 const subscriptionJson = z.object({
   id: z.string(),
@@ -18,26 +14,18 @@ const subscriptionJson = z.object({
   active: z.boolean(),
 });
 
-/** Private apps cannot manage subscriptions by API (hubspot-facts.md §3.2): say exactly what to set up by hand. */
-function managedInHubSpotError(targetUrl: string, mapping: FieldMapping): ConflictError {
-  const subscriptions = requiredSubscriptions(mapping);
-  const list = subscriptions.map((s) => (s.propertyName ? `${s.eventType} (${s.propertyName})` : s.eventType)).join(", ");
-  return new ConflictError(
-    "webhooks_managed_in_hubspot",
-    "This server has no HubSpot developer-app credentials (HUBSPOT_APP_ID and HUBSPOT_DEVELOPER_API_KEY), so webhooks " +
-      "are configured in HubSpot: Settings → Integrations → Private Apps → your app → Webhooks. " +
-      `Target URL: ${targetUrl}. Subscriptions: ${list}.`,
-    { targetUrl, subscriptions },
-  );
-}
-
-const enableWebhooks: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, config }) => {
+/**
+ * Turns on the integration's real-time change feed through its provider: HubSpot webhook subscriptions, Salesforce
+ * Change Data Capture, a Zoho notification channel, Pipedrive webhooks. `webhookUrl` defaults to this server's
+ * `/api/v1/webhooks/<provider>`; a pulled feed (Salesforce) needs none.
+ */
+const enableWebhooks: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, config, clients }) => {
   app.post(
     "/:integrationId/enable-webhooks",
     {
       schema: {
         tags: ["crm-integration"],
-        summary: "Create (or find) the app's contact webhook subscriptions and point them at this server",
+        summary: "Turn on the CRM's real-time change feed (webhook subscriptions, CDC, notification channel) pointed at this server",
         security: bearerSecurity,
         params: integrationIdParams,
         // The body may be left out entirely (Fastify hands a missing body over as null).
@@ -45,7 +33,7 @@ const enableWebhooks: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, con
         response: {
           200: z.object({
             success: z.literal(true),
-            data: z.object({ subscriptions: z.array(subscriptionJson), webhookUrl: z.string() }),
+            data: z.object({ subscriptions: z.array(subscriptionJson), webhookUrl: z.string().nullable() }),
             message: z.string(),
           }),
           ...authErrors,
@@ -56,37 +44,28 @@ const enableWebhooks: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, con
       },
     },
     async (request) => {
-      const integration = await findOrgIntegration(prisma, request.user.orgId, request.params.integrationId);
-      const targetUrl = request.body?.webhookUrl ?? `${config.apiUrl}${WEBHOOK_PATH}`;
-      const { appId, developerApiKey, apiBase } = config.hubspot;
-      const mapping = fieldMappingOf(integration);
-      if (!appId || !developerApiKey) throw managedInHubSpotError(targetUrl, mapping);
-
-      const created = await enableWebhookSubscriptions({
-        basePath: apiBase,
-        appId,
-        developerApiKey,
-        targetUrl,
-        propertyNames: watchedProperties(mapping),
-        eventTypes: LIFECYCLE_EVENT_TYPES,
-      }).catch((err: unknown) => {
-        if (err instanceof HubSpotApiError && err.status !== undefined && err.status < 500 && err.status !== 429) {
-          throw new UnprocessableError("hubspot_rejected", `HubSpot refused the webhook subscriptions: ${err.message}`);
-        }
-        throw new BadGatewayError("hubspot_unavailable", `HubSpot could not be reached to manage webhooks: ${err instanceof Error ? err.message : "unknown error"}`);
+      const found = await findOrgIntegration(prisma, request.user.orgId, request.params.integrationId);
+      const integration = await prisma.crmIntegration.findUniqueOrThrow({ where: { id: found.id } });
+      const module = clients.moduleOf(integration);
+      const targetUrl = module.webhook ? (request.body?.webhookUrl ?? `${config.apiUrl}/api/v1/webhooks/${module.name}`) : null;
+      const feed = await module.enableChangeFeed(clients.contextFor(integration), {
+        webhookUrl: targetUrl,
+        webhookSecret: webhookSecretFor(config, integration.id),
       });
-      const subscriptions: StoredSubscription[] = created.map((s) => ({
-        id: String(s.id),
-        eventType: s.eventType,
-        ...(s.propertyName !== undefined && s.propertyName !== null && { propertyName: s.propertyName }),
-        active: s.active,
-      }));
+      const subscriptions: StoredSubscription[] = feed.subscriptions;
+      const settings = (typeof integration.settings === "object" && integration.settings !== null ? integration.settings : {}) as Record<string, unknown>;
+      const state = (typeof settings["provider"] === "object" && settings["provider"] !== null ? settings["provider"] : {}) as Record<string, unknown>;
       await prisma.crmIntegration.update({
         where: { id: integration.id },
-        data: { webhooksEnabled: true, webhookUrl: targetUrl, webhookSubscriptions: subscriptions as object[] },
+        data: {
+          webhooksEnabled: true,
+          webhookUrl: feed.webhookUrl,
+          webhookSubscriptions: subscriptions as object[],
+          settings: { ...settings, provider: { ...state, ...feed.state, feedRenewAt: feed.renewAt ?? null } } as object,
+        },
       });
-      request.log.info({ integrationId: integration.id, subscriptions: subscriptions.length }, "webhooks enabled");
-      return { success: true as const, data: { subscriptions, webhookUrl: targetUrl }, message: "Webhooks enabled successfully" };
+      request.log.info({ integrationId: integration.id, provider: module.name, subscriptions: subscriptions.length }, "webhooks enabled");
+      return { success: true as const, data: { subscriptions, webhookUrl: feed.webhookUrl }, message: "Webhooks enabled successfully" };
     },
   );
 };

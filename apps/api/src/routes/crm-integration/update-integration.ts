@@ -1,5 +1,4 @@
-import { decryptToken, fieldMappingOf, fieldMappingProblem, LEAD_FIELDS } from "@leadsync/core";
-import { createHubSpotClient } from "@leadsync/hubspot";
+import { fieldMappingOf, fieldMappingProblem, LEAD_FIELDS } from "@leadsync/core";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
@@ -9,21 +8,10 @@ import { catchUpJson, countUnsentLeads, pushes } from "../../services/catch-up.j
 import { findOrgIntegration } from "../../services/integrations.js";
 import { integrationIdParams, integrationJson, integrationSelect, integrationSettingsInput, settingsToColumns, toIntegrationJson } from "./integration-json.js";
 
-/** The portal's contact property names, read with the integration's stored access token. */
-async function portalContactProperties(apiBase: string, accessToken: string): Promise<Set<string>> {
-  const client = createHubSpotClient({ accessToken, basePath: apiBase });
-  try {
-    const page = await client.crm.properties.coreApi.getAll("contacts", false);
-    return new Set(page.results.map((p) => p.name));
-  } catch (err) {
-    throw new BadGatewayError("hubspot_unavailable", `HubSpot's contact properties could not be read to check the field mapping: ${err instanceof Error ? err.message : "unknown error"}`);
-  }
-}
-
 /** Answered when a change makes the integration push: the leads it never sent, and how to send them. */
 const catchUpOffer = z.object({ unsent: catchUpJson.shape.unsent, route: z.string() });
 
-const updateIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, config }) => {
+const updateIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, clients }) => {
   app.patch(
     "/:integrationId",
     {
@@ -41,16 +29,22 @@ const updateIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, 
       const columns = settingsToColumns(request.body.settings, current.settings);
 
       if (request.body.settings.fieldMapping !== undefined) {
-        const mapping = fieldMappingOf({ settings: columns.settings });
-        const problem = fieldMappingProblem(mapping);
+        const row = await prisma.crmIntegration.findUniqueOrThrow({ where: { id: current.id } });
+        const module = clients.moduleOf(row);
+        const client = clients.clientFor(row);
+        const mapping = fieldMappingOf({ settings: columns.settings }, module.defaultFieldMapping);
+        const problem = fieldMappingProblem(mapping, client.markerField);
         if (problem) throw new BadRequestError("invalid_field_mapping", problem);
-        const { accessTokenEnc } = await prisma.crmIntegration.findUniqueOrThrow({ where: { id: current.id }, select: { accessTokenEnc: true } });
-        if (!accessTokenEnc) throw new BadRequestError("invalid_field_mapping", "The integration has no access token to check the mapping with");
-        const known = await portalContactProperties(config.hubspot.apiBase, decryptToken(accessTokenEnc, config.encryptionKey));
+        if (!row.accessTokenEnc) throw new BadRequestError("invalid_field_mapping", "The integration has no access token to check the mapping with");
+        const known = new Set(
+          await client.listFieldNames().catch((err: unknown) => {
+            throw new BadGatewayError(`${module.name}_unavailable`, `${module.displayName}'s fields could not be read to check the field mapping: ${err instanceof Error ? err.message : "unknown error"}`);
+          }),
+        );
         const unknown = LEAD_FIELDS.filter((field) => !known.has(mapping[field]));
         if (unknown.length > 0) {
           const named = unknown.map((field) => `${mapping[field]} (${field})`).join(", ");
-          throw new BadRequestError("unknown_property", `HubSpot portal ${current.externalAccountId} has no contact property ${named}`, unknown.map((field) => ({ field: `settings.fieldMapping.${field}`, message: `unknown property ${mapping[field]}` })));
+          throw new BadRequestError("unknown_property", `${module.displayName} account ${current.externalAccountId} has no contact property ${named}`, unknown.map((field) => ({ field: `settings.fieldMapping.${field}`, message: `unknown property ${mapping[field]}` })));
         }
       }
 

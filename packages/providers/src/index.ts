@@ -1,0 +1,3 @@
+export * from "./registry.js";
+export * from "./environment.js";
+export * from "./integration-clients.js";
