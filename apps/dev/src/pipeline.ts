@@ -1,4 +1,4 @@
-import { devStatePath, readDevState, writeDevState, type Config, type DevProviderState, type Logger } from "@leadsync/config";
+import { devStatePath, readDevState, setDevProvider, updateDevState, type Config, type DevProviderState, type Logger } from "@leadsync/config";
 import { buildApiApp, signDevToken } from "@leadsync/api";
 import { createPrismaClient, migrate, type PrismaClient } from "@leadsync/db";
 import { checkAccessToken, createHubSpotClient, ensureLeadSourceProperty } from "@leadsync/hubspot";
@@ -123,37 +123,35 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
  */
 function saveDevState(path: string, run: { config: Config; devJwt: string; integrationId: string; portalId: string; sandbox: Sandbox | undefined }): void {
   const { config, sandbox } = run;
-  const { version: _v, updatedAt: _u, ...current } = readDevState(path) ?? { version: 1, updatedAt: "", providers: {} };
-  const providers: Record<string, DevProviderState> = { ...current.providers };
-  if (sandbox) {
-    const portal = sandbox.portals()[0]!;
-    providers["hubspot"] = {
-      url: sandbox.url,
-      env: {
-        HUBSPOT_API_BASE: sandbox.url,
-        HUBSPOT_APP_ID: String(sandbox.app.appId),
-        HUBSPOT_CLIENT_ID: sandbox.app.clientId,
-        HUBSPOT_DEVELOPER_API_KEY: sandbox.app.developerApiKey,
-      },
-      // A private-app token in the environment means the real HubSpot.
-      unlessEnv: ["HUBSPOT_ACCESS_TOKEN"],
-      portalId: portal.portalId,
-      accessToken: portal.accessToken,
-      tier: portal.tier,
-    };
-  } else {
-    delete providers["hubspot"];
-  }
-  writeDevState(path, {
-    ...current,
+  // One entry per emulator (the Salesforce, Zoho and Pipedrive emulators add theirs the same way).
+  setDevProvider(path, "hubspot", sandbox ? hubspotSandboxEntry(sandbox) : undefined);
+  updateDevState(path, {
     pid: process.pid,
     apiUrl: config.apiUrl,
     databaseName: new URL(config.databaseUrl).pathname.replace(/^\/+/, ""),
     queuePrefix: config.queuePrefix,
     devJwt: run.devJwt,
     demo: { integrationId: run.integrationId, provider: "hubspot", externalAccountId: run.portalId },
-    providers,
   });
+}
+
+/** The sandbox as the dev state records it: the variables that point a process at it, and its portal (for a restart). */
+function hubspotSandboxEntry(sandbox: Sandbox): DevProviderState {
+  const portal = sandbox.portals()[0]!;
+  return {
+    url: sandbox.url,
+    env: {
+      HUBSPOT_API_BASE: sandbox.url,
+      HUBSPOT_APP_ID: String(sandbox.app.appId),
+      HUBSPOT_CLIENT_ID: sandbox.app.clientId,
+      HUBSPOT_DEVELOPER_API_KEY: sandbox.app.developerApiKey,
+    },
+    // A private-app token in the environment means the real HubSpot.
+    unlessEnv: ["HUBSPOT_ACCESS_TOKEN"],
+    portalId: portal.portalId,
+    accessToken: portal.accessToken,
+    tier: portal.tier,
+  };
 }
 
 async function startSandboxFor(config: Config, logger: Logger, restore: DemoRestore | undefined): Promise<Sandbox> {

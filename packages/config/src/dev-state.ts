@@ -82,6 +82,15 @@ export function updateDevState(path: string, patch: Partial<Omit<DevState, "vers
   return writeDevState(path, { ...rest, ...patch, providers: { ...rest.providers, ...patch.providers } });
 }
 
+/** Adds (or, with undefined, removes) one emulator's entry, keeping every other provider's: what `pnpm start` calls per emulator. */
+export function setDevProvider(path: string, provider: string, entry: DevProviderState | undefined): DevState {
+  const { version: _v, updatedAt: _u, ...current } = readDevState(path) ?? { version: DEV_STATE_VERSION, updatedAt: "", providers: {} };
+  const providers = { ...current.providers };
+  if (entry) providers[provider] = entry;
+  else delete providers[provider];
+  return writeDevState(path, { ...current, providers });
+}
+
 /** Development is NODE_ENV unset or "development" (the config's default). */
 export function isDevelopment(env: Record<string, string | undefined>): boolean {
   return env["NODE_ENV"] === undefined || env["NODE_ENV"] === "" || env["NODE_ENV"] === "development";
