@@ -67,7 +67,11 @@ export async function catchUpStatus(
   return { unsent, lastRun };
 }
 
-/** Queues one `crm-outbound` job per never-sent lead; a lead already queued by an earlier catch-up is not queued twice. */
+/**
+ * Queues one `crm-outbound` job per never-sent lead. The job id carries the request time (as services/outbound.ts
+ * does): a lead whose earlier push failed is queued again; one still queued from an earlier request is pushed once
+ * and then found linked.
+ */
 export async function queueCatchUp(
   deps: { prisma: PrismaClient; connection: Redis; queue: TypedQueue<typeof QUEUES.crmOutbound> },
   integration: { id: string; orgId: string },
@@ -78,7 +82,7 @@ export async function queueCatchUp(
     await Promise.all(
       ids.slice(i, i + ENQUEUE_CHUNK).map((leadId) =>
         // "created": the worker reads the lead's current state and creates (or links by email) its contact.
-        enqueue(deps.queue, { v: 1, integrationId: integration.id, leadId, reason: "created", requestedAt }, { jobId: `catchup-${integration.id}-${leadId}` }),
+        enqueue(deps.queue, { v: 1, integrationId: integration.id, leadId, reason: "created", requestedAt }, { jobId: `catchup-${integration.id}-${leadId}-${requestedAt}` }),
       ),
     );
   }
