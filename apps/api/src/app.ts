@@ -15,6 +15,7 @@ import healthRoutes from "./plugins/health.js";
 import metricsPlugin from "./plugins/metrics.js";
 import crmIntegrationRoutes from "./routes/crm-integration/index.js";
 import leadRoutes from "./routes/leads/index.js";
+import oauthRoutes from "./routes/oauth/index.js";
 import { forgetPushingIntegrations } from "./services/outbound.js";
 
 export interface BuildApiAppOptions extends Omit<ApiDeps, "clients"> {
@@ -92,6 +93,8 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
   app.register(authPlugin, { jwtSecret: config.jwtSecret });
   app.register(healthRoutes, { prisma, connection });
   app.register(platformApi, { ...deps, prefix: "/api/v1" });
+  // The CRM redirects a browser here with no JWT; the signed single-use state carries the org.
+  app.register(oauthRoutes, { ...deps, prefix: "/api/v1/oauth" });
   // No operator login configured (production without BULL_BOARD_*): no dashboard at all.
   if (config.bullBoard) app.register(bullBoardPlugin, { credentials: config.bullBoard, queues: allQueues });
 

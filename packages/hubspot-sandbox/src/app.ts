@@ -6,6 +6,7 @@ import { resolveOptions, type PortalInfo, type ResolvedOptions, type SandboxOpti
 import { accountRoutes } from "./routes/account.js";
 import { adminContactRoutes } from "./routes/admin-contacts.js";
 import { adminFaultRoutes } from "./routes/admin-faults.js";
+import { adminOAuthRoutes } from "./routes/admin-oauth.js";
 import { adminPortalRoutes } from "./routes/admin-portals.js";
 import { contactsBasicRoutes } from "./routes/contacts-basic.js";
 import { contactsBatchRoutes } from "./routes/contacts-batch.js";
@@ -56,6 +57,7 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
   await app.register(adminPortalRoutes, { state });
   await app.register(adminContactRoutes, { state });
   await app.register(adminFaultRoutes, { state });
+  await app.register(adminOAuthRoutes, { state });
 
   const sandbox: SandboxHandle = {
     app: state.app,

@@ -30,6 +30,8 @@ export interface SandboxOptions {
   webhookTimeoutMs?: number;
   /** OAuth access tokens, default 1800 */
   accessTokenTtlSeconds?: number;
+  /** OAuth authorization codes (single-use), default 600 */
+  authorizationCodeTtlSeconds?: number;
   logger?: false | Logger;
 }
 
@@ -57,6 +59,7 @@ export interface ResolvedOptions {
   webhookRetryDelaysMs: number[];
   webhookTimeoutMs: number;
   accessTokenTtlSeconds: number;
+  authorizationCodeTtlSeconds: number;
   logger: false | Logger;
 }
 
@@ -75,6 +78,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
     webhookRetryDelaysMs: options.webhookRetryDelaysMs ?? [500, 2000, 5000, 10000],
     webhookTimeoutMs: options.webhookTimeoutMs ?? 5000,
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 1800,
+    authorizationCodeTtlSeconds: options.authorizationCodeTtlSeconds ?? 600,
     logger: options.logger ?? false,
   };
 }

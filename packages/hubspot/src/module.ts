@@ -14,6 +14,7 @@ import { checkAccessToken } from "./account.js";
 import { parseHubSpotChanges } from "./changes.js";
 import { HubSpotApiError, InvalidRefreshTokenError } from "./errors.js";
 import { HubSpotProvider } from "./hubspot-provider.js";
+import { exchangeHubSpotCode, hubspotAuthorizeUrl } from "./oauth-connect.js";
 import { refreshAccessToken } from "./oauth-tokens.js";
 import { ensureLeadSourceProperty } from "./properties.js";
 import { budgetFor, type HubSpotTier, type RateBudget } from "./rate-budget.js";
@@ -144,6 +145,12 @@ export const hubspotProvider: CrmProviderModule<HubSpotConnectBody> = {
   connect,
   accountIdOf: (body) => body.portalId,
   defaultFieldMapping: DEFAULT_HUBSPOT_FIELD_MAPPING,
+
+  /** The public app's install flow (oauth-connect.ts: the authorize host, scopes, PKCE). */
+  oauth: {
+    authorizeUrl: hubspotAuthorizeUrl,
+    exchangeCode: (options) => exchangeHubSpotCode(options, toConnectError),
+  },
 
   async refreshTokens(tokens, _integration, env) {
     if (!tokens.refreshToken) throw new CrmReauthRequiredError("HubSpot integration has no refresh token");

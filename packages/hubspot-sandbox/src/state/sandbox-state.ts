@@ -4,6 +4,7 @@ import type { AuthType, ResolvedOptions, SandboxTier } from "../options.js";
 import { AppWebhooks } from "../webhooks/app-webhooks.js";
 import { WebhookDelivery } from "../webhooks/delivery.js";
 import { eventsForChange, type ChangeSource, type ContactChange } from "../webhooks/events.js";
+import { AuthorizationCodes } from "./authorization-codes.js";
 import { FaultRegistry } from "./faults.js";
 import { Portal } from "./portal.js";
 
@@ -29,6 +30,13 @@ export interface PortalInput {
   accessToken?: string | undefined;
 }
 
+/** How the emulated user answers HubSpot's install screen. */
+export interface OAuthConsent {
+  decision: "approve" | "deny";
+  /** the portal to install on; default the first OAuth portal, else a new one */
+  portalId?: number;
+}
+
 export type TokenLookup = { portal: Portal; expiresAt: number | null } | { error: "INVALID_AUTHENTICATION" | "EXPIRED_AUTHENTICATION" };
 
 /** Everything the sandbox knows: the developer app, its portals and their credentials, webhooks and faults. */
@@ -38,6 +46,9 @@ export class SandboxState {
   readonly webhooks: AppWebhooks;
   readonly delivery: WebhookDelivery;
   readonly faults = new FaultRegistry();
+  readonly authorizationCodes: AuthorizationCodes;
+  /** What `GET /oauth/authorize` does when the request does not say (`POST /__sandbox/oauth/consent`). */
+  consent: OAuthConsent = { decision: "approve" };
   private readonly accessTokens = new Map<string, AccessTokenEntry>();
   /** live refresh tokens → portal; a revoked one is removed */
   private readonly refreshTokens = new Map<string, number>();
@@ -52,6 +63,7 @@ export class SandboxState {
       clientSecret: options.clientSecret,
       developerApiKey: options.developerApiKey,
     };
+    this.authorizationCodes = new AuthorizationCodes(options.authorizationCodeTtlSeconds * 1000);
     this.webhooks = new AppWebhooks(options.webhookTargetUrl, options.defaultSubscriptions);
     this.delivery = new WebhookDelivery({
       clientSecret: options.clientSecret,
@@ -115,6 +127,19 @@ export class SandboxState {
     if (!portal) return undefined;
     const accessToken = this.issueAccessToken(portal);
     return { portal, accessToken, expiresAt: Date.now() + this.options.accessTokenTtlSeconds * 1000 };
+  }
+
+  /**
+   * The app installed on an OAuth portal (the authorization-code grant): a fresh access token, and the portal's live
+   * refresh token (a new one when it was revoked or never issued).
+   */
+  installApp(portal: Portal): { accessToken: string; refreshToken: string; expiresAt: number } {
+    if (portal.refreshToken === undefined || !this.refreshTokens.has(portal.refreshToken)) {
+      portal.refreshToken = `na1-${randomUUID()}`;
+      this.refreshTokens.set(portal.refreshToken, portal.portalId);
+    }
+    const accessToken = this.issueAccessToken(portal);
+    return { accessToken, refreshToken: portal.refreshToken, expiresAt: Date.now() + this.options.accessTokenTtlSeconds * 1000 };
   }
 
   revokeRefreshToken(portal: Portal): void {

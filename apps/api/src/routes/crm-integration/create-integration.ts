@@ -1,11 +1,11 @@
-import { encryptToken } from "@leadsync/core";
 import { providerEnvironment, providerModule, providerNames } from "@leadsync/providers";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
-import { BadRequestError, ConflictError, isUniqueViolation } from "../../errors.js";
+import { BadRequestError } from "../../errors.js";
 import { authErrors, bearerSecurity, errorResponse, successResponse } from "../../schemas.js";
-import { integrationJson, integrationSelect, integrationSettingsInput, settingsToColumns, toIntegrationJson } from "./integration-json.js";
+import { accountConnectedError, isAccountConnected, storeConnectedAccount } from "../../services/connected-accounts.js";
+import { integrationJson, integrationSettingsInput, toIntegrationJson } from "./integration-json.js";
 
 /**
  * `{ provider, settings?, …the provider's own credentials }`: the common part is checked here, the rest by the
@@ -44,36 +44,11 @@ const createIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, 
         });
         throw new BadRequestError("validation_error", `Invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`, issues);
       }
-      const conflict = (accountId: string) => new ConflictError("integration_exists", `${module.displayName} account ${accountId} is already connected`);
-      const isConnected = async (accountId: string) =>
-        (await prisma.crmIntegration.findFirst({ where: { provider: provider as "hubspot", externalAccountId: accountId }, select: { id: true } })) !== null;
       // Checked before calling the CRM where the body names the account, so a repeat spends none of its API budget.
       const named = module.accountIdOf?.(parsed.data);
-      if (named !== undefined && (await isConnected(named))) throw conflict(named);
+      if (named !== undefined && (await isAccountConnected(prisma, provider, named))) throw accountConnectedError(module, named);
       const account = await module.connect(parsed.data, providerEnvironment(config, provider));
-      if (named === undefined && (await isConnected(account.externalAccountId))) throw conflict(account.externalAccountId);
-
-      const columns = settingsToColumns(settings);
-      const integration = await prisma.crmIntegration
-        .create({
-          data: {
-            orgId: request.user.orgId,
-            provider: provider as "hubspot",
-            externalAccountId: account.externalAccountId,
-            authType: account.authType,
-            ...(account.tier !== undefined && { tier: account.tier }),
-            accessTokenEnc: encryptToken(account.tokens.accessToken, config.encryptionKey),
-            refreshTokenEnc: account.tokens.refreshToken === undefined ? null : encryptToken(account.tokens.refreshToken, config.encryptionKey),
-            accessTokenExpiresAt: account.tokens.expiresAt === undefined ? null : new Date(account.tokens.expiresAt),
-            ...columns,
-            settings: { ...(columns.settings as Record<string, unknown>), provider: account.state } as object,
-          },
-          select: integrationSelect,
-        })
-        .catch((err: unknown) => {
-          throw isUniqueViolation(err) ? conflict(account.externalAccountId) : err;
-        });
-      request.log.info({ integrationId: integration.id, provider, accountId: account.externalAccountId, authType: account.authType }, "CRM integration connected");
+      const integration = await storeConnectedAccount({ prisma, config, log: request.log }, { orgId: request.user.orgId, module, account, settings });
       return reply.status(201).send({
         success: true as const,
         data: toIntegrationJson(integration),

@@ -1,0 +1,50 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { buildApp, type SandboxHandle } from "./app.js";
+import { resolveOptions, type SandboxOptions } from "./options.js";
+
+export type { SandboxHandle } from "./app.js";
+export type { SandboxOptions } from "./options.js";
+export type { AccountInfo, ZohoConnectBody } from "./state/account.js";
+export type { CallbackBody } from "./notify/delivery.js";
+export { EDITIONS, creditsPerDay, concurrencyOf, type Edition } from "./state/editions.js";
+export { DEFAULT_CHANNEL_LIFE_MS, MAX_CHANNEL_LIFE_MS, MAX_TOKEN_LENGTH } from "./state/channels.js";
+
+/** A running Zoho CRM emulator (see README.md). */
+export interface Sandbox extends SandboxHandle {
+  /** the accounts server (OAuth, admin routes): http://127.0.0.1:<port> */
+  url: string;
+  /** the advertised accounts server (`accounts-server`) */
+  accountsUrl: string;
+  /** the advertised `api_domain`: the CRM API answers there only */
+  apiDomain: string;
+  close(): Promise<void>;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const resolved = resolveOptions(options);
+  const { app, state, sandbox } = await buildApp(resolved);
+  await app.listen({ port: resolved.port, host: resolved.host });
+  // A second listener on the same routes plays the API domain (another host at Zoho).
+  const apiServer: Server = createServer((req, res) => app.routing(req, res));
+  await new Promise<void>((resolve) => apiServer.listen(resolved.apiPort, resolved.host, resolve));
+  const url = urlOf(app.server.address() as AddressInfo, resolved.host);
+  const apiUrl = urlOf(apiServer.address() as AddressInfo, resolved.host);
+  state.apiPort = (apiServer.address() as AddressInfo).port;
+  state.urls = { accountsUrl: resolved.accountsUrl ?? url, apiDomain: resolved.apiDomain ?? apiUrl };
+  return {
+    ...sandbox,
+    url,
+    accountsUrl: state.urls.accountsUrl,
+    apiDomain: state.urls.apiDomain,
+    close: async () => {
+      apiServer.closeAllConnections();
+      await new Promise<void>((resolve) => apiServer.close(() => resolve()));
+      await app.close();
+    },
+  };
+}
+
+function urlOf(address: AddressInfo, host: string): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+}

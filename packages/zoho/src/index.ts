@@ -1,0 +1,13 @@
+export { zohoProvider, ZOHO_FIELD_MAPPING, zohoHttpFor } from "./zoho-provider.js";
+export { zohoBudget, zohoRatePolicy, rateLimitOverride, editionOf, creditsFor, ZOHO_EDITIONS, ZOHO_CREDITS_WINDOW, type ZohoBudget, type ZohoEdition } from "./budget.js";
+export { channelIdFor, notifyUrlFor, CHANNEL_EVENTS, MAX_CHANNEL_LIFE_MS, MAX_CHANNEL_TOKEN_LENGTH } from "./change-feed.js";
+export { zohoConnectBody, MARKER_FIELD_LABEL, type ZohoConnectBody } from "./connect.js";
+export { ZOHO_SCOPES, refreshZohoTokens } from "./oauth.js";
+export { parseZohoChanges } from "./parse-changes.js";
+export { zohoWebhookVerifier, callbackJobId } from "./webhook-verifier.js";
+export { ZohoLeadClient } from "./zoho-client.js";
+export { ZohoApiError } from "./errors.js";
+export { ZohoTokenRefusedError } from "./accounts-api.js";
+export { PLACEHOLDER, REQUIRED_FIELDS } from "./lead-values.js";
+export { DATA_CENTRES } from "./data-centres.js";
+export { zohoState, type ZohoState } from "./state.js";
