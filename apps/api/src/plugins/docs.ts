@@ -11,6 +11,17 @@ export const OPENAPI_PATH = "/openapi.json";
 const transformRoute = createJsonSchemaTransform({ schemaRegistry: apiSchemaRegistry });
 
 /**
+ * A querystring that is an open map (z.record: any parameter name) has no named parameters to document, and
+ * @fastify/swagger would turn its JSON Schema keywords into bogus parameters (`type`, `propertyNames`, …).
+ */
+function withoutOpenQuerystring<T extends { schema: unknown }>(out: T): T {
+  const schema = out.schema as { querystring?: { properties?: unknown } } | undefined;
+  if (!schema?.querystring || schema.querystring.properties !== undefined) return out;
+  const { querystring: _open, ...rest } = schema;
+  return { ...out, schema: rest };
+}
+
+/**
  * OpenAPI from the routes' zod schemas: the JSON at /openapi.json, the UI at /docs; shared schemas (Lead, Integration,
  * ErrorEnvelope) in `components.schemas`. Must be registered before the routes it documents.
  */
@@ -24,7 +35,7 @@ async function docsPlugin(app: FastifyInstance, opts: { serverUrl: string }) {
       components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
     },
     transform: (input) => {
-      const out = transformRoute(input);
+      const out = withoutOpenQuerystring(transformRoute(input));
       const schema = out.schema as { summary?: string };
       const method = Array.isArray(input.route.method) ? String(input.route.method[0]) : String(input.route.method);
       const summary = schema.summary ?? fallbackSummary(method, out.url);
