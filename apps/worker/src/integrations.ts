@@ -84,12 +84,14 @@ export function createIntegrationDirectory({ config, prisma, connection, logger,
     moduleOf: (integration) => clients.moduleOf(integration),
     rulesFor(integration) {
       const module = clients.moduleOf(integration);
+      const client = clients.clientFor(integration);
       return {
         mapping: fieldMappingOf(integration, module.defaultFieldMapping),
         rule: conflictRuleOf(integration),
         onContactDeleted: contactDeletedPolicyOf(integration),
-        markerField: clients.clientFor(integration).markerField,
+        markerField: client.markerField,
         crmName: module.displayName,
+        clockResolutionMs: client.limits.clockResolutionMs ?? 1,
       };
     },
     clients,

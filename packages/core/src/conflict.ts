@@ -21,6 +21,11 @@ export interface FieldSides {
   lastPushedValue: unknown;
   /** When the field was last in sync with the CRM (our push or pull of it; else the link's last sync); 0 when never. */
   lastSyncedAt: number;
+  /**
+   * The CRM's clock tick (ms): Zoho and Pipedrive stamp records to the second, so within one tick their time cannot
+   * order a person's edit against our own. Default 1 (exact).
+   */
+  crmClockResolutionMs?: number;
 }
 
 export type FieldResolution =
@@ -37,6 +42,11 @@ export function resolveField(sides: FieldSides, rule: ConflictRule): FieldResolu
     const crmWins = rule === "prefer_crm" || (rule === "latest_wins" && sides.crmChangedAt > sides.leadChangedAt);
     return crmWins ? { winner: "crm", conflict: true } : { winner: "platform", reason: "conflict" };
   }
-  if (sides.crmChangedAt < sides.leadChangedAt) return { winner: "platform", reason: "older" };
+  if (sides.crmChangedAt < sides.leadChangedAt) {
+    // Within one tick of a coarse CRM clock the time cannot say which came first, but the ledger can: the CRM held
+    // what we last synced, and now holds something else, so a person changed it after that sync.
+    const withinTick = sides.leadChangedAt - sides.crmChangedAt < (sides.crmClockResolutionMs ?? 1);
+    if (!(withinTick && typeof sides.lastPushedValue === "string")) return { winner: "platform", reason: "older" };
+  }
   return { winner: "crm", conflict: false };
 }

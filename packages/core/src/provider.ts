@@ -44,6 +44,8 @@ export interface CrmProviderLimits {
   maxBatchSize: number;
   /** Calls the provider may have in flight at once for one account (Pipedrive's parallel single writes); default 1. */
   maxParallelCalls?: number;
+  /** The tick of the CRM's record timestamps (ms): 1000 where it stamps whole seconds (Zoho, Pipedrive); default 1. */
+  clockResolutionMs?: number;
 }
 
 /** One page of a paged read (backfill, reconciliation); `after` is absent on the last page. */

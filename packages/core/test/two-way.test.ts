@@ -106,3 +106,26 @@ describe("conflict rules", () => {
     );
   });
 });
+
+describe("a CRM clock coarser than ours (Zoho and Pipedrive stamp whole seconds)", () => {
+  // The platform edited at 10.600 s and we pushed at 10.700 s; a person then edited the CRM at 10.900 s, stamped 10.000 s.
+  const sides: FieldSides = {
+    crmValue: "COO",
+    crmChangedAt: 10_000,
+    crmChangeIsForeign: false,
+    leadValue: "Head of Ops",
+    leadChangedAt: 10_600,
+    lastPushedValue: "Head of Ops",
+    lastSyncedAt: 10_700,
+  };
+  it("an exact clock calls the CRM value older", () => {
+    expect(resolveField(sides, "latest_wins")).toEqual({ winner: "platform", reason: "older" });
+  });
+  it("within one tick the ledger decides: the CRM held our push and now holds another value, so the person's edit wins", () => {
+    expect(resolveField({ ...sides, crmClockResolutionMs: 1000 }, "latest_wins")).toEqual({ winner: "crm", conflict: false });
+  });
+  it("a value a whole tick older stays older, and without a ledger entry time alone decides", () => {
+    expect(resolveField({ ...sides, crmChangedAt: 9_000, crmClockResolutionMs: 1000 }, "latest_wins")).toEqual({ winner: "platform", reason: "older" });
+    expect(resolveField({ ...sides, lastPushedValue: undefined, crmClockResolutionMs: 1000 }, "latest_wins")).toEqual({ winner: "platform", reason: "older" });
+  });
+});

@@ -1,11 +1,13 @@
 import type { CrmProviderModule } from "@leadsync/core";
 import { hubspotProvider } from "@leadsync/hubspot";
+import { pipedriveProvider } from "@leadsync/pipedrive";
+import { zohoProvider } from "@leadsync/zoho";
 
 /**
  * The one list of the CRMs LeadSync syncs with. The receiver, the API and the workers look a provider up here by the
  * integration's `provider` column (or the webhook path) and call only its CrmProviderModule.
  */
-const MODULES: readonly CrmProviderModule<never>[] = [hubspotProvider as CrmProviderModule<never>];
+const MODULES: readonly CrmProviderModule<never>[] = [hubspotProvider, zohoProvider, pipedriveProvider].map((module) => module as CrmProviderModule<never>);
 
 const BY_NAME = new Map(MODULES.map((module) => [module.name, module as CrmProviderModule]));
 

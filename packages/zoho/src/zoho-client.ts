@@ -24,7 +24,8 @@ export interface ZohoClientOptions {
  */
 export class ZohoLeadClient implements CrmProviderClient {
   readonly provider = "zoho";
-  readonly limits: CrmProviderLimits = { maxBatchSize: LEADS_BATCH_SIZE };
+  // Zoho stamps Modified_Time to the second.
+  readonly limits: CrmProviderLimits = { maxBatchSize: LEADS_BATCH_SIZE, clockResolutionMs: 1000 };
   readonly markerField: string;
 
   constructor(private readonly options: ZohoClientOptions) {

@@ -44,6 +44,8 @@ export interface SyncRules {
   markerField: string;
   /** The CRM's name as people say it (HubSpot, Salesforce…), for the log lines. */
   crmName: string;
+  /** The CRM's timestamp resolution (ms). */
+  clockResolutionMs: number;
 }
 
 /** Decides every contact of the batch against the leads it may touch, which stay locked until the transaction ends. */
@@ -89,6 +91,7 @@ export async function decideAll(
       mapping: rules.mapping,
       rule: rules.rule,
       markerField: rules.markerField,
+      clockResolutionMs: rules.clockResolutionMs,
     });
     const claimsEmail = decision.action.kind === "create" || decision.action.kind === "link" || (decision.action.kind === "update" && decision.action.createLink);
     if (claimsEmail && email) {

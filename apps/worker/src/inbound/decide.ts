@@ -52,6 +52,8 @@ export interface ContactContext {
   mapping?: FieldMapping;
   /** The CRM field that marks records our platform created (the provider's markerField; default HubSpot's). */
   markerField?: string;
+  /** The CRM's timestamp resolution (ms). */
+  clockResolutionMs?: number;
   /** The integration's conflict rule (default: latest_wins). */
   rule?: ConflictRule;
 }
@@ -112,6 +114,7 @@ export function decideContact(ctx: ContactContext): ContactDecision {
     mapping,
     rule: ctx.rule ?? "latest_wins",
     propertyChanges: propertyChangesOf(ctx),
+    ...(ctx.clockResolutionMs === undefined ? {} : { crmClockResolutionMs: ctx.clockResolutionMs }),
   });
   const fromOurPlatform = contact.properties[ctx.markerField ?? LEAD_SOURCE_PROPERTY] === ctx.marker;
   const onlyCreations = upserts.every((i) => i.change.kind !== "update");

@@ -40,6 +40,8 @@ export interface MergeContext {
   rule?: ConflictRule;
   /** Property name → its latest change event in this batch. */
   propertyChanges?: ReadonlyMap<string, PropertyChange>;
+  /** The CRM's timestamp resolution (ms; the provider's limits.clockResolutionMs). */
+  crmClockResolutionMs?: number;
 }
 
 /** A field both sides changed since the last sync, and which side the rule kept. */
@@ -82,6 +84,7 @@ export function mergeContactIntoLead(lead: LeadState, contactFields: LeadFieldVa
       leadChangedAt: lead.fieldVersions[field] ?? 0,
       lastPushedValue: ctx.lastPushed[mapping[field]],
       lastSyncedAt: ctx.propertySyncedAt?.[mapping[field]] ?? ctx.lastSyncedAt ?? 0,
+      ...(ctx.crmClockResolutionMs === undefined ? {} : { crmClockResolutionMs: ctx.crmClockResolutionMs }),
     };
     const resolution = resolveField(sides, rule);
     const conflict = resolution.winner === "crm" ? resolution.conflict : resolution.reason === "conflict";
@@ -90,7 +93,8 @@ export function mergeContactIntoLead(lead: LeadState, contactFields: LeadFieldVa
     }
     if (resolution.winner !== "crm") continue;
     changes[field] = value;
-    fieldVersions[field] = Math.max(ctx.contactUpdatedAt, sides.crmChangedAt);
+    // A winning CRM value is at least as new as the lead's (a coarse CRM clock may stamp it a little earlier).
+    fieldVersions[field] = Math.max(ctx.contactUpdatedAt, sides.crmChangedAt, resolution.conflict ? 0 : sides.leadChangedAt);
   }
   return { changes, fieldVersions, conflicts };
 }

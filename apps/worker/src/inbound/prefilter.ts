@@ -56,7 +56,6 @@ const skipped = (reason: string): EventVerdict => ({ outcome: "skipped", reason 
 /** The verdict of a change that needs no read, or undefined when the record must be read for it. */
 export function verdictWithoutRead(item: InboundItem, ctx: PrefilterContext): EventVerdict | undefined {
   const { change } = item;
-  if (change.record !== undefined) return undefined; // the feed carried the record: nothing to save by skipping a read
   const known = ctx.known.get(change.recordId);
   if (change.kind === "create") {
     // The creation of a record our push made: the lead is the source.

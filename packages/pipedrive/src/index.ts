@@ -1,0 +1,10 @@
+export { pipedriveProvider } from "./provider-module.js";
+export { PipedriveClient, DEFAULT_PARALLEL_CALLS, MAX_IDS_PER_READ } from "./pipedrive-client.js";
+export { pipedriveBudget, pipedriveLimitPolicy, msUntilUtcMidnight, OPERATION_COSTS, SEARCH_OPERATIONS, LIMIT_NAMES, PIPEDRIVE_PLANS, type PipedriveOperation, type PipedrivePlan, type PipedriveAuthType } from "./budget.js";
+export { refreshDueAt, refreshPipedriveTokens, pipedriveOAuth, REFRESH_IDLE_LIMIT_MS, SCHEDULED_REFRESH_AFTER_MS } from "./oauth.js";
+export { connectWithApiToken, connectAccount, connectBodySchema, MARKER_FIELD_NAME, type PipedriveConnectBody } from "./connect.js";
+export { parsePipedriveChanges, type ParseContext } from "./changes.js";
+export { enablePersonWebhooks, pipedriveWebhookVerifier, pipedriveJobId, webhookAuthUser, PERSON_WEBHOOK_ACTIONS, RECHECK_AFTER_MS } from "./webhooks.js";
+export { PipedriveApiError, PipedriveRateLimitedError } from "./errors.js";
+export { DEFAULT_PIPEDRIVE_FIELD_MAPPING, PERSON_PROPERTIES } from "./person-mapping.js";
+export type { PipedriveState } from "./state.js";

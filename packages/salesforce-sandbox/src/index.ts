@@ -1,0 +1,60 @@
+import type { FastifyInstance } from "fastify";
+import { buildApp, type SandboxHandle } from "./app.js";
+import { startPubSubServer } from "./grpc/server.js";
+import { resolveOptions, type SalesforceSandboxOptions } from "./options.js";
+
+export type { SandboxHandle } from "./app.js";
+export type { SalesforceSandboxOptions } from "./options.js";
+export type { AccountInfo, AccountInput, SalesforceConnect } from "./routes/admin-accounts.js";
+export type { CustomFieldMetadata } from "./state/lead-fields.js";
+export type { ChangeEvent, ChangeType } from "./cdc/change-log.js";
+export { checksumSuffix, isWellFormedId } from "./state/ids.js";
+export { CDC_TOPICS, encodeReplayId } from "./grpc/server.js";
+export { PUBSUB_ERROR_CODES } from "./grpc/errors.js";
+
+/** A running Salesforce emulator (see README.md). */
+export interface SalesforceSandbox extends SandboxHandle {
+  /** http://127.0.0.1:<port>, no trailing slash: instance URL and login URL alike */
+  url: string;
+  /** `127.0.0.1:<port>` of the Pub/Sub API (gRPC), undefined with `grpcPort: false` */
+  grpcUrl: string | undefined;
+  grpcPort: number | undefined;
+  /** `grpc://127.0.0.1:<port>`, or `grpcs://…` with `grpcTls`; undefined with `grpcPort: false` */
+  pubsubUrl: string | undefined;
+  /** with `grpcTls`: the generated root CA the gRPC server's certificate chains to */
+  tls: { caPem: string } | undefined;
+  /** stops the gRPC and HTTP servers */
+  close(): Promise<void>;
+}
+
+export async function startSalesforceSandbox(options: SalesforceSandboxOptions = {}): Promise<SalesforceSandbox> {
+  const resolved = resolveOptions(options);
+  const { app, sandbox } = await buildApp(resolved);
+  await app.listen({ port: resolved.port, host: resolved.host });
+  const url = baseUrl(app, resolved.host);
+  sandbox.state.baseUrl = url;
+  // loaded only when asked for: certificate generation pulls in @peculiar/x509 and a Reflect polyfill
+  const tls = resolved.grpcPort !== false && resolved.grpcTls ? await (await import("./grpc/tls.js")).generateSandboxTls() : undefined;
+  const grpc = resolved.grpcPort === false ? undefined : await startPubSubServer(sandbox.state, { host: resolved.host, port: resolved.grpcPort, tls });
+  const printableHost = resolved.host.includes(":") ? `[${resolved.host}]` : resolved.host;
+  if (grpc) sandbox.state.pubsub = { url: `${tls ? "grpcs" : "grpc"}://${printableHost}:${grpc.port}`, caPem: tls?.caPem };
+  return {
+    ...sandbox,
+    url,
+    grpcUrl: grpc ? `${printableHost}:${grpc.port}` : undefined,
+    pubsubUrl: sandbox.state.pubsub?.url,
+    grpcPort: grpc?.port,
+    tls: tls ? { caPem: tls.caPem } : undefined,
+    close: async () => {
+      await grpc?.close();
+      await app.close();
+    },
+  };
+}
+
+function baseUrl(app: FastifyInstance, host: string): string {
+  const address = app.server.address();
+  if (address === null || typeof address === "string") throw new Error("salesforce-sandbox: server has no TCP address");
+  const printableHost = host.includes(":") ? `[${host}]` : host;
+  return `http://${printableHost}:${address.port}`;
+}
