@@ -60,14 +60,18 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  // Bull Board shows both queues; the events queue is opened here (on the same prefix) unless the caller has one.
+  // Bull Board shows every queue of the queue contract; those the caller did not pass are opened here (on the same prefix).
   const ownedQueues: Queue[] = [];
-  let crmChanges: TypedQueue<typeof QUEUES.crmChanges> | undefined = options.queues.crmChanges;
-  if (!crmChanges) {
-    const prefix = options.queues.crmOutbound.opts.prefix ?? config.queuePrefix;
-    crmChanges = createQueue(QUEUES.crmChanges, { connection, prefix, logger: app.log });
-    ownedQueues.push(crmChanges);
-  }
+  const prefix = options.queues.crmOutbound.opts.prefix ?? config.queuePrefix;
+  const given: Queue[] = [options.queues.crmOutbound, ...(options.queues.crmChanges ? [options.queues.crmChanges] : [])];
+  const allQueues = Object.values(QUEUES).map((name): Queue => {
+    const queue = given.find((q) => q.name === name);
+    if (queue) return queue;
+    const opened = createQueue(name, { connection, prefix, logger: app.log });
+    ownedQueues.push(opened);
+    return opened;
+  });
+  const crmChanges = allQueues.find((q) => q.name === QUEUES.crmChanges) as TypedQueue<typeof QUEUES.crmChanges>;
   const queues = { crmOutbound: options.queues.crmOutbound, crmChanges };
   const clients = options.clients ?? createIntegrationClients({ config, prisma, redis: connection, logger: app.log as unknown as Logger });
   const deps: ApiDeps = { config, prisma, connection, queues, clients };
@@ -83,15 +87,16 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
     max: (_request, key) => (key.startsWith("org:") ? config.apiRateLimitPerMinute : ANONYMOUS_PER_IP_PER_MINUTE),
     allowList: (request) => isWebhookRequest(request.url),
   });
-  app.register(metricsPlugin, { queues: [crmChanges, queues.crmOutbound] });
+  // Docs first: the OpenAPI document lists only the routes registered after it.
   app.register(docsPlugin, { serverUrl: config.apiUrl });
+  app.register(metricsPlugin, { queues: [crmChanges, queues.crmOutbound] });
   app.register(authPlugin, { jwtSecret: config.jwtSecret });
   app.register(healthRoutes, { prisma, connection });
   app.register(platformApi, { ...deps, prefix: "/api/v1" });
   // The CRM redirects a browser here with no JWT; the signed single-use state carries the org.
   app.register(oauthRoutes, { ...deps, prefix: "/api/v1/oauth" });
   // No operator login configured (production without BULL_BOARD_*): no dashboard at all.
-  if (config.bullBoard) app.register(bullBoardPlugin, { credentials: config.bullBoard, queues: [crmChanges, queues.crmOutbound] });
+  if (config.bullBoard) app.register(bullBoardPlugin, { credentials: config.bullBoard, queues: allQueues });
 
   app.addHook("onClose", async () => {
     await Promise.all(ownedQueues.map((queue) => queue.close()));

@@ -2,7 +2,7 @@
  * Standalone entry of the platform API (`tsx apps/api/src/server.ts`): config, connections, listen, and one
  * idempotent graceful shutdown. `pnpm start` (apps/dev) composes the same app beside the receiver instead.
  */
-import { createLogger, loadConfig } from "@leadsync/config";
+import { createLogger, loadConfig, withDevState } from "@leadsync/config";
 import { createPrismaClient } from "@leadsync/db";
 import { closeAll, createQueue, createRedisConnection, QUEUES } from "@leadsync/queue";
 import { buildApiApp } from "./app.js";
@@ -10,7 +10,7 @@ import { buildApiApp } from "./app.js";
 /** How long in-flight requests and queue handles get to finish before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
-const config = loadConfig();
+const config = loadConfig(withDevState(process.env).env);
 const logger = createLogger({ name: "api", level: config.logLevel });
 const prisma = createPrismaClient(config.databaseUrl);
 const connection = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-api" });

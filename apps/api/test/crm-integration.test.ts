@@ -214,6 +214,7 @@ describe("webhooks", () => {
         syncHealth: { leadsInSync: 0, excluded: { total: 0, byReason: {} }, failing: { count: 0, lastError: null } },
         backfill: null,
         reconciliation: null,
+        catchUp: { unsent: 0, lastRun: null },
       },
     });
   });

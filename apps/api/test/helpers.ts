@@ -40,7 +40,12 @@ export interface ApiHarness {
 }
 
 /** A real app on a fresh database, a unique queue prefix on the local Redis, and captured logs. */
-export async function startApi(env: Partial<Record<keyof RawEnv, string>> = {}): Promise<ApiHarness> {
+export interface StartApiOptions {
+  /** Runs after the app is built and before it is ready: hooks, or plugins mounted beside the API (as apps/dev does). */
+  beforeReady?: (app: FastifyInstance, context: { config: Config; connection: Redis; prefix: string }) => Promise<void> | void;
+}
+
+export async function startApi(env: Partial<Record<keyof RawEnv, string>> = {}, options: StartApiOptions = {}): Promise<ApiHarness> {
   const config = loadConfig({
     NODE_ENV: "test",
     LOG_LEVEL: "debug",
@@ -62,6 +67,7 @@ export async function startApi(env: Partial<Record<keyof RawEnv, string>> = {}):
   const logger = pino({ level: "debug", redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, logs);
   const crmOutbound = createQueue(QUEUES.crmOutbound, { connection, prefix, logger });
   const app = buildApiApp({ config: { ...config, queuePrefix: prefix }, prisma: db.prisma, connection, queues: { crmOutbound }, logger });
+  await options.beforeReady?.(app, { config, connection, prefix });
   await app.ready();
   const bodies: string[] = [];
   const token = (orgId: string) => signDevToken(config, orgId);

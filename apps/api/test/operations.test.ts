@@ -69,11 +69,16 @@ describe("Bull Board at /admin/queues", () => {
     for (const headers of [{}, { authorization: basic(BULL_BOARD.user, "wrong") }]) {
       const res = await api.app.inject({ url: "/admin/queues", headers });
       expect(res.statusCode).toBe(401);
-      expect(res.headers["www-authenticate"]).toMatch(/^Basic/);
+      expect(res.headers["www-authenticate"]).toMatch(/^Basic realm="[^"]+"/);
+      expect(res.json()).toEqual({ success: false, error: { code: "unauthorized", message: expect.any(String) } });
     }
+    // The dashboard's API and static files are behind the same login, with the same answer.
+    const api401 = await api.app.inject({ url: "/admin/queues/api/queues" });
+    expect(api401.statusCode).toBe(401);
+    expect((api401.json() as { error: { code: string } }).error.code).toBe("unauthorized");
   });
 
-  it("answers 200 with the operator login, and its API lists both queues", async () => {
+  it("answers 200 with the operator login, and its API lists every queue of the queue contract", async () => {
     const authorization = basic(BULL_BOARD.user, BULL_BOARD.password);
     const page = await api.app.inject({ url: "/admin/queues", headers: { authorization } });
     expect(page.statusCode).toBe(200);
@@ -81,7 +86,7 @@ describe("Bull Board at /admin/queues", () => {
     const queues = await api.app.inject({ url: "/admin/queues/api/queues", headers: { authorization } });
     expect(queues.statusCode).toBe(200);
     const names = (queues.json() as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
-    expect(names).toEqual([QUEUES.crmOutbound, QUEUES.crmChanges].sort());
+    expect(names).toEqual(Object.values(QUEUES).sort());
   });
 
   it("is not mounted at all without an operator login (production default)", async () => {
@@ -97,7 +102,7 @@ describe("Bull Board at /admin/queues", () => {
   });
 
   const chromiumNote = existsSync(CHROMIUM) ? "" : ` — SKIPPED: ${CHROMIUM} is not installed (apt-get install -y chromium)`;
-  it.skipIf(!existsSync(CHROMIUM))(`shows both queues in a real browser after login${chromiumNote}`, async () => {
+  it.skipIf(!existsSync(CHROMIUM))(`shows every queue in a real browser after login${chromiumNote}`, async () => {
     const { chromium } = await import("playwright-core");
     await api.app.listen({ port: 0, host: "127.0.0.1" });
     const { port } = api.app.server.address() as AddressInfo;
@@ -111,11 +116,9 @@ describe("Bull Board at /admin/queues", () => {
       const response = await page.goto(`http://127.0.0.1:${port}/admin/queues`);
       expect(response?.status()).toBe(200);
       // The dashboard is a React app: the names appear once it has fetched the queues through its API.
-      await page.getByText(QUEUES.crmChanges, { exact: false }).first().waitFor({ timeout: 20_000 });
-      await page.getByText(QUEUES.crmOutbound, { exact: false }).first().waitFor({ timeout: 20_000 });
+      for (const name of Object.values(QUEUES)) await page.getByText(name, { exact: false }).first().waitFor({ timeout: 20_000 });
       const text = await page.locator("body").innerText();
-      expect(text).toContain(QUEUES.crmChanges);
-      expect(text).toContain(QUEUES.crmOutbound);
+      for (const name of Object.values(QUEUES)) expect(text).toContain(name);
     } finally {
       await browser.close();
     }

@@ -1,13 +1,14 @@
-import type { Config, Logger } from "@leadsync/config";
+import { devStatePath, readDevState, setDevProvider, updateDevState, type Config, type DevProviderState, type Logger } from "@leadsync/config";
 import { buildApiApp, signDevToken } from "@leadsync/api";
 import { createPrismaClient, migrate, type PrismaClient } from "@leadsync/db";
-import { checkAccessToken, createHubSpotClient } from "@leadsync/hubspot";
+import { checkAccessToken, createHubSpotClient, ensureLeadSourceProperty } from "@leadsync/hubspot";
 import { startSandbox, type Sandbox } from "@leadsync/hubspot-sandbox";
 import { closeAll, createQueue, createRedisConnection, QUEUES } from "@leadsync/queue";
 import { receiverPlugin, HUBSPOT_WEBHOOK_PATH } from "@leadsync/receiver";
 import { startWorkers } from "@leadsync/worker";
 import type { FastifyInstance } from "fastify";
 import type { PipelineSummary } from "./banner.js";
+import { findRestorableDemo, restoreLinkedContacts, type DemoRestore } from "./demo-restore.js";
 import { preflight, StartupError } from "./preflight.js";
 
 /** The organisation `pnpm start` connects to HubSpot (CONTRACT.md: "demo"). */
@@ -23,19 +24,38 @@ export interface Pipeline {
  * Starts everything in one process, in dependency order, and returns one close() that stops it in reverse:
  * HTTP first (no new work), then workers (in-flight jobs finish), queues, Redis, Prisma, the sandbox.
  */
-export async function runPipeline({ config: baseConfig, logger }: { config: Config; logger: Logger }): Promise<Pipeline> {
+export interface RunPipelineOptions {
+  config: Config;
+  logger: Logger;
+  /** Where the dev state file goes (default `.leadsync/dev.json`, or LEADSYNC_DEV_STATE). */
+  statePath?: string;
+}
+
+export async function runPipeline({ config: baseConfig, logger, statePath = devStatePath() }: RunPipelineOptions): Promise<Pipeline> {
   await preflight(baseConfig);
   const { applied } = await migrate(baseConfig.databaseUrl, { logger: logger.child({ component: "migrate" }) });
   logger.info({ applied }, applied.length ? "Migrations applied" : "Database schema is up to date");
 
+  const prisma = createPrismaClient(baseConfig.databaseUrl);
   let sandbox: Sandbox | undefined;
   let config = baseConfig;
+  /** The previous run's demo integration, kept when the dev state file and the database still have it. */
+  let restore: DemoRestore | undefined;
+  let note: string | undefined;
   if (baseConfig.hubspot.useSandbox) {
-    sandbox = await startSandboxFor(baseConfig, logger);
+    const found = await findRestorableDemo(prisma, baseConfig.isProduction ? undefined : readDevState(statePath), DEMO_ORG_ID);
+    restore = found.restore;
+    sandbox = await startSandboxFor(baseConfig, logger, restore);
     config = withSandbox(baseConfig, sandbox);
+    if (restore) {
+      const restored = await restoreLinkedContacts(prisma, sandbox, restore, config.leadSourceMarker);
+      note = `kept from the last run: same id, settings and links; the sandbox portal was recreated with the ${restored} contact(s) leads are linked to (others were not kept)`;
+      logger.info({ integrationId: restore.integrationId, portalId: restore.portalId, contacts: restored }, "Demo integration kept; sandbox portal restored");
+    } else {
+      note = `new (${"why" in found ? found.why : "not restorable"})`;
+    }
   }
 
-  const prisma = createPrismaClient(config.databaseUrl);
   const producer = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-api" });
   const workerConnection = createRedisConnection(config.redisUrl, { role: "worker", connectionName: "leadsync-worker" });
   const queueOptions = { connection: producer, prefix: config.queuePrefix, logger };
@@ -53,8 +73,12 @@ export async function runPipeline({ config: baseConfig, logger }: { config: Conf
 
   const devJwt = signDevToken(config, DEMO_ORG_ID);
   let integrationId: string;
+  let portalId: string;
   try {
-    integrationId = await connectDemoIntegration({ app, prisma, config, devJwt, sandbox, logger });
+    const connected = await connectDemoIntegration({ app, prisma, config, devJwt, sandbox, restore, logger });
+    integrationId = connected.integrationId;
+    portalId = connected.portalId;
+    if (connected.replaced) note = `${note ?? "new"}; it replaces the previous demo integration of this sandbox portal, whose leads lost their links`;
   } catch (error) {
     await app.close();
     await sandbox?.close();
@@ -62,6 +86,7 @@ export async function runPipeline({ config: baseConfig, logger }: { config: Conf
   }
 
   await app.listen({ port: config.port, host: config.host });
+  if (!config.isProduction) saveDevState(statePath, { config, devJwt, integrationId, portalId, sandbox });
   const workers = startWorkers({ config, prisma, connection: workerConnection, logger: logger.child({ component: "worker" }) });
 
   return {
@@ -72,18 +97,64 @@ export async function runPipeline({ config: baseConfig, logger }: { config: Conf
       bullBoard: config.bullBoard,
       sandbox: sandbox ? { url: sandbox.url, portalId: sandbox.portals()[0]!.portalId } : undefined,
       integrationId,
+      integrationNote: note,
     },
     async close() {
+      // Each step says what stopped, so Ctrl-C reads as a clean shutdown rather than an abort.
       await app.close();
+      logger.info("Stopped the HTTP server (API, webhooks, Bull Board)");
       await workers.close();
+      logger.info("Stopped the workers (jobs in progress finished)");
       await closeAll({ queues: [crmOutbound, crmChanges], connections: [producer, workerConnection] }, { timeoutMs: 10_000 });
+      logger.info("Stopped the queues and Redis connections");
       await prisma.$disconnect();
-      await sandbox?.close();
+      logger.info("Stopped using the database (connections closed)");
+      if (sandbox) {
+        await sandbox.close();
+        logger.info("Stopped the HubSpot sandbox");
+      }
     },
   };
 }
 
-async function startSandboxFor(config: Config, logger: Logger): Promise<Sandbox> {
+/**
+ * Records what this run started in the dev state file, so `pnpm cli` and other dev commands reach the same sandbox
+ * (and the next `pnpm start` finds its demo integration). Other providers' entries are kept as they are.
+ */
+function saveDevState(path: string, run: { config: Config; devJwt: string; integrationId: string; portalId: string; sandbox: Sandbox | undefined }): void {
+  const { config, sandbox } = run;
+  // One entry per emulator (the Salesforce, Zoho and Pipedrive emulators add theirs the same way).
+  setDevProvider(path, "hubspot", sandbox ? hubspotSandboxEntry(sandbox) : undefined);
+  updateDevState(path, {
+    pid: process.pid,
+    apiUrl: config.apiUrl,
+    databaseName: new URL(config.databaseUrl).pathname.replace(/^\/+/, ""),
+    queuePrefix: config.queuePrefix,
+    devJwt: run.devJwt,
+    demo: { integrationId: run.integrationId, provider: "hubspot", externalAccountId: run.portalId },
+  });
+}
+
+/** The sandbox as the dev state records it: the variables that point a process at it, and its portal (for a restart). */
+function hubspotSandboxEntry(sandbox: Sandbox): DevProviderState {
+  const portal = sandbox.portals()[0]!;
+  return {
+    url: sandbox.url,
+    env: {
+      HUBSPOT_API_BASE: sandbox.url,
+      HUBSPOT_APP_ID: String(sandbox.app.appId),
+      HUBSPOT_CLIENT_ID: sandbox.app.clientId,
+      HUBSPOT_DEVELOPER_API_KEY: sandbox.app.developerApiKey,
+    },
+    // A private-app token in the environment means the real HubSpot.
+    unlessEnv: ["HUBSPOT_ACCESS_TOKEN"],
+    portalId: portal.portalId,
+    accessToken: portal.accessToken,
+    tier: portal.tier,
+  };
+}
+
+async function startSandboxFor(config: Config, logger: Logger, restore: DemoRestore | undefined): Promise<Sandbox> {
   try {
     const sandbox = await startSandbox({
       port: config.hubspot.sandboxPort,
@@ -92,7 +163,7 @@ async function startSandboxFor(config: Config, logger: Logger): Promise<Sandbox>
       webhookTargetUrl: `${config.apiUrl}${HUBSPOT_WEBHOOK_PATH}`,
       logger: logger.child({ component: "sandbox" }),
     });
-    sandbox.createPortal({ tier: "starter" });
+    sandbox.createPortal(restore ? { tier: restore.tier, portalId: restore.portalId, accessToken: restore.accessToken } : { tier: "starter" });
     return sandbox;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
@@ -118,8 +189,9 @@ function withSandbox(config: Config, sandbox: Sandbox): Config {
 
 /**
  * Connects org "demo" to HubSpot the way a customer does (setup guide steps 1 and 2): through the API, which checks
- * the token, creates the lead_source_system property and registers the webhooks. The sandbox forgets everything on
- * exit, so a previous run's integration for the same sandbox portal is replaced.
+ * the token, creates the lead_source_system property and registers the webhooks. With `restore` (the previous run's
+ * integration, its sandbox portal recreated) the integration is kept and only the property and webhooks are set up
+ * again; without, a previous run's integration for the same sandbox portal is replaced (and the banner says so).
  */
 async function connectDemoIntegration(input: {
   app: FastifyInstance;
@@ -127,18 +199,29 @@ async function connectDemoIntegration(input: {
   config: Config;
   devJwt: string;
   sandbox: Sandbox | undefined;
+  restore: DemoRestore | undefined;
   logger: Logger;
-}): Promise<string> {
-  const { app, prisma, config, devJwt, sandbox, logger } = input;
+}): Promise<{ integrationId: string; portalId: string; replaced: boolean }> {
+  const { app, prisma, config, devJwt, sandbox, restore, logger } = input;
   const headers = { authorization: `Bearer ${devJwt}` };
+
+  if (sandbox && restore) {
+    // The recreated portal has no custom properties and the new sandbox no subscriptions: set both up again.
+    const client = createHubSpotClient({ accessToken: restore.accessToken, basePath: config.hubspot.apiBase });
+    await ensureLeadSourceProperty(client, config.leadSourceMarker);
+    await enableDemoWebhooks(app, config, headers, restore.integrationId, logger);
+    logger.info({ integrationId: restore.integrationId, portalId: restore.portalId, orgId: DEMO_ORG_ID }, "HubSpot integration ready");
+    return { integrationId: restore.integrationId, portalId: String(restore.portalId), replaced: false };
+  }
 
   let accessToken: string;
   let portalId: string;
+  let replaced = false;
   if (sandbox) {
     const portal = sandbox.portals()[0]!;
     accessToken = portal.accessToken;
     portalId = String(portal.portalId);
-    await prisma.crmIntegration.deleteMany({ where: { provider: "hubspot", externalAccountId: portalId } });
+    replaced = (await prisma.crmIntegration.deleteMany({ where: { provider: "hubspot", externalAccountId: portalId } })).count > 0;
   } else {
     accessToken = config.hubspot.accessToken!;
     const client = createHubSpotClient({ accessToken, basePath: config.hubspot.apiBase });
@@ -146,7 +229,7 @@ async function connectDemoIntegration(input: {
     const existing = await prisma.crmIntegration.findFirst({
       where: { provider: "hubspot", externalAccountId: portalId, orgId: DEMO_ORG_ID },
     });
-    if (existing) return existing.id;
+    if (existing) return { integrationId: existing.id, portalId, replaced: false };
   }
 
   const created = await app.inject({
@@ -160,17 +243,21 @@ async function connectDemoIntegration(input: {
   }
   const integrationId = (created.json() as { data: { id: string } }).data.id;
 
-  if (config.hubspot.appId && config.hubspot.developerApiKey) {
-    const enabled = await app.inject({
-      method: "POST",
-      url: `/api/v1/crm-integration/${integrationId}/enable-webhooks`,
-      headers,
-      payload: { webhookUrl: `${config.apiUrl}${HUBSPOT_WEBHOOK_PATH}` },
-    });
-    if (enabled.statusCode !== 200) logger.warn({ status: enabled.statusCode, body: enabled.json() }, "Could not enable webhooks");
-  }
+  await enableDemoWebhooks(app, config, headers, integrationId, logger);
   logger.info({ integrationId, portalId, orgId: DEMO_ORG_ID }, "HubSpot integration ready");
-  return integrationId;
+  return { integrationId, portalId, replaced };
+}
+
+/** Setup guide step 2 through the API, when the app's developer credentials are known (always with the sandbox). */
+async function enableDemoWebhooks(app: FastifyInstance, config: Config, headers: Record<string, string>, integrationId: string, logger: Logger): Promise<void> {
+  if (!config.hubspot.appId || !config.hubspot.developerApiKey) return;
+  const enabled = await app.inject({
+    method: "POST",
+    url: `/api/v1/crm-integration/${integrationId}/enable-webhooks`,
+    headers,
+    payload: { webhookUrl: `${config.apiUrl}${HUBSPOT_WEBHOOK_PATH}` },
+  });
+  if (enabled.statusCode !== 200) logger.warn({ status: enabled.statusCode, body: enabled.json() }, "Could not enable webhooks");
 }
 
 function describeError(body: string): string {

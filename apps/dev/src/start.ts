@@ -27,13 +27,21 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "Shutting down");
-    // A second signal, or a hung close, must not keep the process alive forever.
-    const deadline = setTimeout(() => process.exit(1), 15_000);
+    logger.info({ signal }, `Shutting down (${signal})`);
+    // A hung close must not keep the process alive forever.
+    const deadline = setTimeout(() => {
+      logger.error("Shutdown took longer than 15 s; exiting");
+      process.exit(1);
+    }, 15_000);
     deadline.unref();
     pipeline
       .close()
-      .then(() => process.exit(0))
+      .then(() => {
+        // A signal-initiated clean shutdown is a success: exit 0, so pnpm reports no failure.
+        logger.info("LeadSync stopped");
+        // Flushed before exiting: an asynchronous write still in flight could otherwise land after this line.
+        logger.flush(() => process.exit(0));
+      })
       .catch((error: unknown) => {
         logger.error({ err: error }, "Shutdown failed");
         process.exit(1);

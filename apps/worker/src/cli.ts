@@ -1,9 +1,10 @@
+import { once } from "node:events";
 import { parseArgs } from "node:util";
-import { createLogger, loadConfig } from "@leadsync/config";
+import { createLogger, devStatePath, loadConfig, withDevState, type Config } from "@leadsync/config";
 import { createPrismaClient } from "@leadsync/db";
 import { QUEUES, closeAll, createQueue, createRedisConnection } from "@leadsync/queue";
 import { findOrCreateBackfill } from "./backfill/backfill-jobs.js";
-import { createProgressBar, formatDuration } from "./backfill/progress-bar.js";
+import { backfillSummary, createProgressBar, formatDuration } from "./backfill/progress-bar.js";
 import { runBackfill } from "./backfill/run-backfill.js";
 import { createIntegrationDirectory } from "./integrations.js";
 import { replayFailedJobs } from "./replay.js";
@@ -13,6 +14,16 @@ import { replayFailedJobs } from "./replay.js";
  *   replay --integration <id> [--dry-run]   re-run the integration's failed inbound and outbound jobs
  *   backfill --integration <id>             import the portal's existing contacts (resumes an unfinished backfill)
  */
+
+/**
+ * The config of a CLI command. In development the emulators `pnpm start` runs (recorded in `.leadsync/dev.json`)
+ * stand in for the CRMs whose base URL the environment leaves unset: a command must reach the same sandbox.
+ */
+function cliConfig(): Config {
+  const { env, used } = withDevState(process.env);
+  for (const { provider, url } of used) console.error(`Using the ${provider} emulator of \`pnpm start\` at ${url} (${devStatePath(process.env)})`);
+  return loadConfig(env);
+}
 
 const USAGE = [
   "usage: pnpm cli replay --integration <integration-id> [--dry-run]",
@@ -25,7 +36,7 @@ async function replay(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const config = loadConfig();
+  const config = cliConfig();
   const prisma = createPrismaClient(config.databaseUrl);
   const connection = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-cli" });
   const crmChanges = createQueue(QUEUES.crmChanges, { connection, prefix: config.queuePrefix });
@@ -57,11 +68,13 @@ async function backfill(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const config = loadConfig();
+  const config = cliConfig();
   // Warnings and errors only: the terminal shows the progress bar.
   const logger = createLogger({ name: "backfill", level: "warn", pretty: false });
   const prisma = createPrismaClient(config.databaseUrl);
   const connection = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-cli" });
+  // A producer connection queues no commands while connecting: the first rate-limiter call must wait for it.
+  if (connection.status !== "ready") await once(connection, "ready");
   const stop = new AbortController();
   const interrupt = () => stop.abort();
   process.once("SIGINT", interrupt);
@@ -82,13 +95,12 @@ async function backfill(args: string[]): Promise<number> {
     const bar = createProgressBar(process.stderr, job.processed);
     const started = Date.now();
     const outcome = await runBackfill({ config, prisma, directory, logger }, job.id, { signal: stop.signal, onProgress: (p) => bar.update(p) });
-    bar.done();
+    bar.done(outcome.status === "busy" ? undefined : outcome.progress);
     if (outcome.status === "busy") {
       console.error(`Backfill ${job.id} is running in another process (${outcome.owner}); try again when it stops`);
       return 1;
     }
-    const { processed, created, updated, linked, skipped } = outcome.progress;
-    const summary = `${processed} contact(s): ${created} created, ${updated} updated, ${linked} linked, ${skipped} skipped`;
+    const summary = backfillSummary(outcome.progress, job.processed);
     if (outcome.status === "interrupted") {
       console.log(`Backfill ${job.id} interrupted at ${summary}; run the same command to resume`);
       return 130;

@@ -1,4 +1,4 @@
-import { createLogger, loadConfigOrExit } from "@leadsync/config";
+import { createLogger, loadConfigOrExit, withDevState } from "@leadsync/config";
 import { createPrismaClient } from "@leadsync/db";
 import { closeAll, createRedisConnection } from "@leadsync/queue";
 import { startMetricsServer } from "./metrics.js";
@@ -11,7 +11,7 @@ import { startWorkers } from "./workers.js";
 
 const SHUTDOWN_DEADLINE_MS = 15_000;
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit(withDevState(process.env).env);
 const logger = createLogger({ name: "worker", level: config.logLevel });
 const prisma = createPrismaClient(config.databaseUrl);
 const connection = createRedisConnection(config.redisUrl, { role: "worker", connectionName: "leadsync-worker" });

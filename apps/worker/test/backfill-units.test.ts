@@ -1,10 +1,11 @@
 import { spawnSync } from "node:child_process";
 import { hostname } from "node:os";
 import { describe, expect, it } from "vitest";
-import { formatDuration, progressLine } from "../src/backfill/progress-bar.js";
+import { PassThrough } from "node:stream";
+import { backfillSummary, createProgressBar, formatDuration, progressLine } from "../src/backfill/progress-bar.js";
 import { STALE_AFTER_MS, liveOwner } from "../src/backfill/sync-job-store.js";
 
-const progress = { processed: 4_500, total: 10_000, created: 0, updated: 0, linked: 0, skipped: 0 };
+const progress = { processed: 4_500, total: 10_000, created: 0, updated: 0, linked: 0, unchanged: 0, skipped: 0, skippedByReason: {} };
 
 describe("backfill progress line", () => {
   it("shows the bar, the count, the rate since this run started and the ETA", () => {
@@ -15,6 +16,23 @@ describe("backfill progress line", () => {
 
   it("says ? while the total or the rate is unknown", () => {
     expect(progressLine({ ...progress, total: null }, 0, 4_500, 1_000)).toMatch(/4,500\/\?\s+0\/s\s+ETA \?$/);
+  });
+
+  it("off a TTY, the last line is written when the backfill ends, even between two plain lines", () => {
+    const stream = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.WriteStream & PassThrough;
+    let written = "";
+    stream.on("data", (chunk: Buffer) => (written += chunk.toString()));
+    const bar = createProgressBar(stream, 0);
+    bar.update({ ...progress, processed: 100, total: 102 });
+    bar.update({ ...progress, processed: 102, total: 102 }); // within 5 s of the first: not drawn
+    bar.done({ ...progress, processed: 102, total: 102 });
+    expect(written.trim().split("\n").at(-1)).toMatch(/\] 100% 102\/102 /);
+  });
+
+  it("the summary puts every contact this run read in exactly one outcome", () => {
+    const done = { processed: 402, total: 402, created: 300, updated: 0, linked: 0, unchanged: 101, skipped: 1, skippedByReason: { no_email: 1 } };
+    expect(backfillSummary(done, 0)).toBe("402 contact(s) read: 300 created, 0 updated, 0 linked, 101 already in sync, 1 skipped (no_email 1)");
+    expect(backfillSummary({ ...done, processed: 502 }, 100)).toMatch(/^402 contact\(s\) read: .*; 502 in all with the earlier run\(s\)$/);
   });
 
   it("formats durations", () => {

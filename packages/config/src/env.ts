@@ -22,13 +22,29 @@ export const DEV_JWT_SECRET = "leadsync-development-jwt-secret-change-me";
 export const DEV_ENCRYPTION_KEY = Buffer.alloc(32, "leadsync-dev-key").toString("base64");
 export const DEV_CLIENT_SECRET = "leadsync-development-client-secret";
 
+/** The queue prefix outside development when QUEUE_PREFIX is unset. */
+export const DEFAULT_QUEUE_PREFIX = "{leadsync}";
+
+/**
+ * Development's queue prefix: `{leadsync:<database name>}`. Queue state belongs to a database's data (jobs name its
+ * leads and integrations), so a second checkout or a fresh database on the same Redis starts with empty queues.
+ */
+export function devQueuePrefix(databaseUrl: string): string {
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\/+/, "")) || "postgres";
+  // Braces would end the Redis Cluster hash tag early.
+  return `{leadsync:${name.replace(/[{}]/g, "_")}}`;
+}
+
 export const rawEnvSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DATABASE_URL: z.string().url().default("postgresql://postgres:postgres@127.0.0.1:5432/leadsync"),
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
-  /** BullMQ key prefix. The hash tag keeps every queue's keys in one Redis Cluster slot. */
-  QUEUE_PREFIX: z.string().min(1).default("{leadsync}"),
+  /**
+   * BullMQ key prefix. The hash tag keeps every queue's keys in one Redis Cluster slot. Unset: `{leadsync}`, and in
+   * development `{leadsync:<database name>}` (devQueuePrefix), so two dev setups on one Redis never share jobs.
+   */
+  QUEUE_PREFIX: optionalString.pipe(z.string().min(1).optional()),
   PORT: port.default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
   API_URL: optionalString.pipe(z.string().url().optional()),
@@ -115,7 +131,7 @@ export const envSchema = rawEnvSchema
       logLevel: env.LOG_LEVEL,
       databaseUrl: env.DATABASE_URL,
       redisUrl: env.REDIS_URL,
-      queuePrefix: env.QUEUE_PREFIX,
+      queuePrefix: env.QUEUE_PREFIX ?? (env.NODE_ENV === "development" ? devQueuePrefix(env.DATABASE_URL) : DEFAULT_QUEUE_PREFIX),
       port: env.PORT,
       host: env.HOST,
       apiUrl: (env.API_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/+$/, ""),

@@ -1,7 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEV_CLIENT_SECRET, envBoolean, loadConfig } from "../src/env.js";
 
+
 describe("loadConfig", () => {
+  it("in development derives the queue prefix from the database name, so two dev setups on one Redis share no jobs", () => {
+    const a = loadConfig({ DATABASE_URL: "postgresql://u:p@127.0.0.1:5432/leadsync" });
+    const b = loadConfig({ DATABASE_URL: "postgresql://u:p@127.0.0.1:5432/leadsync_other" });
+    expect(a.queuePrefix).toBe("{leadsync:leadsync}");
+    expect(b.queuePrefix).toBe("{leadsync:leadsync_other}");
+    // One hash tag: the database name cannot close the braces early.
+    expect(loadConfig({ DATABASE_URL: "postgresql://u:p@127.0.0.1:5432/a%7Db" }).queuePrefix).toBe("{leadsync:a_b}");
+    expect(loadConfig({ NODE_ENV: "development", QUEUE_PREFIX: "{mine}" }).queuePrefix).toBe("{mine}");
+    expect(loadConfig({ NODE_ENV: "test" }).queuePrefix).toBe("{leadsync}");
+    const production = { NODE_ENV: "production", HUBSPOT_CLIENT_SECRET: "s", JWT_SECRET: "j", ENCRYPTION_KEY: Buffer.alloc(32).toString("base64") };
+    expect(loadConfig(production).queuePrefix).toBe("{leadsync}");
+  });
+
   it("applies the contract's defaults", () => {
     const config = loadConfig({});
     expect(config.databaseUrl).toBe("postgresql://postgres:postgres@127.0.0.1:5432/leadsync");

@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { apiGuard } from "./http/api-guard.js";
 import { installErrorHandlers } from "./http/error-handler.js";
-import { resolveOptions, type AuthType, type PortalInfo, type ResolvedOptions, type SandboxOptions, type SandboxTier } from "./options.js";
+import { resolveOptions, type PortalInfo, type ResolvedOptions, type SandboxOptions } from "./options.js";
 import { accountRoutes } from "./routes/account.js";
 import { adminContactRoutes } from "./routes/admin-contacts.js";
 import { adminFaultRoutes } from "./routes/admin-faults.js";
@@ -14,15 +14,18 @@ import { contactsSearchRoutes } from "./routes/contacts-search.js";
 import { oauthRoutes } from "./routes/oauth.js";
 import { propertiesRoutes } from "./routes/properties.js";
 import { webhooksApiRoutes } from "./routes/webhooks-api.js";
-import { SandboxState, type AppCredentials } from "./state/sandbox-state.js";
+import { SandboxState, type AppCredentials, type PortalInput } from "./state/sandbox-state.js";
 
 /** Admin seeding posts thousands of contacts at once. */
 const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 
 export interface SandboxHandle {
   app: AppCredentials;
-  createPortal(input?: { tier?: SandboxTier; authType?: AuthType }): PortalInfo;
+  /** `portalId`/`accessToken` recreate a portal of an earlier run (same id, same private-app token). */
+  createPortal(input?: PortalInput): PortalInfo;
   portals(): PortalInfo[];
+  /** Puts contacts back with their earlier ids (no webhook events); new contacts get ids above them. */
+  restoreContacts(portalId: number, contacts: readonly { id: string; properties: Record<string, string> }[]): void;
   /** waits until no webhook event is pending delivery; rejects after timeoutMs (default 10 s) */
   webhooksIdle(timeoutMs?: number): Promise<void>;
 }
@@ -60,6 +63,7 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
     app: state.app,
     createPortal: (input) => state.createPortal(input).info(),
     portals: () => [...state.portals.values()].map((p) => p.info()),
+    restoreContacts: (portalId, contacts) => state.restoreContacts(portalId, contacts),
     webhooksIdle: (timeoutMs = 10_000) => state.delivery.idle(timeoutMs),
   };
   return { app, state, sandbox };

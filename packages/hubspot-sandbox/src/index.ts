@@ -4,6 +4,7 @@ import { resolveOptions, type SandboxOptions } from "./options.js";
 
 export { buildSandboxApp, type SandboxHandle } from "./app.js";
 export type { AuthType, PortalInfo, SandboxOptions, SandboxTier } from "./options.js";
+export type { PortalInput } from "./state/sandbox-state.js";
 export { DEFAULT_SUBSCRIBED_PROPERTIES, SANDBOX_TIERS } from "./options.js";
 export type { WebhookEvent } from "./webhooks/events.js";
 export { signV1, signV3 } from "./webhooks/signing.js";

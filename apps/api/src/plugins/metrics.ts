@@ -57,7 +57,7 @@ async function metricsPlugin(app: FastifyInstance, opts: { queues: Queue[] }) {
     httpRequests.inc({ method: request.method, route, status_code: String(reply.statusCode) });
   });
 
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+  app.get("/metrics", { schema: { tags: ["operations"], summary: "Prometheus metrics (text exposition format)" } }, async (_request, reply) => {
     const body = await register.metrics();
     return reply.type(register.contentType).send(body);
   });

@@ -39,8 +39,30 @@ export function createProgressBar(stream: NodeJS.WriteStream, startedFrom: numbe
         stream.write(`${line}\n`);
       }
     },
-    done() {
-      if (stream.isTTY) stream.write("\n");
+    /** The final line, always written (off a TTY, the last update may have fallen between two plain lines). */
+    done(progress?: BackfillProgress) {
+      if (progress) {
+        const line = progressLine(progress, startedAt, startedFrom);
+        stream.write(stream.isTTY ? `\r${line}\x1b[K\n` : `${line}\n`);
+      } else if (stream.isTTY) stream.write("\n");
     },
   };
+}
+
+/**
+ * The backfill's closing sentence: every contact this run read in exactly one outcome, e.g.
+ * `402 contact(s) read: 300 created, 0 updated, 0 linked, 101 already in sync, 1 skipped (no_email 1)`.
+ */
+export function backfillSummary(progress: BackfillProgress, startedFrom: number): string {
+  const read = progress.processed - startedFrom;
+  const reasons = Object.entries(progress.skippedByReason)
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${reason} ${count}`)
+    .join(", ");
+  const parts = [
+    `${read} contact(s) read: ${progress.created} created, ${progress.updated} updated, ${progress.linked} linked`,
+    `${progress.unchanged} already in sync, ${progress.skipped} skipped${reasons ? ` (${reasons})` : ""}`,
+  ];
+  const earlier = startedFrom > 0 ? `; ${progress.processed} in all with the earlier run(s)` : "";
+  return `${parts.join(", ")}${earlier}`;
 }

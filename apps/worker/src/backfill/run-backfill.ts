@@ -24,13 +24,22 @@ export interface SyncRunDeps {
   logger: Logger;
 }
 
+/**
+ * Where a backfill stands. `processed` counts every contact read, also by earlier runs of a resumed backfill; the
+ * outcome counters count this run's contacts, each in exactly one of them: created + updated + linked + unchanged +
+ * skipped = the contacts this run read.
+ */
 export interface BackfillProgress {
   processed: number;
   total: number | null;
   created: number;
   updated: number;
   linked: number;
+  /** Already in sync: read, and nothing to change. */
+  unchanged: number;
   skipped: number;
+  /** The skipped contacts by reason (no_email, own_record, …). */
+  skippedByReason: Record<string, number>;
 }
 
 export type BackfillOutcome =
@@ -111,7 +120,11 @@ export async function runBackfill(deps: SyncRunDeps, syncJobId: string, options:
     progress.created += result.created;
     progress.updated += result.updated;
     progress.linked += result.linked;
-    progress.skipped += Object.values(result.skipped).reduce((a, b) => a + b, 0);
+    const skipped = Object.values(result.skipped).reduce((a, b) => a + b, 0);
+    progress.skipped += skipped;
+    for (const [reason, count] of Object.entries(result.skipped)) progress.skippedByReason[reason] = (progress.skippedByReason[reason] ?? 0) + count;
+    // What the snapshot rules neither wrote nor skipped was already as the CRM has it.
+    progress.unchanged += Math.max(0, contacts.length - result.created - result.updated - result.linked - skipped);
     cursor = contacts.at(-1)?.id ?? cursor;
     lastBeat = Date.now();
     const saved = await updateOwned(prisma, syncJobId, owner, {
@@ -121,7 +134,7 @@ export async function runBackfill(deps: SyncRunDeps, syncJobId: string, options:
       fixed: { increment: result.created + result.updated + result.linked },
     });
     if (!saved) throw new TakenOverError();
-    options.onProgress?.({ ...progress });
+    options.onProgress?.({ ...progress, skippedByReason: { ...progress.skippedByReason } });
   }
 
   async function release(status: "interrupted"): Promise<BackfillOutcome> {
@@ -148,5 +161,5 @@ export async function runBackfill(deps: SyncRunDeps, syncJobId: string, options:
 class TakenOverError extends Error {}
 
 function emptyProgress(): BackfillProgress {
-  return { processed: 0, total: null, created: 0, updated: 0, linked: 0, skipped: 0 };
+  return { processed: 0, total: null, created: 0, updated: 0, linked: 0, unchanged: 0, skipped: 0, skippedByReason: {} };
 }

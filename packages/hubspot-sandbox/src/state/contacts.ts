@@ -50,6 +50,16 @@ export class ContactStore {
     return record;
   }
 
+  /** A contact with a known id (restoring a sandbox's earlier state): no events, the caller keeps ids unique. */
+  insertWithId(id: string, properties: Record<string, string>, now: number): ContactRecord {
+    if (this.byId.has(id)) throw new Error(`contact ${id} already exists`);
+    const record: ContactRecord = { id, properties: new Map(), createdAt: now, updatedAt: now, archived: false };
+    this.byId.set(id, record);
+    this.write(record, properties, now);
+    record.updatedAt = now;
+    return record;
+  }
+
   /** Applies the values; `""` clears. Returns only the properties whose value really changed (new value, "" when cleared). */
   write(record: ContactRecord, properties: Record<string, string>, now: number): Record<string, string> {
     const changed: Record<string, string> = {};

@@ -21,6 +21,15 @@ interface AccessTokenEntry {
   expiresAt: number | null;
 }
 
+export interface PortalInput {
+  tier?: SandboxTier | undefined;
+  authType?: AuthType | undefined;
+  /** Recreate a portal with this id (it must not exist yet). */
+  portalId?: number | undefined;
+  /** Recreate a private app's token (oauth portals get fresh tokens). */
+  accessToken?: string | undefined;
+}
+
 /** How the emulated user answers HubSpot's install screen. */
 export interface OAuthConsent {
   decision: "approve" | "deny";
@@ -67,18 +76,40 @@ export class SandboxState {
     });
   }
 
-  createPortal(input: { tier?: SandboxTier | undefined; authType?: AuthType | undefined } = {}): Portal {
-    const portal = new Portal(++this.lastPortalId, input.tier ?? "starter", input.authType ?? "private_app", () => String(++this.lastContactId));
+  /**
+   * A new portal. `portalId` and `accessToken` (private apps) recreate a portal a previous sandbox had, so a client
+   * that stored them (pnpm start's dev state) keeps working across restarts.
+   */
+  createPortal(input: PortalInput = {}): Portal {
+    if (input.portalId !== undefined && this.portals.has(input.portalId)) throw new Error(`portal ${input.portalId} already exists`);
+    const portalId = input.portalId ?? ++this.lastPortalId;
+    this.lastPortalId = Math.max(this.lastPortalId, portalId);
+    const portal = new Portal(portalId, input.tier ?? "starter", input.authType ?? "private_app", () => String(++this.lastContactId));
     this.portals.set(portal.portalId, portal);
     if (portal.authType === "oauth") {
       portal.refreshToken = `na1-${randomUUID()}`;
       this.refreshTokens.set(portal.refreshToken, portal.portalId);
       this.issueAccessToken(portal);
     } else {
-      portal.accessToken = `pat-na1-${randomUUID()}`;
+      if (input.accessToken !== undefined && this.accessTokens.has(input.accessToken)) throw new Error("access token already in use");
+      portal.accessToken = input.accessToken ?? `pat-na1-${randomUUID()}`;
       this.accessTokens.set(portal.accessToken, { portalId: portal.portalId, expiresAt: null });
     }
     return portal;
+  }
+
+  /**
+   * Puts contacts back with the ids they had (restoring a portal after a restart): no webhook events, since nothing
+   * changed for the client. New contacts get ids above every restored one.
+   */
+  restoreContacts(portalId: number, contacts: readonly { id: string; properties: Record<string, string> }[], now = Date.now()): void {
+    const portal = this.portals.get(portalId);
+    if (!portal) throw new Error(`portal ${portalId} does not exist`);
+    for (const contact of contacts) {
+      if (!/^\d+$/.test(contact.id)) throw new Error(`contact id ${contact.id} is not numeric`);
+      portal.contacts.insertWithId(contact.id, contact.properties, now);
+      this.lastContactId = Math.max(this.lastContactId, Number(contact.id));
+    }
   }
 
   lookupAccessToken(token: string, now = Date.now()): TokenLookup {

@@ -4,9 +4,12 @@ import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { BadGatewayError, BadRequestError } from "../../errors.js";
 import { authErrors, bearerSecurity, errorResponse, successResponse } from "../../schemas.js";
+import { catchUpJson, countUnsentLeads, pushes } from "../../services/catch-up.js";
 import { findOrgIntegration } from "../../services/integrations.js";
 import { integrationIdParams, integrationJson, integrationSelect, integrationSettingsInput, settingsToColumns, toIntegrationJson } from "./integration-json.js";
 
+/** Answered when a change makes the integration push: the leads it never sent, and how to send them. */
+const catchUpOffer = z.object({ unsent: catchUpJson.shape.unsent, route: z.string() });
 
 const updateIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, clients }) => {
   app.patch(
@@ -18,7 +21,7 @@ const updateIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, 
         security: bearerSecurity,
         params: integrationIdParams,
         body: z.strictObject({ settings: integrationSettingsInput }),
-        response: { 200: successResponse(integrationJson), ...authErrors, 400: errorResponse, 502: errorResponse },
+        response: { 200: successResponse(integrationJson).extend({ catchUp: catchUpOffer.optional() }), ...authErrors, 400: errorResponse, 502: errorResponse },
       },
     },
     async (request) => {
@@ -46,6 +49,19 @@ const updateIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, 
       }
 
       const updated = await prisma.crmIntegration.update({ where: { id: current.id }, data: columns, select: integrationSelect });
+      // Switched to pushing: leads created meanwhile were never sent. Say so, and how to send them.
+      if (!pushes(current) && pushes(updated)) {
+        const unsent = await countUnsentLeads(prisma, request.user.orgId, updated.id);
+        if (unsent > 0) {
+          const route = `POST /api/v1/crm-integration/${updated.id}/catch-up`;
+          return {
+            success: true as const,
+            data: toIntegrationJson(updated),
+            message: `Integration settings updated. ${unsent} lead(s) were never sent to this CRM; ${route} pushes them`,
+            catchUp: { unsent, route },
+          };
+        }
+      }
       return { success: true as const, data: toIntegrationJson(updated), message: "Integration settings updated" };
     },
   );

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { authErrors, bearerSecurity, successResponse } from "../../schemas.js";
+import { catchUpJson, catchUpStatus } from "../../services/catch-up.js";
 import { findOrgIntegration } from "../../services/integrations.js";
 import { parseStoredSubscriptions } from "../../services/webhook-subscriptions.js";
 import { backfillJson, toBackfillJson } from "./backfill.js";
@@ -38,6 +39,8 @@ const webhookStatusJson = z.object({
     fixed: z.number(),
     lastError: z.string().nullable(),
   }).nullable(),
+  /** Leads this integration never sent, and the last catch-up push (POST …/catch-up). */
+  catchUp: catchUpJson,
 });
 
 async function syncJobs(prisma: PrismaClient, integrationId: string) {
@@ -79,7 +82,7 @@ async function syncHealth(prisma: PrismaClient, integrationId: string) {
   };
 }
 
-const webhookStatus: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma }) => {
+const webhookStatus: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, connection, queues }) => {
   app.get(
     "/:integrationId/webhook-status",
     {
@@ -93,10 +96,11 @@ const webhookStatus: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma }) =>
     },
     async (request) => {
       const integration = await findOrgIntegration(prisma, request.user.orgId, request.params.integrationId);
-      const [received, health, jobs] = await Promise.all([
+      const [received, health, jobs, catchUp] = await Promise.all([
         prisma.webhookEvent.aggregate({ where: { integrationId: integration.id }, _count: { _all: true }, _max: { receivedAt: true } }),
         syncHealth(prisma, integration.id),
         syncJobs(prisma, integration.id),
+        catchUpStatus({ prisma, connection, queue: queues.crmOutbound }, { id: integration.id, orgId: request.user.orgId }),
       ]);
       const subscriptions = parseStoredSubscriptions(integration.webhookSubscriptions);
       // webhook_events rows are the record of what arrived; the integration's counter columns also count events
@@ -114,6 +118,7 @@ const webhookStatus: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma }) =>
           webhookUrl: integration.webhookUrl,
           syncHealth: health,
           ...jobs,
+          catchUp,
         },
       };
     },

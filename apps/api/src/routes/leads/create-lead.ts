@@ -6,9 +6,9 @@ import { ConflictError, isForeignKeyViolation, isUniqueViolation } from "../../e
 import { authErrors, bearerSecurity, errorResponse, successResponse } from "../../schemas.js";
 import { forgetDefaultForm, resolveLeadForm } from "../../services/forms.js";
 import { enqueueOutboundSync } from "../../services/outbound.js";
-import { blankToNull, stampFieldVersions } from "./field-versions.js";
-import { insertLead } from "./insert-lead.js";
-import { leadEmail, leadJson, leadWritableFields, toLeadJson } from "./lead-json.js";
+import { blankToNull, stampFieldVersions } from "../../leads/field-versions.js";
+import { insertLead } from "../../leads/insert-lead.js";
+import { leadEmail, leadJson, leadWritableFields, toLeadJson } from "../../leads/lead-json.js";
 
 const createLeadBody = z.strictObject({
   email: leadEmail,

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { ApiDeps } from "../../deps.js";
 import { NotFoundError } from "../../errors.js";
 import { authErrors, bearerSecurity, successResponse } from "../../schemas.js";
-import { leadIdParams, leadInclude, leadJson, toLeadJson } from "./lead-json.js";
+import { leadIdParams, leadInclude, leadJson, toLeadJson } from "../../leads/lead-json.js";
 
 const getLead: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma }) => {
   app.get(

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { BadRequestError } from "../../errors.js";
 import { authErrors, bearerSecurity } from "../../schemas.js";
-import { leadInclude, leadJson, toLeadJson } from "./lead-json.js";
+import { leadInclude, leadJson, toLeadJson } from "../../leads/lead-json.js";
 
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 200;

@@ -5,8 +5,8 @@ import type { ApiDeps } from "../../deps.js";
 import { ConflictError, isUniqueViolation, NotFoundError } from "../../errors.js";
 import { authErrors, bearerSecurity, errorResponse, successResponse } from "../../schemas.js";
 import { enqueueOutboundSync } from "../../services/outbound.js";
-import { blankToNull, stampFieldVersions } from "./field-versions.js";
-import { leadEmail, leadIdParams, leadInclude, leadJson, leadWritableFields, toLeadJson } from "./lead-json.js";
+import { blankToNull, stampFieldVersions } from "../../leads/field-versions.js";
+import { leadEmail, leadIdParams, leadInclude, leadJson, leadWritableFields, toLeadJson } from "../../leads/lead-json.js";
 
 const updateLeadBody = z.strictObject({ email: leadEmail.optional(), ...leadWritableFields });
 

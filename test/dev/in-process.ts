@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createLogger, loadConfig, type Config } from "../../packages/config/src/index.js";
+import { createTestDatabase, type TestDatabase } from "../../packages/db/src/testing.js";
+import { createRedisConnection } from "../../packages/queue/src/index.js";
+import { runPipeline, type Pipeline } from "../../apps/dev/src/pipeline.js";
+import { freePort } from "../helpers/ports.js";
+import { cleanupPrefix, uniqueQueuePrefix } from "../helpers/redis.js";
+
+/** `pnpm start`'s pipeline in this process, on a fresh database, free ports, its own queue prefix and dev state file. */
+export interface DevPipeline {
+  pipeline: Pipeline;
+  config: Config;
+  db: TestDatabase;
+  /** The dev state file this pipeline wrote. */
+  statePath: string;
+  /** The environment a second dev command in a child process gets: no CRM variables at all. */
+  childEnv: Record<string, string | undefined>;
+  close(): Promise<void>;
+}
+
+export async function startDevPipeline(): Promise<DevPipeline> {
+  const db = await createTestDatabase();
+  const dir = mkdtempSync(join(tmpdir(), "leadsync-dev-"));
+  const statePath = join(dir, "dev.json");
+  const prefix = uniqueQueuePrefix();
+  const env = {
+    NODE_ENV: "development",
+    LOG_LEVEL: "silent",
+    DATABASE_URL: db.url,
+    REDIS_URL: process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379",
+    QUEUE_PREFIX: prefix,
+    PORT: String(await freePort()),
+    HUBSPOT_SANDBOX_PORT: String(await freePort()),
+    RECONCILE_INTERVAL_MS: "0",
+  };
+  const config = loadConfig(env);
+  const pipeline = await runPipeline({ config, logger: createLogger({ name: "dev-test", level: "silent", pretty: false }), statePath });
+  const childEnv = { PATH: process.env["PATH"], HOME: process.env["HOME"], ...env, LEADSYNC_DEV_STATE: statePath };
+  return {
+    pipeline,
+    config: pipeline.config,
+    db,
+    statePath,
+    childEnv,
+    async close() {
+      await pipeline.close();
+      const redis = createRedisConnection(env.REDIS_URL, { role: "producer" });
+      await cleanupPrefix(redis, prefix).catch(() => undefined);
+      redis.disconnect();
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
