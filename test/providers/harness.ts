@@ -112,7 +112,7 @@ export async function startProviderWorld(kit: ProviderKit): Promise<ProviderWorl
     const errors = lines.filter((l) => l.level >= 50).map((l) => JSON.stringify(l).slice(0, 800));
     throw new Error(`enable-webhooks for ${kit.name} failed: ${enabled.status} ${JSON.stringify(enabled.json)}\n${errors.join("\n")}`);
   }
-  await emulator.feedReady?.(accountId, db.prisma, integrationId);
+  await emulator.feedReady?.({ prisma: db.prisma, integrationId, logs: lines });
 
   const records = `/__sandbox/accounts/${accountId}/records`;
   return {

@@ -23,7 +23,7 @@ export interface RunningEmulator {
   url: string;
   /** The LeadSync environment that points the provider at this emulator. */
   env: Record<string, string>;
-  /** Resolves when the integration's feed is live (a pulled feed subscribes asynchronously). */
-  feedReady?(accountId: string, prisma: PrismaClient, integrationId: string): Promise<void>;
+  /** Resolves when the integration's feed is live (a pulled feed subscribes asynchronously, within a lease scan). */
+  feedReady?(world: { prisma: PrismaClient; integrationId: string; logs: readonly { msg: string; [key: string]: unknown }[] }): Promise<void>;
   close(): Promise<void>;
 }

@@ -136,8 +136,12 @@ describe("POST /api/v1/crm-integration", () => {
     expect(missing.json().error.details[0].field).toBe("accessToken");
     const unknown = await api.call("org-v", "POST", "/api/v1/crm-integration", { provider: "hubspot", accessToken: "x", portalId: "1", apiKey: "y" });
     expect(unknown.json().error.details).toEqual([{ field: "apiKey", message: "unknown field" }]);
-    const provider = await api.call("org-v", "POST", "/api/v1/crm-integration", { provider: "salesforce", accessToken: "x", portalId: "1" });
+    const provider = await api.call("org-v", "POST", "/api/v1/crm-integration", { provider: "dynamics", accessToken: "x", portalId: "1" });
     expect(provider.json().error.details[0].field).toBe("provider");
+    // Each provider checks its own credentials' shape: a Salesforce body without its instance URL names that field.
+    const salesforce = await api.call("org-v", "POST", "/api/v1/crm-integration", { provider: "salesforce", accessToken: "x" });
+    expect(salesforce.statusCode).toBe(400);
+    expect(salesforce.json().error.details.map((d: { field: string }) => d.field)).toContain("instanceUrl");
   });
 });
 

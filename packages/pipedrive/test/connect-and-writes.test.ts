@@ -50,7 +50,7 @@ describe("writes", () => {
   it("links an existing person with the lead's email instead of creating a duplicate, and keeps its marker", async () => {
     const { sandbox, account, context, limiter } = await setup();
     const client = pipedriveProvider.createClient(context);
-    expect(client.limits).toEqual({ maxBatchSize: 1, maxParallelCalls: 8 });
+    expect(client.limits).toEqual({ maxBatchSize: 1, clockResolutionMs: 1000, maxParallelCalls: 8 });
     const marker = client.markerField;
     const existing = await admin<{ ids: number[] }>(sandbox, "POST", `/__sandbox/accounts/${account.accountId}/records`, {
       records: [{ name: "Existing One", emails: [{ value: "Taken@Example.com", primary: true }], custom_fields: { [marker]: "pipedrive-ui" } }],

@@ -1,5 +1,5 @@
 import { startSalesforceSandbox } from "../../../packages/salesforce-sandbox/src/index.js";
-import type { LeadFieldsInput, RecordView } from "../harness.js";
+import { eventually, type LeadFieldsInput, type RecordView } from "../harness.js";
 import type { ProviderKit } from "../kit.js";
 
 const FIELD_OF: Record<keyof LeadFieldsInput, string> = {
@@ -29,6 +29,10 @@ export const salesforceKit: ProviderKit = {
         SALESFORCE_PUBSUB_URL: `grpc://${sandbox.grpcUrl ?? ""}`,
         SALESFORCE_CLIENT_ID: sandbox.state.options.clientId,
         SALESFORCE_CLIENT_SECRET: sandbox.state.options.clientSecret,
+      },
+      // The worker subscribes within a lease scan after enable-webhooks; the suite starts once it has.
+      async feedReady({ integrationId, logs }) {
+        await eventually(async () => logs.some((l) => l.msg === "Salesforce feed subscribed" && l["integrationId"] === integrationId), "the Salesforce feed subscription");
       },
       close: () => sandbox.close(),
     };

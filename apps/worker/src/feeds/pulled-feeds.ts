@@ -96,6 +96,9 @@ export function startPulledFeeds({ config, prisma, connection, directory, logger
       });
       held.set(integration.id, { integrationId: integration.id, close: () => subscription.close() });
       feedLog.info({ resumeFrom: stored?.checkpoint ? "checkpoint" : "latest", owner }, `${module.displayName} feed subscribed`);
+      // A first subscription starts at the feed's newest event: what changed between enabling the feed and now is
+      // reconciled (from the integration's reconciliation cursor), so nothing before the first event is missed.
+      if (!stored) await queueReconcile(integration.id);
     } catch (error) {
       feedLog.error({ err: error }, `Could not subscribe to the ${module.displayName} feed`);
       await connection.eval(RELEASE, 1, leaseKey(integration.id), owner).catch(() => undefined);
