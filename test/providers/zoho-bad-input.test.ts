@@ -139,4 +139,45 @@ describe("zoho: bad callbacks and refused tokens", () => {
     expect(await w.prisma.lead.count({ where: { orgId: w.orgId, email: person } })).toBe(0);
     expect(refreshes - refreshesBefore).toBe(1);
   });
+  it("OAuth connect: a forged state or a forged accounts-server is a 400 that stores nothing; the real callback connects", async () => {
+    const account = (await w.admin<{ accountId: string }>("POST", "/__sandbox/accounts", {})).json;
+    const started = await w.api<{ data: { authorizeUrl: string } }>("GET", "/api/v1/crm-integration/connect/zoho");
+    expect(started.status).toBe(200);
+    const authorize = new URL(started.json.data.authorizeUrl);
+    authorize.searchParams.set("account_id", account.accountId);
+    // Zoho consents at once and sends the browser back with code, state, location and accounts-server.
+    const consent = await fetch(authorize, { redirect: "manual" });
+    expect(consent.status).toBe(302);
+    const callbackUrl = new URL(consent.headers.get("location") ?? "");
+    const state = callbackUrl.searchParams.get("state") ?? "";
+    const [claims, signature] = state.split(".");
+    const forgedClaims = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(claims ?? "", "base64url").toString()), org: "org-victim" })).toString("base64url");
+    const integrationsBefore = await w.prisma.crmIntegration.count();
+    const callback = async (url: URL) => {
+      const response = await fetch(url, { headers: { accept: "application/json" } });
+      return { status: response.status, json: (await response.json()) as { success: boolean; error?: { code: string } } };
+    };
+    const withParam = (name: string, value: string) => {
+      const url = new URL(callbackUrl);
+      url.searchParams.set(name, value);
+      return url;
+    };
+    for (const forged of [`${forgedClaims}.${signature}`, `${claims}.not-the-signature`, "not-a-state"]) {
+      const refused = await callback(withParam("state", forged));
+      expect(refused.status).toBe(400);
+      expect(refused.json).toMatchObject({ success: false, error: { code: "state_invalid" } });
+    }
+    expect(await w.prisma.crmIntegration.count()).toBe(integrationsBefore);
+    // A real state whose callback names an accounts server Zoho does not have: the code is never sent there.
+    const forgedServer = await callback(withParam("accounts-server", "https://accounts.attacker.example"));
+    expect(forgedServer.status).toBe(400);
+    expect(forgedServer.json).toMatchObject({ success: false, error: { code: "account_mismatch" } });
+    expect(await w.prisma.crmIntegration.count()).toBe(integrationsBefore);
+    // A fresh consent, untampered, connects the account for the JWT's org.
+    const again = await fetch(new URL((await w.api<{ data: { authorizeUrl: string } }>("GET", "/api/v1/crm-integration/connect/zoho")).json.data.authorizeUrl + `&account_id=${account.accountId}`), { redirect: "manual" });
+    const connected = await callback(new URL(again.headers.get("location") ?? ""));
+    expect(connected.status).toBe(201);
+    const row = await w.prisma.crmIntegration.findFirstOrThrow({ where: { orgId: w.orgId, externalAccountId: account.accountId } });
+    expect(row).toMatchObject({ provider: "zoho", authType: "oauth", status: "active" });
+  });
 });
