@@ -208,4 +208,15 @@ describe("pipedrive: redeliveries, credentials, existing persons and merges", ()
     expect(await w.prisma.lead.count({ where: { orgId: w.orgId } })).toBe(leadsBefore);
     expect(await w.prisma.lead.count({ where: { orgId: w.orgId, email: address } })).toBe(1);
   });
+  it("a merge of two persons that both have leads keeps the survivor's lead linked and unlinks the other (both leads kept)", async () => {
+    const merged = await personWithLead("merged-both-a");
+    const survivor = await personWithLead("merged-both-b");
+    const leadsBefore = await w.prisma.lead.count({ where: { orgId: w.orgId } });
+    expect((await w.admin("POST", `/__sandbox/accounts/${w.accountId}/records/${merged.id}/merge`, { into: Number(survivor.id) })).status).toBe(200);
+    await eventually(async () => (await w.prisma.leadCrmLink.count({ where: { leadId: merged.leadId } })) === 0, "the merged person's lead unlinked");
+    const links = await w.prisma.leadCrmLink.findMany({ where: { integrationId: w.integrationId, externalId: { in: [merged.id, survivor.id] } } });
+    expect(links.map((l) => [l.leadId, l.externalId])).toEqual([[survivor.leadId, survivor.id]]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await w.prisma.lead.count({ where: { orgId: w.orgId } })).toBe(leadsBefore);
+  });
 });

@@ -97,6 +97,9 @@ describe("zoho: a notification channel expiring mid-burst loses nothing", () => 
     let gapIds: string[] = [];
     const finals = await burst("expired", 24, 3_000, async (i) => {
       if (i !== 8) return;
+      // Right after a tick renewed the channel, so the next one is a whole interval away from the writes below.
+      const renewed = renewals();
+      await eventually(async () => renewals() > renewed, "a renewal tick", 5_000);
       // Zoho forgets the channel now (expired and collected): writes until the next tick notify nobody.
       const expired = await w.admin("POST", `/__sandbox/accounts/${w.accountId}/channels/${channelId()}/expire`);
       expect(expired.status).toBe(204);
