@@ -134,6 +134,17 @@ describe("zoho: bad callbacks and refused tokens", () => {
     for (const job of [...waiting.outbound, waiting.changeJob]) expect(job.attemptsMade).toBe(0);
     expect(await w.queues.crmOutbound.getFailedCount()).toBe(failedOutboundBefore);
     expect(await w.queues.crmChanges.getFailedCount()).toBe(failedChangesBefore);
+    // Their next look (promoted instead of waiting the minute) finds the integration still paused: back to waiting.
+    const lookedAt = new Map([...waiting.outbound, waiting.changeJob].map((job) => [String(job.id), job.processedOn ?? 0]));
+    const ids = [...lookedAt.keys()];
+    for (const job of [...waiting.outbound, waiting.changeJob]) await job.promote();
+    await eventually(async () => {
+      const delayed = [...(await w.queues.crmOutbound.getDelayed()), ...(await w.queues.crmChanges.getDelayed())];
+      const again = delayed.filter((job) => ids.includes(String(job.id)));
+      return again.length === ids.length && again.every((job) => job.attemptsMade === 0 && (job.processedOn ?? 0) > (lookedAt.get(String(job.id)) ?? 0));
+    }, "the jobs waiting again after another look");
+    expect(await w.queues.crmOutbound.getFailedCount()).toBe(failedOutboundBefore);
+    expect(await w.queues.crmChanges.getFailedCount()).toBe(failedChangesBefore);
     // Nothing reached Zoho or the leads: the platform lead is unlinked, the person's record has no lead yet.
     expect(await w.findRecords(address)).toHaveLength(0);
     expect(await w.prisma.lead.count({ where: { orgId: w.orgId, email: person } })).toBe(0);
