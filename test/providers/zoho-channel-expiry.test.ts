@@ -135,3 +135,33 @@ describe("zoho: a notification channel expiring mid-burst loses nothing", () => 
     await expectEveryRecordALead(after);
   }, 90_000);
 });
+
+describe("zoho: a channel Zoho dropped long before its renewal is due is noticed by the maintenance job", () => {
+  let w: ProviderWorld;
+  const recreations = () => w.logs.filter((l) => typeof l.msg === "string" && l.msg.includes("had dropped the change feed") && l["integrationId"] === w.integrationId).length;
+
+  beforeAll(async () => {
+    // The default channel (a week, renewal due in 3.5 days); only the tick is fast.
+    w = await startProviderWorld(zohoKit, { env: { FEED_MAINTENANCE_INTERVAL_MS: String(MAINTENANCE_INTERVAL_MS) } });
+  }, 60_000);
+  afterAll(async () => w?.close());
+
+  it("re-created within a few ticks, the gap reconciled, later writes by callback again", async () => {
+    const row = await w.prisma.crmIntegration.findUniqueOrThrow({ where: { id: w.integrationId } });
+    expect((row.settings as { provider: { feedRenewAt: number } }).provider.feedRenewAt).toBeGreaterThan(Date.now() + 24 * 60 * 60_000);
+    // After a tick that checked the channel (the first one does), Zoho drops it: renewal is still days away.
+    await eventually(async () => w.logs.some((l) => l.msg === "Zoho CRM change feed renewed" && l["integrationId"] === w.integrationId), "a first check of the channel", 10_000);
+    expect((await w.admin("POST", `/__sandbox/accounts/${w.accountId}/channels/${channelIdFor(w.integrationId)}/expire`)).status).toBe(204);
+    const email = `dropped-${Date.now()}@example.com`;
+    const id = await w.createRecord({ email, firstName: "Drop", lastName: "Ped", company: "Gap Co" });
+
+    await eventually(async () => recreations() > 0, "the channel re-created", 15_000);
+    const lead = await eventually(async () => (await w.prisma.lead.findFirst({ where: { orgId: w.orgId, email }, include: { links: true } })) ?? undefined, "the gap record's lead");
+    expect(lead.links.map((l) => l.externalId)).toEqual([id]);
+    expect((await w.admin<{ channelId: string }[]>("GET", `/__sandbox/accounts/${w.accountId}/channels`)).json.map((c) => c.channelId)).toEqual([channelIdFor(w.integrationId)]);
+
+    await w.updateRecord(id, { jobTitle: "By Callback" });
+    await eventually(async () => (await w.prisma.lead.findUniqueOrThrow({ where: { id: lead.id } })).jobTitle === "By Callback", "the edit by callback");
+    expect(await w.prisma.lead.count({ where: { orgId: w.orgId, email } })).toBe(1);
+  }, 60_000);
+});
