@@ -149,6 +149,24 @@ describe("zoho: bad callbacks and refused tokens", () => {
     expect(await w.findRecords(address)).toHaveLength(0);
     expect(await w.prisma.lead.count({ where: { orgId: w.orgId, email: person } })).toBe(0);
     expect(refreshes - refreshesBefore).toBe(1);
+
+    // The customer connects the same Zoho org again (OAuth consent): the same integration is re-authorised — its id,
+    // settings and links kept — and the waiting jobs go on with the new tokens; nothing was lost.
+    const started = await w.api<{ data: { authorizeUrl: string } }>("GET", "/api/v1/crm-integration/connect/zoho");
+    const consent = await fetch(new URL(`${started.json.data.authorizeUrl}&account_id=${w.accountId}`), { redirect: "manual" });
+    const reconnected = await fetch(new URL(consent.headers.get("location") ?? ""), { headers: { accept: "application/json" } });
+    expect(reconnected.status).toBe(201);
+    expect(((await reconnected.json()) as { data: { id: string; status: string } }).data).toMatchObject({ id: w.integrationId, status: "active" });
+    expect(w.logs.some((l) => l.msg === "CRM integration re-authorised" && l["integrationId"] === w.integrationId)).toBe(true);
+    await eventually(async () => {
+      // The waiting jobs would look again within a minute; promoted, they look now.
+      for (const job of [...(await w.queues.crmOutbound.getDelayed()), ...(await w.queues.crmChanges.getDelayed())]) await job.promote().catch(() => undefined);
+      const pushed = (await w.findRecords(address)).length === 1;
+      const pulled = (await w.prisma.lead.count({ where: { orgId: w.orgId, email: person } })) === 1;
+      return pushed && pulled;
+    }, "the waiting jobs applied after re-authorisation", 30_000);
+    expect(await w.queues.crmOutbound.getFailedCount()).toBe(failedOutboundBefore);
+    expect(await w.queues.crmChanges.getFailedCount()).toBe(failedChangesBefore);
   });
   it("OAuth connect: a forged state or a forged accounts-server is a 400 that stores nothing; the real callback connects", async () => {
     const account = (await w.admin<{ accountId: string }>("POST", "/__sandbox/accounts", {})).json;
