@@ -219,4 +219,22 @@ describe("pipedrive: redeliveries, credentials, existing persons and merges", ()
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await w.prisma.lead.count({ where: { orgId: w.orgId } })).toBe(leadsBefore);
   });
+
+  it("with settings.createCrmLead a platform lead also becomes a Pipedrive lead on its person, created by us (origin_id)", async () => {
+    const patched = await w.api("PATCH", `/api/v1/crm-integration/${w.integrationId}`, { settings: { createCrmLead: true } });
+    expect(patched.status).toBe(200);
+    expect(patched.json.data.settings.createCrmLead).toBe(true);
+    // Workers see an integration's new settings within their 5 s cache of integration rows.
+    await new Promise((resolve) => setTimeout(resolve, 5_200));
+    const address = `crm-lead-${Date.now()}@example.com`;
+    expect((await w.api("POST", "/api/v1/leads", { email: address, firstName: "Lea", lastName: "D" })).status).toBe(201);
+    const [person] = await eventually(async () => {
+      const found = await w.findRecords(address);
+      return found.length === 1 && found;
+    }, "the person");
+    const apiToken = ((await w.admin<{ accountId: string; apiToken: string }[]>("GET", "/__sandbox/accounts")).json.find((a) => a.accountId === w.accountId))?.apiToken;
+    const leads = (await (await fetch(`${w.emulator.url}/v1/leads?api_token=${apiToken}`)).json()) as { data: { person_id: number; origin_id: string | null; title: string }[] };
+    expect(leads.data.filter((l) => String(l.person_id) === person?.id)).toEqual([expect.objectContaining({ origin_id: w.config.leadSourceMarker })]);
+    await w.api("PATCH", `/api/v1/crm-integration/${w.integrationId}`, { settings: { createCrmLead: false } });
+  });
 });

@@ -56,11 +56,12 @@ describe("POST /api/v1/crm-integration", () => {
       data: {
         id: expect.any(String),
         provider: "hubspot",
+        accountId: String(portal.portalId),
         portalId: String(portal.portalId),
         authType: "private_app",
         tier: "starter",
         status: "active",
-        settings: { autoSync: { enabled: true }, syncDirection: "bidirectional", conflictRule: "latest_wins", fieldMapping: expect.any(Object), onContactDeleted: "keep" },
+        settings: { autoSync: { enabled: true }, syncDirection: "bidirectional", conflictRule: "latest_wins", fieldMapping: expect.any(Object), onContactDeleted: "keep", createCrmLead: false },
         webhooksEnabled: false,
         webhookUrl: null,
         createdAt: expect.any(String),

@@ -170,11 +170,15 @@ export class PipedriveClient implements CrmProviderClient {
     // Pipedrive requires a name; the marker says the person is ours
     const response = await this.session.call("person create", (api) =>
       api.persons.addPerson({
-        AddPersonRequest: sdkBody({ ...write.body, name: write.body.name ?? email, custom_fields: { ...write.body.custom_fields, [this.markerField]: input.properties[this.markerField] ?? this.context.env.marker } }),
+        AddPersonRequest: sdkBody({ ...write.body, name: write.body.name ?? email }),
       }),
     );
     const person = response.data as PersonLike;
     rememberCreated(this.context.integration.id, email, String(person.id));
+    if (wantsCrmLead(this.context.integration.settings)) {
+      // The integration asks for a Pipedrive lead on each person we create; origin_id names us as its creator.
+      await this.createLead(String(person.id), `${write.body.name ?? email} (from ${this.context.env.marker})`, this.context.env.marker);
+    }
     return { leadId: input.leadId, ok: true, externalId: String(person.id), created: true, properties: personProperties(person, write.orgName) };
   }
 
@@ -258,4 +262,9 @@ class EmailQueue {
     this.tails.set(email, result.catch(() => undefined));
     return result;
   }
+}
+
+/** `settings.createCrmLead`: the integration wants a Pipedrive lead on every person LeadSync creates. */
+function wantsCrmLead(settings: unknown): boolean {
+  return typeof settings === "object" && settings !== null && (settings as Record<string, unknown>)["createCrmLead"] === true;
 }

@@ -102,7 +102,10 @@ describe("writes", () => {
   it("upserts by email, updates with coalescing, keeps other emails, and sets the organisation by name", async () => {
     const { sandbox, account, context } = await setup();
     const client = pipedriveProvider.createClient(context);
-    const [created] = await client.upsertContacts([{ leadId: "l1", email: "ada@example.com", properties: { first_name: "Ada", last_name: "L", org_name: "Analytical Engines" } }]);
+    // The caller sends the marker with a record it creates (the outbound plan does); the client adds nothing of its own.
+    const [created] = await client.upsertContacts([
+      { leadId: "l1", email: "ada@example.com", properties: { first_name: "Ada", last_name: "L", org_name: "Analytical Engines", [client.markerField]: "jazzaam" } },
+    ]);
     expect(created).toMatchObject({ ok: true, created: true, properties: { org_name: "Analytical Engines" } });
     const id = created?.ok ? created.externalId : "";
     const [again] = await client.upsertContacts([{ leadId: "l1", email: "ADA@example.com", properties: { job_title: "Countess" } }]);

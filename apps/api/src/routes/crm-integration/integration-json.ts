@@ -1,9 +1,10 @@
 import { CONFLICT_RULES, CONTACT_DELETED_POLICIES, LEAD_FIELDS, conflictRuleOf, contactDeletedPolicyOf, fieldMappingOf } from "@leadsync/core";
+import { providerModule } from "@leadsync/providers";
 import { z } from "zod";
 
 export const SYNC_DIRECTIONS = ["to_crm", "from_crm", "bidirectional"] as const;
 
-/** lead field → CRM property; fields left out keep HubSpot's default property. */
+/** lead field → CRM property; fields left out keep the provider's default property. */
 const fieldMappingInput = z.partialRecord(z.enum(LEAD_FIELDS), z.string().trim().min(1).max(100));
 
 /** The settings a caller may change (PATCH) or set at creation; omitted keys keep their value. */
@@ -13,6 +14,8 @@ export const integrationSettingsInput = z.strictObject({
   conflictRule: z.enum(CONFLICT_RULES).optional(),
   fieldMapping: fieldMappingInput.optional(),
   onContactDeleted: z.enum(CONTACT_DELETED_POLICIES).optional(),
+  /** Also create the CRM's own lead object on each record we create, where the CRM has one (Pipedrive leads). */
+  createCrmLead: z.boolean().optional(),
 });
 export type IntegrationSettingsInput = z.infer<typeof integrationSettingsInput>;
 
@@ -28,6 +31,7 @@ export function settingsToColumns(settings: IntegrationSettingsInput | undefined
   const json = { ...settingsObject(currentSettings) };
   if (settings?.conflictRule !== undefined) json["conflictRule"] = settings.conflictRule;
   if (settings?.onContactDeleted !== undefined) json["onContactDeleted"] = settings.onContactDeleted;
+  if (settings?.createCrmLead !== undefined) json["createCrmLead"] = settings.createCrmLead;
   if (settings?.fieldMapping !== undefined) json["fieldMapping"] = { ...settingsObject(json["fieldMapping"]), ...settings.fieldMapping };
   return {
     ...(settings?.autoSync !== undefined && { autoSyncEnabled: settings.autoSync.enabled }),
@@ -40,6 +44,9 @@ export function settingsToColumns(settings: IntegrationSettingsInput | undefined
 export const integrationJson = z.object({
   id: z.string(),
   provider: z.string(),
+  /** The CRM account: HubSpot portal, Salesforce org, Zoho org, Pipedrive company. */
+  accountId: z.string(),
+  /** The same as accountId (the setup guide's name, kept for HubSpot callers). */
   portalId: z.string(),
   authType: z.string(),
   tier: z.string(),
@@ -50,6 +57,7 @@ export const integrationJson = z.object({
     conflictRule: z.enum(CONFLICT_RULES),
     fieldMapping: z.record(z.string(), z.string()),
     onContactDeleted: z.enum(CONTACT_DELETED_POLICIES),
+    createCrmLead: z.boolean(),
   }),
   webhooksEnabled: z.boolean(),
   webhookUrl: z.string().nullable(),
@@ -95,6 +103,7 @@ export function toIntegrationJson(row: IntegrationRow): IntegrationJson {
   return {
     id: row.id,
     provider: row.provider,
+    accountId: row.externalAccountId,
     portalId: row.externalAccountId,
     authType: row.authType,
     tier: row.tier,
@@ -103,8 +112,9 @@ export function toIntegrationJson(row: IntegrationRow): IntegrationJson {
       autoSync: { enabled: row.autoSyncEnabled },
       syncDirection: row.syncDirection,
       conflictRule: conflictRuleOf(row),
-      fieldMapping: { ...fieldMappingOf(row) },
+      fieldMapping: { ...fieldMappingOf(row, providerModule(row.provider).defaultFieldMapping) },
       onContactDeleted: contactDeletedPolicyOf(row),
+      createCrmLead: settingsObject(row.settings)["createCrmLead"] === true,
     },
     webhooksEnabled: row.webhooksEnabled,
     webhookUrl: row.webhookUrl,
