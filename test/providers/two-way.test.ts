@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { providerModule } from "../../packages/providers/src/index.js";
 import { eventually, startProviderWorld, type ProviderWorld } from "./harness.js";
 import { PROVIDER_KITS } from "./kits/index.js";
 
@@ -88,6 +89,12 @@ describe.each(PROVIDER_KITS)("$name: two-way sync through the one pipeline", (ki
 
     await w.updateRecord(link.externalId, { jobTitle: "COO" });
     await eventually(async () => (await w.prisma.lead.findUniqueOrThrow({ where: { id: leadId } })).jobTitle === "COO", "the person's edit on the lead");
+  });
+
+  it("the integration shows the CRM's own field mapping and account", async () => {
+    const got = await w.api<{ data: { provider: string; accountId: string; settings: { fieldMapping: Record<string, string> } } }>("GET", `/api/v1/crm-integration/${w.integrationId}`);
+    expect(got.json.data).toMatchObject({ provider: kit.name, accountId: w.accountId });
+    expect(got.json.data.settings.fieldMapping).toEqual({ ...providerModule(kit.name).defaultFieldMapping });
   });
 
   it("a record deleted in the CRM unlinks its lead (the lead is kept)", async () => {
