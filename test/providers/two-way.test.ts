@@ -93,7 +93,8 @@ describe.each(PROVIDER_KITS)("$name: two-way sync through the one pipeline", (ki
 
   it("the integration shows the CRM's own field mapping and account", async () => {
     const got = await w.api<{ data: { provider: string; accountId: string; settings: { fieldMapping: Record<string, string> } } }>("GET", `/api/v1/crm-integration/${w.integrationId}`);
-    expect(got.json.data).toMatchObject({ provider: kit.name, accountId: w.accountId });
+    const row = await w.prisma.crmIntegration.findUniqueOrThrow({ where: { id: w.integrationId } });
+    expect(got.json.data).toMatchObject({ provider: kit.name, accountId: row.externalAccountId });
     expect(got.json.data.settings.fieldMapping).toEqual({ ...providerModule(kit.name).defaultFieldMapping });
   });
 
