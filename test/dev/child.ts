@@ -19,6 +19,10 @@ export async function devStartEnv(databaseUrl: string, queuePrefix: string): Pro
     QUEUE_PREFIX: queuePrefix,
     PORT: String(await freePort()),
     HUBSPOT_SANDBOX_PORT: String(await freePort()),
+    // Any free port for each CRM emulator (0 also moves the Pub/Sub gRPC and Zoho API-domain ports): tests run side by side.
+    SALESFORCE_SANDBOX_PORT: "0",
+    ZOHO_SANDBOX_PORT: "0",
+    PIPEDRIVE_SANDBOX_PORT: "0",
     RECONCILE_INTERVAL_MS: "0",
     LEADSYNC_DEV_STATE: join(dir, "dev.json"),
   };

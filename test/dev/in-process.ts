@@ -33,6 +33,10 @@ export async function startDevPipeline(): Promise<DevPipeline> {
     QUEUE_PREFIX: prefix,
     PORT: String(await freePort()),
     HUBSPOT_SANDBOX_PORT: String(await freePort()),
+    // Any free port for each CRM emulator (0 also moves the Pub/Sub gRPC and Zoho API-domain ports): tests run side by side.
+    SALESFORCE_SANDBOX_PORT: "0",
+    ZOHO_SANDBOX_PORT: "0",
+    PIPEDRIVE_SANDBOX_PORT: "0",
     RECONCILE_INTERVAL_MS: "0",
   };
   const config = loadConfig(env);
