@@ -144,13 +144,23 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
       // Each step says what stopped, so Ctrl-C reads as a clean shutdown rather than an abort.
       await app.close();
       logger.info("Stopped the HTTP server (API, webhooks, Bull Board)");
-      await workers.close();
+      // The emulators stay up while jobs in progress finish against them. But a Salesforce feed subscription caught
+      // half-way (its token fetched as the stop began) opens a stream that close() no longer aborts, and waits on it:
+      // if the workers are not done soon, the emulators stop first, which ends that stream.
+      const workersClosed = workers.close();
+      let emulatorsClosed = false;
+      if (!(await settlesWithin(workersClosed, WORKER_CLOSE_GRACE_MS))) {
+        logger.warn(`The workers are still stopping after ${WORKER_CLOSE_GRACE_MS} ms: stopping the CRM emulators first (an open change-feed stream holds them)`);
+        await closeEmulators(emulators, sandbox, logger);
+        emulatorsClosed = true;
+      }
+      await workersClosed;
       logger.info("Stopped the workers (jobs in progress finished)");
       await closeAll({ queues: [crmOutbound, crmChanges], connections: [producer, workerConnection] }, { timeoutMs: 10_000 });
       logger.info("Stopped the queues and Redis connections");
       await prisma.$disconnect();
       logger.info("Stopped using the database (connections closed)");
-      await closeEmulators(emulators, sandbox, logger);
+      if (!emulatorsClosed) await closeEmulators(emulators, sandbox, logger);
     },
   };
 }
@@ -194,6 +204,24 @@ async function closeEmulators(emulators: readonly { def: DevEmulatorDef; running
   if (sandbox) {
     await sandbox.close();
     logger?.info("Stopped the HubSpot sandbox");
+  }
+}
+
+/** How long Ctrl-C waits for the workers before it stops the emulators under them (see close()). */
+const WORKER_CLOSE_GRACE_MS = 3_000;
+
+/** Whether `promise` settles within `ms` (it keeps running either way). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = promise.then(
+    () => true as const,
+    () => true as const,
+  );
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
