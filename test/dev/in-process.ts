@@ -20,7 +20,7 @@ export interface DevPipeline {
   close(): Promise<void>;
 }
 
-export async function startDevPipeline(): Promise<DevPipeline> {
+export async function startDevPipeline(extraEnv: Record<string, string> = {}): Promise<DevPipeline> {
   const db = await createTestDatabase();
   const dir = mkdtempSync(join(tmpdir(), "leadsync-dev-"));
   const statePath = join(dir, "dev.json");
@@ -38,6 +38,7 @@ export async function startDevPipeline(): Promise<DevPipeline> {
     ZOHO_SANDBOX_PORT: "0",
     PIPEDRIVE_SANDBOX_PORT: "0",
     RECONCILE_INTERVAL_MS: "0",
+    ...extraEnv,
   };
   const config = loadConfig(env);
   const pipeline = await runPipeline({ config, logger: createLogger({ name: "dev-test", level: "silent", pretty: false }), statePath });

@@ -27,6 +27,8 @@ export interface PipelineSummary {
   integrationNote?: string | undefined;
   /** The other CRMs' emulators (Salesforce, Zoho CRM, Pipedrive), in registry order; empty when all have credentials. */
   crms: CrmEmulatorSummary[];
+  /** The CRMs whose credentials are set: no emulator, no demo integration (connect an account through the API). */
+  crmsWithCredentials?: { displayName: string; vars: string[] }[] | undefined;
 }
 
 /**
@@ -108,6 +110,9 @@ export function bannerText(s: PipelineSummary): string {
       `  ${"Integration".padEnd(19)}${crm.integrationId} (org "demo", ${crm.displayName})`,
       `                     ${crm.note}`,
     ]),
+    ...(s.crmsWithCredentials ?? []).map(
+      (crm) => `  ${`${crm.displayName} `.padEnd(19)}credentials set (${crm.vars.join(" or ")}): the real CRM, no emulator; connect an account with POST /api/v1/crm-integration`,
+    ),
     "",
     "  Development JWT (org \"demo\"):",
     `  export TOKEN=${s.devJwt}`,

@@ -139,10 +139,19 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
         note: `new: the emulator keeps nothing across restarts, so each run connects a fresh account${demos[index]!.removed ? " (the last run's integration and its lead links were removed)" : ""}`,
         createBody: def.createBody,
       })),
+      crmsWithCredentials: config.isProduction ? [] : DEV_EMULATORS.filter((def) => !emulatorDefs.includes(def)).map((def) => ({ displayName: def.displayName, vars: def.credentialVars })),
     },
     async close() {
       // Each step says what stopped, so Ctrl-C reads as a clean shutdown rather than an abort.
-      await app.close();
+      // close() waits for connections still busy; the emulators' webhook deliveries keep some alive (keep-alive,
+      // retries). Past a short grace they are cut: in-flight webhooks are redelivered by the CRM anyway.
+      const appClosed = app.close();
+      if (!(await settlesWithin(appClosed, HTTP_CLOSE_GRACE_MS))) {
+        logger.warn(`The HTTP server still has open connections after ${HTTP_CLOSE_GRACE_MS} ms: closing them`);
+        app.server.closeAllConnections();
+        // Something else (an onClose hook) may still hold it: the rest of the shutdown must not wait forever on it.
+        if (!(await settlesWithin(appClosed, HTTP_CLOSE_GRACE_MS))) logger.warn("The HTTP server is still closing; stopping the rest");
+      } else await appClosed;
       logger.info("Stopped the HTTP server (API, webhooks, Bull Board)");
       // The emulators stay up while jobs in progress finish against them. But a Salesforce feed subscription caught
       // half-way (its token fetched as the stop began) opens a stream that close() no longer aborts, and waits on it:
@@ -206,6 +215,9 @@ async function closeEmulators(emulators: readonly { def: DevEmulatorDef; running
     logger?.info("Stopped the HubSpot sandbox");
   }
 }
+
+/** How long Ctrl-C waits for open HTTP connections before it cuts them. */
+const HTTP_CLOSE_GRACE_MS = 2_000;
 
 /** How long Ctrl-C waits for the workers before it stops the emulators under them (see close()). */
 const WORKER_CLOSE_GRACE_MS = 3_000;
