@@ -59,5 +59,10 @@ export async function pnpmStart(env: Record<string, string | undefined>, { timeo
       throw new Error(`pnpm start printed no banner in ${timeoutMs} ms:\n${output}`);
     }
   }
+  // The workers' startup (the Salesforce feed subscription and its first reconciliation) is let finish before a test
+  // interrupts: a stop in the middle of it hits races in the worker's shutdown (see apps/dev/src/pipeline.ts close()).
+  const settleBy = Date.now() + 3_000;
+  while (!/feed subscribed/.test(output) && Date.now() < settleBy && started.child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300));
   return started;
 }

@@ -166,6 +166,9 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
       await workersClosed;
       logger.info("Stopped the workers (jobs in progress finished)");
       await closeAll({ queues: [crmOutbound, crmChanges], connections: [producer, workerConnection] }, { timeoutMs: 10_000 });
+      // The sockets' last "close" events (a worker logging "Connection is closed.") land a moment later: before the
+      // final line, not after it.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       logger.info("Stopped the queues and Redis connections");
       await prisma.$disconnect();
       logger.info("Stopped using the database (connections closed)");
