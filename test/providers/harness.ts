@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { loadConfig, type Config } from "../../packages/config/src/index.js";
 import type { PrismaClient } from "../../packages/db/src/index.js";
 import { createTestDatabase, type TestDatabase } from "../../packages/db/src/testing.js";
-import { QUEUES, closeAll, createQueue, createRedisConnection } from "../../packages/queue/src/index.js";
+import { QUEUES, closeAll, createQueue, createRedisConnection, type TypedQueue } from "../../packages/queue/src/index.js";
 import { buildApiApp } from "../../apps/api/src/index.js";
 import { signDevToken } from "../../apps/api/src/dev-token.js";
 import { receiverPlugin } from "../../apps/receiver/src/index.js";
@@ -29,6 +29,8 @@ export interface ProviderWorld {
   integrationId: string;
   orgId: string;
   logs: LogLine[];
+  /** The queues the receiver and the API add to (producer side): job counts and states for the tests. */
+  queues: { crmChanges: TypedQueue<typeof QUEUES.crmChanges>; crmOutbound: TypedQueue<typeof QUEUES.crmOutbound> };
   /** The platform API with the org's JWT; returns status and JSON. */
   api<T = { success: boolean; data: any; error?: { code: string; message: string } }>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }>;
   /** The emulator's admin routes (no API budget). */
@@ -57,7 +59,12 @@ export interface RecordView extends LeadFieldsInput {
   marker: string | null;
 }
 
-export async function startProviderWorld(kit: ProviderKit): Promise<ProviderWorld> {
+export interface ProviderWorldOptions {
+  /** LeadSync environment on top of the harness's (e.g. FEED_MAINTENANCE_INTERVAL_MS for a fast maintenance tick). */
+  env?: Record<string, string>;
+}
+
+export async function startProviderWorld(kit: ProviderKit, options: ProviderWorldOptions = {}): Promise<ProviderWorld> {
   const orgId = `org-${kit.name}-${randomUUID().slice(0, 8)}`;
   const prefix = uniqueQueuePrefix();
   const db: TestDatabase = await createTestDatabase();
@@ -77,6 +84,7 @@ export async function startProviderWorld(kit: ProviderKit): Promise<ProviderWorl
     RECONCILE_INTERVAL_MS: "0",
     FEED_LEASE_INTERVAL_MS: "200",
     ...emulator.env,
+    ...options.env,
   });
   const { logger, lines } = capturingLogger();
   const producer = createRedisConnection(config.redisUrl, { role: "producer" });
@@ -124,6 +132,7 @@ export async function startProviderWorld(kit: ProviderKit): Promise<ProviderWorl
     integrationId,
     orgId,
     logs: lines,
+    queues: { crmChanges, crmOutbound },
     api,
     admin,
     async createRecord(fields) {

@@ -1,4 +1,4 @@
-import { hubspotEventSchema, type CrmContact } from "@leadsync/core";
+import { DEFAULT_HUBSPOT_FIELD_MAPPING, LEAD_SOURCE_PROPERTY, hubspotEventSchema, type CrmContact } from "@leadsync/core";
 import { toRecordChange } from "@leadsync/hubspot";
 import { describe, expect, it } from "vitest";
 import { decideContact, type ContactContext } from "../src/inbound/decide.js";
@@ -24,7 +24,7 @@ function lead(overrides: Partial<LeadState> = {}): LeadState {
 }
 
 function decide(ctx: Partial<ContactContext>) {
-  return decideContact({ contactId: "42", items: [event("contact.creation")], contact: undefined, linked: undefined, leadWithEmail: undefined, marker, ...ctx });
+  return decideContact({ contactId: "42", items: [event("contact.creation")], contact: undefined, linked: undefined, leadWithEmail: undefined, marker, mapping: DEFAULT_HUBSPOT_FIELD_MAPPING, markerField: LEAD_SOURCE_PROPERTY, ...ctx });
 }
 
 describe("decideContact", () => {

@@ -95,6 +95,11 @@ export const rawEnvSchema = z.object({
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(5 * 60 * 1000),
   /** How often expiring feeds (Zoho channels) and idle OAuth tokens are looked after (ms); 0 turns it off. */
   FEED_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(10 * 60 * 1000),
+  /**
+   * Days kept of webhook_events claims, unlinked_contacts, finished backfills and integration_errors; older rows are
+   * pruned hourly. At least 4: claims must outlive every CRM's redelivery window (HubSpot 24 h, Salesforce replay 72 h).
+   */
+  RETENTION_DAYS: z.coerce.number().int().min(4).default(30),
   /** How often a worker looks for pulled feeds (Salesforce CDC) to subscribe to or whose lease to renew (ms). */
   FEED_LEASE_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
 });
@@ -153,6 +158,7 @@ export const envSchema = rawEnvSchema
       apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
       feedMaintenanceIntervalMs: env.FEED_MAINTENANCE_INTERVAL_MS,
+      retentionDays: env.RETENTION_DAYS,
       feedLeaseIntervalMs: env.FEED_LEASE_INTERVAL_MS,
       hubspot: {
         /** The secret that signs webhooks (HUBSPOT_CLIENT_SECRET, alias HUBSPOT_WEBHOOK_SECRET). */

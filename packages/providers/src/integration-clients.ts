@@ -47,6 +47,8 @@ export interface IntegrationClients {
   moduleOf(integration: Pick<CrmIntegration, "provider">): CrmProviderModule;
   contextFor(integration: CrmIntegration): ClientContext;
   clientFor(integration: CrmIntegration): CrmProviderClient;
+  /** After a re-authorisation: forgets the refused refresh token's marker (in every process) and this process's tokens. */
+  clearRefusedToken(integrationId: string): Promise<void>;
 }
 
 /** The integration as its provider package sees it. */
@@ -158,6 +160,7 @@ export function createIntegrationClients({ config, prisma, redis, logger, limite
   }
 
   return {
+    clearRefusedToken: (integrationId) => tokens.clearInvalid(integrationId),
     moduleOf: (integration) => providerModule(integration.provider),
     contextFor,
     clientFor(integration) {

@@ -77,6 +77,8 @@ export const crmSyncJobSchema = z.discriminatedUnion("kind", [
   z.object({ v: z.literal(1), kind: z.literal("maintain"), integrationId: z.string().uuid() }),
   /** The repeatable tick: queues one `maintain` per integration with a feed to renew or OAuth tokens. */
   z.object({ v: z.literal(1), kind: z.literal("maintain-all") }),
+  /** The repeatable pruning of old event claims, unlinked records, finished backfills and error rows (RETENTION_DAYS). */
+  z.object({ v: z.literal(1), kind: z.literal("prune") }),
 ]);
 export type CrmSyncJob = z.infer<typeof crmSyncJobSchema>;
 

@@ -31,7 +31,11 @@ export const pipedriveKit: ProviderKit = {
   async start() {
     // Pipedrive retries failed webhooks after 3, 30 and 150 s; the suite does not wait that long.
     const sandbox = await startSandbox({ port: 0, webhookRetryDelaysMs: [200, 500, 1000] });
-    return { url: sandbox.url, env: { PIPEDRIVE_API_BASE: sandbox.url, PIPEDRIVE_OAUTH_URL: sandbox.url }, close: () => sandbox.close() };
+    return {
+      url: sandbox.url,
+      env: { PIPEDRIVE_API_BASE: sandbox.url, PIPEDRIVE_OAUTH_URL: sandbox.url, PIPEDRIVE_CLIENT_ID: sandbox.app.clientId, PIPEDRIVE_CLIENT_SECRET: sandbox.app.clientSecret },
+      close: () => sandbox.close(),
+    };
   },
   createBody: (fields) => ({ name: "(no name)", ...personBody(fields) }),
   updateBody: personBody,

@@ -18,10 +18,25 @@ export function accountConnectedError(module: Pick<CrmProviderModule, "displayNa
   return new ConflictError("integration_exists", `${module.displayName} account ${accountId} is already connected`);
 }
 
-/** An account is connected once, by any org (the receiver routes its feed to one integration). */
-export async function isAccountConnected(prisma: PrismaClient, provider: string, accountId: string): Promise<boolean> {
-  const found = await prisma.crmIntegration.findFirst({ where: { provider: provider as Provider, externalAccountId: accountId }, select: { id: true } });
-  return found !== null;
+/**
+ * Whether connecting this account for `orgId` may go on: an account is connected once, by any org (the receiver
+ * routes its feed to one integration); connecting it again is allowed only to re-authorise the org's own integration
+ * after the CRM refused its tokens (`needs_reauth`).
+ */
+export async function assertAccountConnectable(prisma: PrismaClient, module: Pick<CrmProviderModule, "name" | "displayName">, accountId: string, orgId: string): Promise<void> {
+  const found = await prisma.crmIntegration.findFirst({
+    where: { provider: module.name as Provider, externalAccountId: accountId },
+    select: { orgId: true, status: true },
+  });
+  if (found && !(found.orgId === orgId && found.status === "needs_reauth")) throw accountConnectedError(module, accountId);
+}
+
+export interface StoreDeps {
+  prisma: PrismaClient;
+  config: Pick<Config, "encryptionKey">;
+  log: FastifyBaseLogger;
+  /** Forgets a refused refresh token's marker, so the new tokens are used at once (AccessTokenCache.clearInvalid). */
+  clearRefusedToken(integrationId: string): Promise<void>;
 }
 
 export interface StoreConnectedAccountInput {
@@ -31,12 +46,41 @@ export interface StoreConnectedAccountInput {
   settings?: IntegrationSettingsInput | undefined;
 }
 
-/** Creates the integration; `409 integration_exists` when the account is already connected (also under a race). */
-export async function storeConnectedAccount(
-  { prisma, config, log }: { prisma: PrismaClient; config: Pick<Config, "encryptionKey">; log: FastifyBaseLogger },
-  { orgId, module, account, settings }: StoreConnectedAccountInput,
-) {
-  if (await isAccountConnected(prisma, module.name, account.externalAccountId)) throw accountConnectedError(module, account.externalAccountId);
+/**
+ * Creates the integration, or re-authorises the org's `needs_reauth` integration of the same account (new tokens,
+ * status active, its settings, links and feed kept: its waiting jobs go on). `409 integration_exists` when the account
+ * is connected otherwise (also under a race). `reauthorised` says which happened.
+ */
+export async function storeConnectedAccount(deps: StoreDeps, { orgId, module, account, settings }: StoreConnectedAccountInput) {
+  const { prisma, config, log } = deps;
+  await assertAccountConnectable(prisma, module, account.externalAccountId, orgId);
+  const tokens = {
+    authType: account.authType,
+    accessTokenEnc: encryptToken(account.tokens.accessToken, config.encryptionKey),
+    refreshTokenEnc: account.tokens.refreshToken === undefined ? null : encryptToken(account.tokens.refreshToken, config.encryptionKey),
+    accessTokenExpiresAt: tokenExpiry(account),
+  };
+  const stale = await prisma.crmIntegration.findFirst({
+    where: { provider: module.name as Provider, externalAccountId: account.externalAccountId, orgId, status: "needs_reauth" },
+  });
+  if (stale) {
+    const current = (typeof stale.settings === "object" && stale.settings !== null ? stale.settings : {}) as Record<string, unknown>;
+    const state = (typeof current["provider"] === "object" && current["provider"] !== null ? current["provider"] : {}) as Record<string, unknown>;
+    const columns = settingsToColumns(settings, current);
+    const integration = await prisma.crmIntegration.update({
+      where: { id: stale.id },
+      data: {
+        ...tokens,
+        status: "active",
+        ...columns,
+        settings: { ...(columns.settings as Record<string, unknown>), provider: { ...state, ...account.state } } as object,
+      },
+      select: integrationSelect,
+    });
+    await deps.clearRefusedToken(integration.id);
+    log.info({ integrationId: integration.id, orgId, provider: module.name, accountId: account.externalAccountId }, "CRM integration re-authorised");
+    return { integration, reauthorised: true };
+  }
   const columns = settingsToColumns(settings);
   const integration = await prisma.crmIntegration
     .create({
@@ -44,11 +88,8 @@ export async function storeConnectedAccount(
         orgId,
         provider: module.name as Provider,
         externalAccountId: account.externalAccountId,
-        authType: account.authType,
         ...(account.tier !== undefined && { tier: account.tier }),
-        accessTokenEnc: encryptToken(account.tokens.accessToken, config.encryptionKey),
-        refreshTokenEnc: account.tokens.refreshToken === undefined ? null : encryptToken(account.tokens.refreshToken, config.encryptionKey),
-        accessTokenExpiresAt: tokenExpiry(account),
+        ...tokens,
         ...columns,
         settings: { ...(columns.settings as Record<string, unknown>), provider: account.state } as object,
       },
@@ -58,7 +99,7 @@ export async function storeConnectedAccount(
       throw isUniqueViolation(err) ? accountConnectedError(module, account.externalAccountId) : err;
     });
   log.info({ integrationId: integration.id, orgId, provider: module.name, accountId: account.externalAccountId, authType: account.authType }, "CRM integration connected");
-  return integration;
+  return { integration, reauthorised: false };
 }
 
 /**

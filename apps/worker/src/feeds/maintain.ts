@@ -24,6 +24,13 @@ export interface MaintainResult {
   feedRecreated: boolean;
 }
 
+/**
+ * A feed the CRM dropped before its renewal was due (Zoho garbage-collects a channel it lost, Pipedrive deletes
+ * webhooks after 3 days of failed deliveries) is checked — renewed, so re-created if gone — at least every this many
+ * ticks: an hour at the default 10-minute tick, for one call (a Zoho credit, 20 Pipedrive tokens) each time.
+ */
+export const FEED_CHECK_EVERY_TICKS = 6;
+
 export async function maintainIntegration(deps: MaintainDeps, integration: Integration): Promise<MaintainResult> {
   const { config, prisma, directory } = deps;
   const module = directory.moduleOf(integration);
@@ -40,16 +47,18 @@ export async function maintainIntegration(deps: MaintainDeps, integration: Integ
 
   const state = providerIntegrationOf(integration).state;
   const renewAt = typeof state["feedRenewAt"] === "number" ? state["feedRenewAt"] : undefined;
-  // Renewed when the next two ticks could come too late.
+  // Renewed when the next two ticks could come too late, or when it was last checked too long ago.
   const dueBy = Date.now() + 2 * config.feedMaintenanceIntervalMs;
-  if (module.renewChangeFeed && integration.webhooksEnabled && renewAt !== undefined && renewAt <= dueBy) {
+  const checkedAt = typeof state["feedCheckedAt"] === "number" ? state["feedCheckedAt"] : 0;
+  const checkDue = checkedAt + FEED_CHECK_EVERY_TICKS * config.feedMaintenanceIntervalMs <= Date.now();
+  if (module.renewChangeFeed && integration.webhooksEnabled && renewAt !== undefined && (renewAt <= dueBy || checkDue)) {
     const feed = await module.renewChangeFeed(context, { webhookUrl: integration.webhookUrl, webhookSecret: webhookSecretFor(config, integration.id) });
     const settings = (typeof integration.settings === "object" && integration.settings !== null ? integration.settings : {}) as Record<string, unknown>;
     await prisma.crmIntegration.update({
       where: { id: integration.id },
       data: {
         webhookSubscriptions: feed.subscriptions as object[],
-        settings: { ...settings, provider: { ...state, ...feed.state, feedRenewAt: feed.renewAt ?? null } } as object,
+        settings: { ...settings, provider: { ...state, ...feed.state, feedRenewAt: feed.renewAt ?? null, feedCheckedAt: Date.now() } } as object,
       },
     });
     result.feedRenewed = true;

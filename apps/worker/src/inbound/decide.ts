@@ -1,6 +1,4 @@
 import {
-  DEFAULT_HUBSPOT_FIELD_MAPPING,
-  LEAD_SOURCE_PROPERTY,
   contactToLeadFields,
   type ConflictRule,
   type CrmContact,
@@ -48,10 +46,10 @@ export interface ContactContext {
   /** The org's lead with the contact's email, if any, and whether that lead is linked to another contact. */
   leadWithEmail: { lead: LeadState; linkedToOtherContact: boolean } | undefined;
   marker: string;
-  /** The integration's field mapping (default: HubSpot's). */
-  mapping?: FieldMapping;
-  /** The CRM field that marks records our platform created (the provider's markerField; default HubSpot's). */
-  markerField?: string;
+  /** The integration's field mapping (its provider's defaults under settings.fieldMapping). */
+  mapping: FieldMapping;
+  /** The CRM field that marks records our platform created (the provider client's markerField). */
+  markerField: string;
   /** The CRM's timestamp resolution (ms). */
   clockResolutionMs?: number;
   /** The integration's conflict rule (default: latest_wins). */
@@ -70,7 +68,7 @@ function latest(items: readonly InboundItem[]): number {
 }
 
 /** Only the contact's own email is needed before the transaction: it selects the leads to lock. */
-export function contactEmail(contact: CrmContact | undefined, mapping: FieldMapping = DEFAULT_HUBSPOT_FIELD_MAPPING): string | null {
+export function contactEmail(contact: CrmContact | undefined, mapping: FieldMapping): string | null {
   return contact ? (contactToLeadFields(contact.properties, mapping).email ?? null) : null;
 }
 
@@ -104,7 +102,7 @@ export function decideContact(ctx: ContactContext): ContactDecision {
   if (!ctx.contact) return uniform({ kind: "none" }, skipped("not_found"));
 
   const contact = ctx.contact;
-  const mapping = ctx.mapping ?? DEFAULT_HUBSPOT_FIELD_MAPPING;
+  const mapping = ctx.mapping;
   const fields = contactToLeadFields(contact.properties, mapping);
   const mergeContext = (lastPushed: Record<string, unknown>, lastSyncedAt: number, propertySyncedAt: Record<string, number> = {}): MergeContext => ({
     contactUpdatedAt: contact.updatedAt,
@@ -116,7 +114,7 @@ export function decideContact(ctx: ContactContext): ContactDecision {
     propertyChanges: propertyChangesOf(ctx),
     ...(ctx.clockResolutionMs === undefined ? {} : { crmClockResolutionMs: ctx.clockResolutionMs }),
   });
-  const fromOurPlatform = contact.properties[ctx.markerField ?? LEAD_SOURCE_PROPERTY] === ctx.marker;
+  const fromOurPlatform = contact.properties[ctx.markerField] === ctx.marker;
   const onlyCreations = upserts.every((i) => i.change.kind !== "update");
 
   if (ctx.linked) {

@@ -1,5 +1,4 @@
 import {
-  DEFAULT_HUBSPOT_FIELD_MAPPING,
   LEAD_FIELDS,
   resolveField,
   type ConflictRule,
@@ -36,7 +35,7 @@ export interface MergeContext {
   lastSyncedAt?: number;
   /** Per property, when it was last in sync (a push or pull of it); more precise than the link's lastSyncedAt. */
   propertySyncedAt?: Readonly<Record<string, number>>;
-  mapping?: FieldMapping;
+  mapping: FieldMapping;
   rule?: ConflictRule;
   /** Property name → its latest change event in this batch. */
   propertyChanges?: ReadonlyMap<string, PropertyChange>;
@@ -65,7 +64,7 @@ export interface ContactMerge extends FieldMerge {
  * never blank a lead field.
  */
 export function mergeContactIntoLead(lead: LeadState, contactFields: LeadFieldValues, ctx: MergeContext): ContactMerge {
-  const mapping = ctx.mapping ?? DEFAULT_HUBSPOT_FIELD_MAPPING;
+  const mapping = ctx.mapping;
   const rule = ctx.rule ?? "latest_wins";
   const changes: LeadFieldValues = {};
   const fieldVersions = { ...lead.fieldVersions };

@@ -1,6 +1,4 @@
 import {
-  DEFAULT_HUBSPOT_FIELD_MAPPING,
-  LEAD_SOURCE_PROPERTY,
   changedProperties,
   leadToContactProperties,
   readPushedFields,
@@ -35,11 +33,11 @@ export interface PushPlan {
 
 export interface PlanOptions {
   marker: string;
-  mapping?: FieldMapping;
-  /** The provider's marker field (default HubSpot's lead_source_system). */
-  markerField?: string;
+  mapping: FieldMapping;
+  /** The provider client's marker field. */
+  markerField: string;
   /** The integration's provider: a lead that came from it is recreated without claiming it for the platform. */
-  provider?: string;
+  provider: string;
 }
 
 /**
@@ -51,7 +49,7 @@ export interface PlanOptions {
  */
 export function planPush(
   leads: readonly OutboundLead[],
-  { marker, mapping = DEFAULT_HUBSPOT_FIELD_MAPPING, markerField = LEAD_SOURCE_PROPERTY, provider = "hubspot" }: PlanOptions,
+  { marker, mapping, markerField, provider }: PlanOptions,
 ): PushPlan {
   const plan: PushPlan = { creates: [], updates: [], unchanged: [] };
   for (const lead of leads) {
@@ -74,12 +72,12 @@ export function planPush(
  * The contact already existed in HubSpot (a person created it first): the lead links to it and pushes its fields
  * without the marker, so the contact keeps its origin. Nothing is known of what it holds, so every field goes.
  */
-export function conflictUpdate(create: UpsertInput, existingId: string, markerField: string = LEAD_SOURCE_PROPERTY): PlannedUpdate {
+export function conflictUpdate(create: UpsertInput, existingId: string, markerField: string): PlannedUpdate {
   const { [markerField]: _marker, ...properties } = create.properties;
   return { leadId: create.leadId, externalId: existingId, properties, pushed: {} };
 }
 
 /** Whether a create carries the marker (for the log line that explains it). */
-export function carriesMarker(input: UpsertInput, marker: string, markerField: string = LEAD_SOURCE_PROPERTY): boolean {
+export function carriesMarker(input: UpsertInput, marker: string, markerField: string): boolean {
   return input.properties[markerField] === marker;
 }

@@ -7,6 +7,7 @@ import { runBackfill } from "../backfill/run-backfill.js";
 import type { IntegrationDirectory } from "../integrations.js";
 import { rethrowForBullMQ } from "../job-failures.js";
 import { maintainIntegration } from "../feeds/maintain.js";
+import { pruneOldRows } from "./prune.js";
 import { runReconciliation } from "./run-reconciliation.js";
 
 /**
@@ -18,6 +19,9 @@ import { runReconciliation } from "./run-reconciliation.js";
 
 export const RECONCILE_SCHEDULER_ID = "reconcile-all";
 export const MAINTAIN_SCHEDULER_ID = "maintain-all";
+export const PRUNE_SCHEDULER_ID = "prune";
+/** How often old rows are pruned (RETENTION_DAYS says how old). */
+const PRUNE_INTERVAL_MS = 3600_000;
 /** Backfills run for minutes and mostly wait on search's 5 calls/s: a few at once per process is plenty. */
 const SYNC_CONCURRENCY = 4;
 /** A backfill another live process is running: look again after this long. */
@@ -38,6 +42,7 @@ export function startSyncWorker(deps: SyncWorkerDeps): { close(): Promise<void> 
   const scheduling = Promise.all([
     schedule(queue, RECONCILE_SCHEDULER_ID, config.reconcileIntervalMs, "reconcile-all"),
     schedule(queue, MAINTAIN_SCHEDULER_ID, config.feedMaintenanceIntervalMs, "maintain-all"),
+    schedule(queue, PRUNE_SCHEDULER_ID, PRUNE_INTERVAL_MS, "prune"),
   ]).catch((err: unknown) => log.error({ err }, "Could not schedule reconciliation and feed maintenance"));
   const queueReconcile = async (integrationId: string) => {
     await queue.add(QUEUES.crmSync, { v: 1, kind: "reconcile", integrationId }, { jobId: `reconcile-${integrationId}`, removeOnComplete: true, removeOnFail: true });
@@ -61,6 +66,11 @@ export function startSyncWorker(deps: SyncWorkerDeps): { close(): Promise<void> 
       }
       case "backfill":
         return runQueuedBackfill(payload, job);
+      case "prune": {
+        const pruned = await pruneOldRows(prisma, config.retentionDays);
+        log.info({ ...pruned, retentionDays: config.retentionDays }, "Pruned rows past the retention period");
+        return pruned;
+      }
       case "maintain-all":
         return { queued: await queueMaintenance(queue, prisma) };
       case "maintain": {
@@ -106,7 +116,7 @@ function takesInbound(integration: { status: string; syncDirection: string }): b
 }
 
 /** A repeatable tick; interval 0 removes it (reconciliation or maintenance off). */
-async function schedule(queue: TypedQueue<"crm-sync">, schedulerId: string, intervalMs: number, kind: "reconcile-all" | "maintain-all"): Promise<void> {
+async function schedule(queue: TypedQueue<"crm-sync">, schedulerId: string, intervalMs: number, kind: "reconcile-all" | "maintain-all" | "prune"): Promise<void> {
   if (intervalMs <= 0) {
     await queue.removeJobScheduler(schedulerId);
     return;

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { BadRequestError } from "../../errors.js";
 import { authErrors, bearerSecurity, errorResponse, successResponse } from "../../schemas.js";
-import { accountConnectedError, isAccountConnected, storeConnectedAccount } from "../../services/connected-accounts.js";
+import { assertAccountConnectable, storeConnectedAccount } from "../../services/connected-accounts.js";
 import { integrationJson, integrationSettingsInput, toIntegrationJson } from "./integration-json.js";
 
 /**
@@ -17,7 +17,7 @@ const createIntegrationBody = z.looseObject({
   settings: integrationSettingsInput.optional(),
 });
 
-const createIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, config }) => {
+const createIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, config, clients }) => {
   app.post(
     "", // the collection itself: /api/v1/<resource>, no trailing slash
     {
@@ -26,7 +26,7 @@ const createIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, 
         summary: "Connect a CRM account: checks the credentials once, ensures the origin-marker field, stores the tokens encrypted",
         security: bearerSecurity,
         body: createIntegrationBody,
-        response: { 201: successResponse(integrationJson), ...authErrors, 409: errorResponse, 422: errorResponse, 502: errorResponse },
+        response: { 200: successResponse(integrationJson), 201: successResponse(integrationJson), ...authErrors, 409: errorResponse, 422: errorResponse, 502: errorResponse },
       },
     },
     async (request, reply) => {
@@ -46,13 +46,17 @@ const createIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, 
       }
       // Checked before calling the CRM where the body names the account, so a repeat spends none of its API budget.
       const named = module.accountIdOf?.(parsed.data);
-      if (named !== undefined && (await isAccountConnected(prisma, provider, named))) throw accountConnectedError(module, named);
+      if (named !== undefined) await assertAccountConnectable(prisma, module, named, request.user.orgId);
       const account = await module.connect(parsed.data, providerEnvironment(config, provider));
-      const integration = await storeConnectedAccount({ prisma, config, log: request.log }, { orgId: request.user.orgId, module, account, settings });
-      return reply.status(201).send({
+      const { integration, reauthorised } = await storeConnectedAccount(
+        { prisma, config, log: request.log, clearRefusedToken: (id) => clients.clearRefusedToken(id) },
+        { orgId: request.user.orgId, module, account, settings },
+      );
+      const notes = [...(reauthorised ? ["Integration re-authorised: its settings, links and waiting jobs are kept."] : []), ...(account.warnings ?? [])];
+      return reply.status(reauthorised ? 200 : 201).send({
         success: true as const,
         data: toIntegrationJson(integration),
-        ...(account.warnings && account.warnings.length > 0 ? { message: account.warnings.join(" ") } : {}),
+        ...(notes.length > 0 ? { message: notes.join(" ") } : {}),
       });
     },
   );

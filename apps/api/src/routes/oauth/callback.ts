@@ -20,7 +20,7 @@ const callbackQuery = z.record(z.string(), z.union([z.string(), z.array(z.string
  * state, exchanges the code through the provider (PKCE verifier from Redis), stores the integration as
  * `POST /api/v1/crm-integration` does. Every refusal is a 4xx (page or JSON), logged, with nothing stored.
  */
-const oauthCallback: FastifyPluginAsyncZod<ApiDeps> = async (app, { config, prisma, connection }) => {
+const oauthCallback: FastifyPluginAsyncZod<ApiDeps> = async (app, { config, prisma, connection, clients }) => {
   const states = new OAuthStates(connection, config.jwtSecret, config.queuePrefix);
 
   app.get(
@@ -73,7 +73,10 @@ const oauthCallback: FastifyPluginAsyncZod<ApiDeps> = async (app, { config, pris
           query,
           env: providerEnvironment(config, module.name),
         });
-        const integration = await storeConnectedAccount({ prisma, config, log }, { orgId: flow.orgId, module, account });
+        const { integration } = await storeConnectedAccount(
+          { prisma, config, log, clearRefusedToken: (id) => clients.clearRefusedToken(id) },
+          { orgId: flow.orgId, module, account },
+        );
         forgetPushingIntegrations(prisma, flow.orgId);
         const data = toIntegrationJson(integration);
         const message = account.warnings && account.warnings.length > 0 ? account.warnings.join(" ") : undefined;
