@@ -19,6 +19,10 @@ export async function devStartEnv(databaseUrl: string, queuePrefix: string): Pro
     QUEUE_PREFIX: queuePrefix,
     PORT: String(await freePort()),
     HUBSPOT_SANDBOX_PORT: String(await freePort()),
+    // Any free port for each CRM emulator (0 also moves the Pub/Sub gRPC and Zoho API-domain ports): tests run side by side.
+    SALESFORCE_SANDBOX_PORT: "0",
+    ZOHO_SANDBOX_PORT: "0",
+    PIPEDRIVE_SANDBOX_PORT: "0",
     RECONCILE_INTERVAL_MS: "0",
     LEADSYNC_DEV_STATE: join(dir, "dev.json"),
   };
@@ -55,5 +59,10 @@ export async function pnpmStart(env: Record<string, string | undefined>, { timeo
       throw new Error(`pnpm start printed no banner in ${timeoutMs} ms:\n${output}`);
     }
   }
+  // The workers' startup (the Salesforce feed subscription and its first reconciliation) is let finish before a test
+  // interrupts: a stop in the middle of it hits races in the worker's shutdown (see apps/dev/src/pipeline.ts close()).
+  const settleBy = Date.now() + 3_000;
+  while (!/feed subscribed/.test(output) && Date.now() < settleBy && started.child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300));
   return started;
 }

@@ -45,6 +45,26 @@ describe("pnpm cli while pnpm start runs (development)", () => {
     expect(output).toMatch(/completed in .*1 contact\(s\) read/);
   }, 60_000);
 
+  it("the dev state names every CRM emulator, with the variables that reach it; `pnpm cli` reaches Pipedrive's with none set", async () => {
+    const state = JSON.parse(readFileSync(dev.statePath, "utf8")) as { providers: Record<string, { url: string; env: Record<string, string>; unlessEnv: string[]; accountId: string; integrationId: string }> };
+    for (const crm of dev.pipeline.summary.crms) {
+      expect(state.providers[crm.provider]).toMatchObject({ url: crm.url, accountId: crm.accountId, integrationId: crm.integrationId });
+    }
+    expect(state.providers["salesforce"]!.env).toMatchObject({ SALESFORCE_LOGIN_URL: dev.pipeline.summary.crms[0]!.url, SALESFORCE_PUBSUB_URL: expect.stringMatching(/^grpc:\/\//) });
+    expect(state.providers["zoho"]!.unlessEnv).toEqual(["ZOHO_CLIENT_ID", "ZOHO_ACCOUNTS_URL"]);
+
+    const pipedrive = dev.pipeline.summary.crms.find((crm) => crm.provider === "pipedrive")!;
+    const created = await fetch(`${pipedrive.url}/__sandbox/accounts/${pipedrive.accountId}/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ records: [{ name: "Cli Dev", emails: [{ value: "cli-pipedrive@example.com", primary: true, label: "work" }] }] }),
+    });
+    expect(created.status).toBe(201);
+    const { code, output } = await cli(["backfill", "--integration", pipedrive.integrationId], dev.childEnv);
+    expect(code, output).toBe(0);
+    expect(output).toContain(`Using the pipedrive emulator of \`pnpm start\` at ${pipedrive.url}`);
+  }, 60_000);
+
   it("the dev state is ignored outside development: tests and production never reach a developer's sandbox", async () => {
     const { code, output } = await cli(["backfill", "--integration", dev.pipeline.summary.integrationId], { ...dev.childEnv, NODE_ENV: "test", HUBSPOT_REQUEST_TIMEOUT_MS: "2000" });
     expect(code).toBe(1);

@@ -25,7 +25,7 @@ describe("Ctrl-C on pnpm start", () => {
       const output = started.output();
       const tail = output.slice(output.indexOf("LeadSync is running"));
       expect(tail).not.toContain("ELIFECYCLE");
-      for (const part of ["HTTP server", "workers", "queues", "database", "HubSpot sandbox"]) expect(tail).toMatch(new RegExp(`Stopped.*${part}`, "i"));
+      for (const part of ["HTTP server", "workers", "queues", "database", "Salesforce emulator", "Zoho CRM emulator", "Pipedrive emulator", "HubSpot sandbox"]) expect(tail).toMatch(new RegExp(`Stopped.*${part}`, "i"));
       expect(tail.trim().split("\n").at(-1)).toMatch(/LeadSync stopped/);
       expect(code, tail).toBe(0);
     }, 90_000);

@@ -67,10 +67,10 @@ describe("restarting pnpm start keeps the demo integration", () => {
     running = await pnpmStart(env);
     const first = state();
     await first.sandbox("POST", "/contacts", { contacts: [{ properties: { email: "inbound@example.com", firstname: "In" } }] });
-    const inbound = await until(async () => (await first.lead("inbound@example.com"))?.crm[0] && first.lead("inbound@example.com"), "the inbound lead");
+    const inbound = await until(async () => (await first.lead("inbound@example.com"))?.crm.some((l) => l.integrationId === first.integrationId) && first.lead("inbound@example.com"), "the inbound lead");
     const created = await first.call("POST", "/api/v1/leads", { email: "outbound@example.com", firstName: "Out" });
     expect(created.status).toBe(201);
-    const outbound = await until(async () => ((await first.lead("outbound@example.com"))?.crm.length ? first.lead("outbound@example.com") : undefined), "the outbound contact");
+    const outbound = await until(async () => ((await first.lead("outbound@example.com"))?.crm.some((l) => l.integrationId === first.integrationId) ? first.lead("outbound@example.com") : undefined), "the outbound contact");
     const patched = await first.call("PATCH", `/api/v1/crm-integration/${first.integrationId}`, { settings: { conflictRule: "prefer_crm" } });
     expect(patched.status).toBe(200);
     await stop(running);
@@ -82,21 +82,24 @@ describe("restarting pnpm start keeps the demo integration", () => {
     const integration = await second.call("GET", `/api/v1/crm-integration/${first.integrationId}`);
     expect(integration.status).toBe(200);
     expect(integration.body.data.settings).toMatchObject({ conflictRule: "prefer_crm" });
-    expect((await second.lead("inbound@example.com"))!.crm).toEqual(inbound!.crm);
-    expect((await second.lead("outbound@example.com"))!.crm).toEqual(outbound!.crm);
+    // HubSpot's links are kept; the other CRMs' emulators keep nothing, so their integrations (and links) are new.
+    const hubspotLinks = (lead: Lead) => lead.crm.filter((link) => link.integrationId === first.integrationId);
+    expect(hubspotLinks((await second.lead("inbound@example.com"))!)).toEqual(hubspotLinks(inbound!));
+    expect(hubspotLinks((await second.lead("outbound@example.com"))!)).toEqual(hubspotLinks(outbound!));
+    expect(running.output()).toMatch(/the last run's integration and its lead links were removed/);
 
     // Platform → HubSpot on an old link: the edit reaches the same contact id in the new sandbox.
-    const outContact = outbound!.crm[0]!.externalId;
+    const outContact = hubspotLinks(outbound!)[0]!.externalId;
     await second.call("PATCH", `/api/v1/leads/${outbound!.id}`, { firstName: "Out again" });
     await until(async () => (await second.sandbox("GET", `/contacts/${outContact}`)).properties?.firstname === "Out again", "the push to the restored contact");
     // HubSpot → platform on an old link: the webhooks were subscribed again.
-    const inContact = inbound!.crm[0]!.externalId;
+    const inContact = hubspotLinks(inbound!)[0]!.externalId;
     await second.sandbox("PATCH", `/contacts/${inContact}`, { properties: { firstname: "In again" } });
     await until(async () => (await second.lead("inbound@example.com"))?.firstName === "In again", "the webhook of the restored contact");
     // A new contact gets a new id and its own lead.
     await second.sandbox("POST", "/contacts", { contacts: [{ properties: { email: "after-restart@example.com" } }] });
-    const fresh = await until(async () => (await second.lead("after-restart@example.com"))?.crm[0] && second.lead("after-restart@example.com"), "the new lead");
-    expect([inContact, outContact]).not.toContain(fresh!.crm[0]!.externalId);
+    const fresh = await until(async () => (await second.lead("after-restart@example.com"))?.crm.some((l) => l.integrationId === first.integrationId) && second.lead("after-restart@example.com"), "the new lead");
+    expect([inContact, outContact]).not.toContain(hubspotLinks(fresh!)[0]!.externalId);
     await stop(running);
   }, 120_000);
 });

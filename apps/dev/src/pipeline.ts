@@ -9,7 +9,9 @@ import { startWorkers } from "@leadsync/worker";
 import type { FastifyInstance } from "fastify";
 import type { PipelineSummary } from "./banner.js";
 import { findRestorableDemo, restoreLinkedContacts, type DemoRestore } from "./demo-restore.js";
-import { preflight, StartupError } from "./preflight.js";
+import { assertPortsFree, preflight, StartupError, type PlannedPort } from "./preflight.js";
+import { connectEmulatorDemo, describeError, type EmulatorDemo } from "./connect-emulators.js";
+import { DEV_EMULATORS, emulatorDevEntry, emulatorsToStart, startEmulator, withEmulators, type DevEmulatorDef, type RunningEmulator } from "./emulators.js";
 
 /** The organisation `pnpm start` connects to HubSpot (CONTRACT.md: "demo"). */
 export const DEMO_ORG_ID = "demo";
@@ -33,6 +35,8 @@ export interface RunPipelineOptions {
 
 export async function runPipeline({ config: baseConfig, logger, statePath = devStatePath() }: RunPipelineOptions): Promise<Pipeline> {
   await preflight(baseConfig);
+  const emulatorDefs = emulatorsToStart(baseConfig);
+  await assertPortsFree(baseConfig.host, plannedPorts(baseConfig, emulatorDefs));
   const { applied } = await migrate(baseConfig.databaseUrl, { logger: logger.child({ component: "migrate" }) });
   logger.info({ applied }, applied.length ? "Migrations applied" : "Database schema is up to date");
 
@@ -56,6 +60,16 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
     }
   }
 
+  // Every emulator is listening, and the config points at it, before the API and the workers are built from it.
+  const emulators: { def: DevEmulatorDef; running: RunningEmulator }[] = [];
+  try {
+    for (const def of emulatorDefs) emulators.push({ def, running: await startEmulator(def, config) });
+  } catch (error) {
+    await closeEmulators(emulators, sandbox);
+    throw error;
+  }
+  config = withEmulators(config, Object.fromEntries(emulators.map(({ def, running }) => [def.provider, running.settings])));
+
   const producer = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-api" });
   const workerConnection = createRedisConnection(config.redisUrl, { role: "worker", connectionName: "leadsync-worker" });
   const queueOptions = { connection: producer, prefix: config.queuePrefix, logger };
@@ -74,19 +88,34 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
   const devJwt = signDevToken(config, DEMO_ORG_ID);
   let integrationId: string;
   let portalId: string;
+  const demos: EmulatorDemo[] = [];
   try {
     const connected = await connectDemoIntegration({ app, prisma, config, devJwt, sandbox, restore, logger });
     integrationId = connected.integrationId;
     portalId = connected.portalId;
     if (connected.replaced) note = `${note ?? "new"}; it replaces the previous demo integration of this sandbox portal, whose leads lost their links`;
+    const headers = { authorization: `Bearer ${devJwt}` };
+    for (const { def, running } of emulators) {
+      const demo = await connectEmulatorDemo({ app, prisma, headers, orgId: DEMO_ORG_ID, def, running });
+      demos.push(demo);
+      logger.info({ provider: def.provider, integrationId: demo.integrationId, accountId: demo.accountId, orgId: DEMO_ORG_ID }, `${def.displayName} integration ready`);
+    }
+    await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await app.close();
-    await sandbox?.close();
+    await closeEmulators(emulators, sandbox);
+    if (isPortTaken(error)) throw new StartupError(`Port ${config.port} (the API) is in use: set PORT to a free port.`);
     throw error;
   }
 
-  await app.listen({ port: config.port, host: config.host });
-  if (!config.isProduction) saveDevState(statePath, { config, devJwt, integrationId, portalId, sandbox });
+  if (!config.isProduction) {
+    saveDevState(statePath, { config, devJwt, integrationId, portalId, sandbox });
+    // Providers with credentials this run (or none at all) must not keep pointing dev commands at a stopped emulator.
+    for (const def of DEV_EMULATORS) {
+      const index = emulators.findIndex((e) => e.def === def);
+      setDevProvider(statePath, def.provider, index < 0 ? undefined : emulatorDevEntry(def, emulators[index]!.running, demos[index]!));
+    }
+  }
   const workers = startWorkers({ config, prisma, connection: workerConnection, logger: logger.child({ component: "worker" }) });
 
   return {
@@ -98,21 +127,52 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
       sandbox: sandbox ? { url: sandbox.url, portalId: sandbox.portals()[0]!.portalId } : undefined,
       integrationId,
       integrationNote: note,
+      crms: emulators.map(({ def, running }, index) => ({
+        provider: def.provider,
+        displayName: def.displayName,
+        recordName: def.recordName,
+        url: running.url,
+        extra: running.extra,
+        accountId: demos[index]!.accountId,
+        integrationId: demos[index]!.integrationId,
+        // Emulators keep nothing once they stop: keeping the integration would mean replaying the account's records.
+        note: `new: the emulator keeps nothing across restarts, so each run connects a fresh account${demos[index]!.removed ? " (the last run's integration and its lead links were removed)" : ""}`,
+        createBody: def.createBody,
+      })),
+      crmsWithCredentials: config.isProduction ? [] : DEV_EMULATORS.filter((def) => !emulatorDefs.includes(def)).map((def) => ({ displayName: def.displayName, vars: def.credentialVars })),
     },
     async close() {
       // Each step says what stopped, so Ctrl-C reads as a clean shutdown rather than an abort.
-      await app.close();
+      // close() waits for connections still busy; the emulators' webhook deliveries keep some alive (keep-alive,
+      // retries). Past a short grace they are cut: in-flight webhooks are redelivered by the CRM anyway.
+      const appClosed = app.close();
+      if (!(await settlesWithin(appClosed, HTTP_CLOSE_GRACE_MS))) {
+        logger.warn(`The HTTP server still has open connections after ${HTTP_CLOSE_GRACE_MS} ms: closing them`);
+        app.server.closeAllConnections();
+        // Something else (an onClose hook) may still hold it: the rest of the shutdown must not wait forever on it.
+        if (!(await settlesWithin(appClosed, HTTP_CLOSE_GRACE_MS))) logger.warn("The HTTP server is still closing; stopping the rest");
+      } else await appClosed;
       logger.info("Stopped the HTTP server (API, webhooks, Bull Board)");
-      await workers.close();
+      // The emulators stay up while jobs in progress finish against them. But a Salesforce feed subscription caught
+      // half-way (its token fetched as the stop began) opens a stream that close() no longer aborts, and waits on it:
+      // if the workers are not done soon, the emulators stop first, which ends that stream.
+      const workersClosed = workers.close();
+      let emulatorsClosed = false;
+      if (!(await settlesWithin(workersClosed, WORKER_CLOSE_GRACE_MS))) {
+        logger.warn(`The workers are still stopping after ${WORKER_CLOSE_GRACE_MS} ms: stopping the CRM emulators first (an open change-feed stream holds them)`);
+        await closeEmulators(emulators, sandbox, logger);
+        emulatorsClosed = true;
+      }
+      await workersClosed;
       logger.info("Stopped the workers (jobs in progress finished)");
       await closeAll({ queues: [crmOutbound, crmChanges], connections: [producer, workerConnection] }, { timeoutMs: 10_000 });
+      // The sockets' last "close" events (a worker logging "Connection is closed.") land a moment later: before the
+      // final line, not after it.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       logger.info("Stopped the queues and Redis connections");
       await prisma.$disconnect();
       logger.info("Stopped using the database (connections closed)");
-      if (sandbox) {
-        await sandbox.close();
-        logger.info("Stopped the HubSpot sandbox");
-      }
+      if (!emulatorsClosed) await closeEmulators(emulators, sandbox, logger);
     },
   };
 }
@@ -133,6 +193,55 @@ function saveDevState(path: string, run: { config: Config; devJwt: string; integ
     devJwt: run.devJwt,
     demo: { integrationId: run.integrationId, provider: "hubspot", externalAccountId: run.portalId },
   });
+}
+
+/** Every port this run will listen on, with the variable that moves it (checked before anything starts). */
+function plannedPorts(config: Config, defs: readonly DevEmulatorDef[]): PlannedPort[] {
+  const ports: PlannedPort[] = [{ port: config.port, envVar: "PORT", what: "the API, webhooks and Bull Board" }];
+  if (config.hubspot.useSandbox) ports.push({ port: config.hubspot.sandboxPort, envVar: "HUBSPOT_SANDBOX_PORT", what: "the HubSpot sandbox" });
+  for (const def of defs) {
+    for (const { port, what } of def.ports(config.providers[def.provider]?.sandboxPort ?? 0)) {
+      ports.push({ port, envVar: def.portVar, what: `the ${def.displayName} emulator's ${what}` });
+    }
+  }
+  return ports;
+}
+
+/** Stops the CRM emulators (each said by name: Ctrl-C reads as a clean shutdown), then the HubSpot sandbox. */
+async function closeEmulators(emulators: readonly { def: DevEmulatorDef; running: RunningEmulator }[], sandbox: Sandbox | undefined, logger?: Logger): Promise<void> {
+  for (const { def, running } of emulators) {
+    await running.close();
+    logger?.info(`Stopped the ${def.displayName} emulator`);
+  }
+  if (sandbox) {
+    await sandbox.close();
+    logger?.info("Stopped the HubSpot sandbox");
+  }
+}
+
+/** How long Ctrl-C waits for open HTTP connections before it cuts them. */
+const HTTP_CLOSE_GRACE_MS = 2_000;
+
+/** How long Ctrl-C waits for the workers before it stops the emulators under them (see close()). */
+const WORKER_CLOSE_GRACE_MS = 3_000;
+
+/** Whether `promise` settles within `ms` (it keeps running either way). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = promise.then(
+    () => true as const,
+    () => true as const,
+  );
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isPortTaken(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === "EADDRINUSE";
 }
 
 /** The sandbox as the dev state records it: the variables that point a process at it, and its portal (for a restart). */
@@ -258,13 +367,4 @@ async function enableDemoWebhooks(app: FastifyInstance, config: Config, headers:
     payload: { webhookUrl: `${config.apiUrl}${HUBSPOT_WEBHOOK_PATH}` },
   });
   if (enabled.statusCode !== 200) logger.warn({ status: enabled.statusCode, body: enabled.json() }, "Could not enable webhooks");
-}
-
-function describeError(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { error?: { message?: string } };
-    return parsed.error?.message ?? body;
-  } catch {
-    return body;
-  }
 }

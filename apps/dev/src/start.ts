@@ -47,6 +47,17 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
+  // Once the shutdown has closed the Redis connections, a command still in flight (a worker's or a feed scan's, right
+  // after startup) rejects with ioredis' "Connection is closed." and nobody awaits it: that is the shutdown itself,
+  // not a failure, so it must not crash the process into exit 1. Any other unhandled rejection still does.
+  process.on("unhandledRejection", (reason: unknown) => {
+    if (stopping && reason instanceof Error && reason.message === "Connection is closed.") {
+      logger.debug({ err: reason }, "A Redis command in flight ended with the shutdown");
+      return;
+    }
+    logger.fatal({ err: reason }, "Unhandled rejection");
+    logger.flush(() => process.exit(1));
+  });
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
 }

@@ -27,7 +27,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   await app.listen({ port: resolved.port, host: resolved.host });
   // A second listener on the same routes plays the API domain (another host at Zoho).
   const apiServer: Server = createServer((req, res) => app.routing(req, res));
-  await new Promise<void>((resolve) => apiServer.listen(resolved.apiPort, resolved.host, resolve));
+  // A taken API port rejects (an unhandled "error" event would crash the process instead), and the accounts server stops.
+  await new Promise<void>((resolve, reject) => {
+    apiServer.once("error", reject);
+    apiServer.listen(resolved.apiPort, resolved.host, () => {
+      apiServer.off("error", reject);
+      resolve();
+    });
+  }).catch(async (error: unknown) => {
+    await app.close();
+    throw error;
+  });
   const url = urlOf(app.server.address() as AddressInfo, resolved.host);
   const apiUrl = urlOf(apiServer.address() as AddressInfo, resolved.host);
   state.apiPort = (apiServer.address() as AddressInfo).port;
