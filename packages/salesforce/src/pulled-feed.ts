@@ -199,6 +199,8 @@ class LeadChangeSubscription {
   /** One subscription: batches out, acknowledgements in. True when at least one batch was acknowledged. */
   private async consume(forceRefresh: boolean): Promise<boolean> {
     const accessToken = await this.context.getAccessToken(forceRefresh ? { forceRefresh: true } : undefined);
+    // Closed while the token was awaited: an abort listener added now would never fire, so do not subscribe at all.
+    if (this.abort.signal.aborted) return false;
     const replay: ReplayStart = this.acknowledged === undefined ? { preset: "LATEST" } : { preset: "CUSTOM", replayId: this.acknowledged };
     this.log.info({ from: replay.preset === "CUSTOM" ? encodeReplayId(replay.replayId) : "LATEST" }, "Salesforce change feed subscribing");
     // Ends this stream on close, and on the way out of here (a failed deliver) even while an event is awaited.
@@ -300,6 +302,7 @@ class LeadChangeSubscription {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      if (this.abort.signal.aborted) return resolve();
       const timer = setTimeout(resolve, ms);
       timer.unref();
       this.abort.signal.addEventListener("abort", () => {

@@ -105,6 +105,28 @@ describe("Salesforce change feed over the Pub/Sub API (gRPC against the emulator
     }
   });
 
+  it("closed while it waits for an access token, it never opens the stream and close() returns at once", async () => {
+    const connected = await connectedWithFeed();
+    const r = recorder();
+    let release: () => void = () => undefined;
+    const tokenGate = new Promise<void>((resolve) => (release = resolve));
+    const realToken = connected.context.getAccessToken;
+    const context = { ...connected.context, getAccessToken: async (o?: { forceRefresh?: boolean }) => (await tokenGate, realToken(o)) };
+    const feed = await (salesforceProvider.pulledFeed as NonNullable<typeof salesforceProvider.pulledFeed>).start(context, {
+      resumeFrom: null,
+      deliver: (changes, checkpoint) => r.deliver(changes, checkpoint),
+      onGap: (reason) => r.onGap(reason),
+      onError: (error) => r.onError(error),
+    });
+    const closing = feed.close();
+    release(); // the token arrives after close() began
+    const started = Date.now();
+    await closing;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(subscribers(connected.account.accountId)).toBe(0);
+  });
+
   it("carries a burst through in acknowledged batches of at most 50, each event once", async () => {
     const connected = await connectedWithFeed();
     const r = recorder();
