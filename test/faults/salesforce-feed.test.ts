@@ -1,0 +1,188 @@
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { until } from "../helpers/ports.js";
+import { jsonLines, type AppProcess } from "./support/processes.js";
+import { replayIdOf, startSalesforceFaultPipeline, type SalesforceFaultPipeline } from "./support/salesforce-pipeline.js";
+import { printSummary, recordScenario } from "./support/summary.js";
+
+/**
+ * Salesforce's pulled change feed (CDC over Pub/Sub) under worker crashes: real worker processes subscribed to the
+ * emulator's gRPC feed, `kill -9`, restarts and a second worker contending for the same subscription. Periodic
+ * reconciliation is off (RECONCILE_INTERVAL_MS=0), so every change must come in through the feed: a change the
+ * feed lost would stay lost, and the check "every change-log event claimed once" would fail.
+ */
+
+const LEASE_INTERVAL_MS = 200;
+let world: SalesforceFaultPipeline | undefined;
+
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+afterAll(() => printSummary("Salesforce feed faults: final state per scenario"));
+
+const subscribedLine = /"msg":"Salesforce feed subscribed"/;
+
+/** Writes a stream of person edits in the emulator's UI: new leads and edits of earlier ones, until stopped. */
+function uiEditStream(w: SalesforceFaultPipeline, tag: string) {
+  const finalTitle = new Map<string, string>();
+  const idOf = new Map<string, string>();
+  let seq = 0;
+  let running = true;
+  let failure: unknown;
+  const done = (async () => {
+    while (running) {
+      seq++;
+      try {
+        const emails = [...idOf.keys()];
+        if (emails.length < 5 || seq % 3 === 0) {
+          const email = `${tag}-${seq}@sf-faults.example`;
+          const [id] = await w.createLeads([{ LastName: `Last${seq}`, FirstName: `First${seq}`, Company: "Faults Inc", Email: email, Title: `t${seq}` }]);
+          idOf.set(email, id as string);
+          finalTitle.set(email, `t${seq}`);
+        } else {
+          const email = emails[seq % emails.length] as string;
+          await w.updateLead(idOf.get(email) as string, { Title: `t${seq}` });
+          finalTitle.set(email, `t${seq}`);
+        }
+      } catch (err) {
+        failure = err;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+  })();
+  return {
+    finalTitle,
+    writes: () => seq,
+    async stop() {
+      running = false;
+      await done;
+      if (failure) throw failure;
+    },
+  };
+}
+
+/** Every event of the org's change log is claimed exactly once (webhook_events), and nothing else is. */
+async function expectEveryChangeClaimedOnce(w: SalesforceFaultPipeline, timeoutMs = 45_000) {
+  const log = await w.changeLog();
+  const wanted = new Set(log.map((e) => e.replayId));
+  await until(async () => {
+    const claimed = new Set((await w.claims()).map((c) => c.replayId));
+    return [...wanted].every((id) => claimed.has(id));
+  }, `claims of all ${wanted.size} change events`, timeoutMs);
+  // Redelivered batches (after the crash) have had time to be processed too before counting.
+  await until(async () => Object.values(await w.changes.getJobCounts("active", "waiting", "delayed", "prioritized")).every((n) => n === 0), "an idle crm-changes queue", 10_000);
+  const claims = await w.claims();
+  const claimedIds = claims.map((c) => c.replayId);
+  expect(new Set(claimedIds).size, "a change-log event claimed twice").toBe(claimedIds.length);
+  expect(claimedIds.sort()).toEqual([...wanted].sort());
+  return { events: log.length, claims: claims.length, log };
+}
+
+async function expectLeadsWithFinalValues(w: SalesforceFaultPipeline, finalTitle: Map<string, string>) {
+  await until(async () => {
+    const leads = await w.leads();
+    return [...finalTitle].every(([email, title]) => leads.get(email)?.jobTitle === title);
+  }, "every lead with its final title", 20_000).catch(() => undefined);
+  const leads = await w.leads();
+  const wrong = [...finalTitle].filter(([email, title]) => leads.get(email)?.jobTitle !== title).map(([email, title]) => `${email}: want ${title}, got ${leads.get(email)?.jobTitle}`);
+  expect(wrong, wrong.join("\n")).toEqual([]);
+  const duplicates = [...leads.values()].filter((l) => l.rows > 1).length;
+  expect(duplicates).toBe(0);
+  return { found: [...finalTitle.keys()].filter((e) => leads.has(e)).length, duplicates };
+}
+
+describe("Salesforce CDC feed: real worker processes", () => {
+  it("kill -9 mid-stream: the restarted worker resumes from the stored replay id; 0 lost, 0 doubled", async () => {
+    const w = (world = await startSalesforceFaultPipeline({ env: { FEED_LEASE_INTERVAL_MS: String(LEASE_INTERVAL_MS) } }));
+    const first = await w.startWorker("sf-worker-1");
+    await first.waitForLine(subscribedLine);
+    // The first subscription (no checkpoint) starts at LATEST; it must be live before the stream starts.
+    await until(async () => w.liveSubscriptions() === 1, "the first worker's Pub/Sub stream");
+
+    const stream = uiEditStream(w, "crash");
+    // Mid-stream: some changes are in, a checkpoint is stored, more keep coming.
+    await until(async () => (await w.claims()).length >= 25 && (await w.prisma.feedCheckpoint.findUnique({ where: { integrationId: w.integrationId } })) !== null, "25 claimed changes and a checkpoint", 30_000);
+    first.signal("SIGKILL");
+    expect(await first.exited).toBeNull();
+    const killedAt = Date.now();
+    const checkpointAtKill = (await w.prisma.feedCheckpoint.findUniqueOrThrow({ where: { integrationId: w.integrationId } })).checkpoint;
+    const latestAtKill = BigInt((await w.changeLog()).at(-1)?.replayId ?? "0");
+    const claimedAtKill = (await w.claims()).length;
+    // Events the dead worker had written past its last checkpoint (or not yet received): the new one gets them again.
+    const checkpointReplay = BigInt(replayIdOf(checkpointAtKill));
+    const pastCheckpoint = (await w.changeLog()).filter((e) => BigInt(e.replayId) > checkpointReplay && BigInt(e.replayId) <= latestAtKill).length;
+
+    // The stream goes on while no worker runs (its lease lapses meanwhile).
+    await until(async () => w.liveSubscriptions() === 0, "the dead worker's stream closed on the emulator", 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const second = await w.startWorker("sf-worker-2");
+    await second.waitForLine(subscribedLine);
+    const restartedAt = Date.now();
+    const downtime = (await w.changeLog()).filter((e) => BigInt(e.replayId) > latestAtKill);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await stream.stop();
+
+    const { events, claims } = await expectEveryChangeClaimedOnce(w);
+    const { found, duplicates } = await expectLeadsWithFinalValues(w, stream.finalTitle);
+    expect(found).toBe(stream.finalTitle.size);
+
+    // Resumed from the checkpoint the first worker stored, not from LATEST: the worker says so, subscribes from that
+    // replay id, and the changes made while no worker ran came in through the feed (reconciliation is off).
+    const lines = jsonLines(second);
+    expect(lines.find((l) => l["msg"] === "Salesforce feed subscribed")).toMatchObject({ resumeFrom: "checkpoint" });
+    expect(lines.find((l) => l["msg"] === "Salesforce change feed subscribing")).toMatchObject({ from: checkpointAtKill });
+    expect(lines.filter((l) => String(l["msg"]).startsWith("Reconciliation checked"))).toEqual([]);
+    expect(downtime.length).toBeGreaterThan(0);
+    const claimed = new Set((await w.claims()).map((c) => c.replayId));
+    expect(downtime.filter((e) => !claimed.has(e.replayId))).toEqual([]);
+    expect(w.peakSubscriptions()).toBe(1);
+
+    console.log(
+      `kill -9 mid-stream: ${stream.writes()} UI writes, ${events} change events, ${claims} claims; at the kill ${claimedAtKill} claimed and ` +
+        `${pastCheckpoint} events past the stored checkpoint; ${downtime.length} events while down ` +
+        `(${restartedAt - killedAt} ms from kill to the new subscription), ${found} leads, ${duplicates} duplicates`,
+    );
+    recordScenario({ scenario: "SF worker kill -9 mid-stream", faults: "SIGKILL, 1.5 s down, restart", eventsSent: events, leadsExpected: stream.finalTitle.size, leadsFound: found, duplicates });
+  }, 120_000);
+
+  it("two workers, one subscription; kill -9 of the holder: the other takes over within a few lease intervals", async () => {
+    const w = (world = await startSalesforceFaultPipeline({ env: { FEED_LEASE_INTERVAL_MS: String(LEASE_INTERVAL_MS) } }));
+    const [a, b] = await Promise.all([w.startWorker("sf-worker-a"), w.startWorker("sf-worker-b")]);
+    const holder = await Promise.race([a, b].map((p) => p.waitForLine(subscribedLine).then(() => p)));
+    const other = (holder === a ? b : a) as AppProcess;
+    await until(async () => w.liveSubscriptions() === 1, "the holder's Pub/Sub stream");
+    // Several lease intervals later, still one stream, and the other worker never subscribed.
+    await new Promise((resolve) => setTimeout(resolve, 8 * LEASE_INTERVAL_MS));
+    expect(w.liveSubscriptions()).toBe(1);
+    expect(other.lines.some((l) => subscribedLine.test(l))).toBe(false);
+
+    const stream = uiEditStream(w, "pair");
+    await until(async () => (await w.claims()).length >= 15, "15 claimed changes", 30_000);
+    holder.signal("SIGKILL");
+    const killedAt = Date.now();
+    expect(await holder.exited).toBeNull();
+    await other.waitForLine(subscribedLine, 15_000);
+    const loggedAt = Date.now();
+    await until(async () => w.liveSubscriptions() === 1, "the survivor's Pub/Sub stream", 10_000);
+    const streamingAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await stream.stop();
+
+    const { events, claims } = await expectEveryChangeClaimedOnce(w);
+    const { found, duplicates } = await expectLeadsWithFinalValues(w, stream.finalTitle);
+    expect(found).toBe(stream.finalTitle.size);
+    expect(jsonLines(other).find((l) => l["msg"] === "Salesforce feed subscribed")).toMatchObject({ resumeFrom: "checkpoint" });
+    // Never two streams for the org at once, not even during the takeover.
+    expect(w.peakSubscriptions()).toBe(1);
+    // The lease is 3 scan intervals; the survivor's next scan after it lapses takes it (+ the subscribe itself).
+    const takeoverMs = streamingAt - killedAt;
+    expect(takeoverMs).toBeLessThan(10 * LEASE_INTERVAL_MS);
+
+    console.log(
+      `two workers: takeover ${loggedAt - killedAt} ms to "feed subscribed", ${takeoverMs} ms to a live stream on the emulator ` +
+        `(lease ${3 * LEASE_INTERVAL_MS} ms, scans every ${LEASE_INTERVAL_MS} ms); ${events} change events, ${claims} claims, ${found} leads, ${duplicates} duplicates`,
+    );
+    recordScenario({ scenario: "SF two workers, holder kill -9", faults: `SIGKILL holder, takeover ${takeoverMs} ms`, eventsSent: events, leadsExpected: stream.finalTitle.size, leadsFound: found, duplicates });
+  }, 120_000);
+});
