@@ -1,3 +1,4 @@
+import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { until } from "../helpers/ports.js";
 import { jsonLines, type AppProcess } from "./support/processes.js";
@@ -21,6 +22,10 @@ afterEach(async () => {
 afterAll(() => printSummary("Salesforce feed faults: final state per scenario"));
 
 const subscribedLine = /"msg":"Salesforce feed subscribed"/;
+
+/** Events a worker found already claimed (a batch queued again after a crash): skipped, not applied twice. */
+const redeliveriesOf = (worker: AppProcess) =>
+  jsonLines(worker).reduce((sum, l) => sum + (l["msg"] === "Skipped events already processed (redelivery)" ? Number(l["redeliveries"]) : 0), 0);
 
 /** Writes a stream of person edits in the emulator's UI: new leads and edits of earlier ones, until stopped. */
 function uiEditStream(w: SalesforceFaultPipeline, tag: string) {
@@ -141,9 +146,56 @@ describe("Salesforce CDC feed: real worker processes", () => {
     console.log(
       `kill -9 mid-stream: ${stream.writes()} UI writes, ${events} change events, ${claims} claims; at the kill ${claimedAtKill} claimed and ` +
         `${pastCheckpoint} events past the stored checkpoint; ${downtime.length} events while down ` +
-        `(${restartedAt - killedAt} ms from kill to the new subscription), ${found} leads, ${duplicates} duplicates`,
+        `(${restartedAt - killedAt} ms from kill to the new subscription), ${redeliveriesOf(second)} redelivered events skipped, ${found} leads, ${duplicates} duplicates`,
     );
     recordScenario({ scenario: "SF worker kill -9 mid-stream", faults: "SIGKILL, 1.5 s down, restart", eventsSent: events, leadsExpected: stream.finalTitle.size, leadsFound: found, duplicates });
+  }, 120_000);
+
+  it("kill -9 after a batch was queued but before its checkpoint was stored: the batch comes again and is skipped, not applied twice", async () => {
+    const w = (world = await startSalesforceFaultPipeline({ env: { FEED_LEASE_INTERVAL_MS: String(LEASE_INTERVAL_MS) } }));
+    const first = await w.startWorker("sf-worker-window");
+    await first.waitForLine(subscribedLine);
+    await until(async () => w.liveSubscriptions() === 1, "the first worker's Pub/Sub stream");
+    const seed = Array.from({ length: 3 }, (_, i) => ({ LastName: `Seed${i}`, Company: "Window", Email: `window-seed-${i}@sf-faults.example`, Title: "seed" }));
+    await w.createLeads(seed);
+    await until(async () => (await w.claims()).length >= seed.length && (await w.prisma.feedCheckpoint.findUnique({ where: { integrationId: w.integrationId } })) !== null, "the seed claimed and checkpointed");
+    const before = (await w.prisma.feedCheckpoint.findUniqueOrThrow({ where: { integrationId: w.integrationId } })).checkpoint;
+
+    // Hold the checkpoint row: the worker queues the next batch (and applies it), then blocks storing its checkpoint.
+    const lock = new pg.Client({ connectionString: w.env["DATABASE_URL"] });
+    await lock.connect();
+    await lock.query("BEGIN");
+    await lock.query("SELECT 1 FROM feed_checkpoints WHERE integration_id = $1 FOR UPDATE", [w.integrationId]);
+    const window = Array.from({ length: 5 }, (_, i) => ({ LastName: `Win${i}`, Company: "Window", Email: `window-${i}@sf-faults.example`, Title: "in the window" }));
+    await w.createLeads(window);
+    await until(async () => (await w.claims()).length >= seed.length + window.length, "the window's events queued and applied");
+    // The worker now waits on the row lock with its checkpoint UPSERT sent. kill -9 it; its statement, already at the
+    // server, would still commit once the lock is free, so its backend goes with it (as if the crash came just before).
+    const blocked = await lock.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query ILIKE '%feed_checkpoints%'",
+    );
+    expect(blocked.rows.length).toBeGreaterThan(0);
+    first.signal("SIGKILL");
+    expect(await first.exited).toBeNull();
+    for (const { pid } of blocked.rows) await lock.query("SELECT pg_terminate_backend($1)", [pid]);
+    await lock.query("COMMIT");
+    await lock.end();
+    // The crash left the checkpoint where it was: the window's events are past it.
+    expect((await w.prisma.feedCheckpoint.findUniqueOrThrow({ where: { integrationId: w.integrationId } })).checkpoint).toBe(before);
+
+    const second = await w.startWorker("sf-worker-after-window");
+    await second.waitForLine(subscribedLine);
+    await w.updateLead((await w.createLeads([{ LastName: "After", Company: "Window", Email: "window-after@sf-faults.example", Title: "after" }]))[0] as string, { Title: "after-edit" });
+    await until(async () => redeliveriesOf(second) >= window.length, "the window's events redelivered to the new worker", 20_000);
+
+    const { events, claims } = await expectEveryChangeClaimedOnce(w);
+    const titles = new Map([...seed, ...window].map((r) => [r.Email, r.Title]));
+    titles.set("window-after@sf-faults.example", "after-edit");
+    const { found, duplicates } = await expectLeadsWithFinalValues(w, titles);
+    expect(found).toBe(titles.size);
+    expect(jsonLines(second).find((l) => l["msg"] === "Salesforce change feed subscribing")).toMatchObject({ from: before });
+    console.log(`crash window: ${window.length} events queued+applied, checkpoint not stored, kill -9; ${redeliveriesOf(second)} redelivered and skipped; ${events} change events, ${claims} claims, ${duplicates} duplicates`);
+    recordScenario({ scenario: "SF kill -9 queued-not-checkpointed", faults: "checkpoint row locked, SIGKILL", eventsSent: events, leadsExpected: titles.size, leadsFound: found, duplicates });
   }, 120_000);
 
   it("two workers, one subscription; kill -9 of the holder: the other takes over within a few lease intervals", async () => {
@@ -181,7 +233,7 @@ describe("Salesforce CDC feed: real worker processes", () => {
 
     console.log(
       `two workers: takeover ${loggedAt - killedAt} ms to "feed subscribed", ${takeoverMs} ms to a live stream on the emulator ` +
-        `(lease ${3 * LEASE_INTERVAL_MS} ms, scans every ${LEASE_INTERVAL_MS} ms); ${events} change events, ${claims} claims, ${found} leads, ${duplicates} duplicates`,
+        `(lease ${3 * LEASE_INTERVAL_MS} ms, scans every ${LEASE_INTERVAL_MS} ms); ${events} change events, ${claims} claims, ${redeliveriesOf(other)} redelivered events skipped, ${found} leads, ${duplicates} duplicates`,
     );
     recordScenario({ scenario: "SF two workers, holder kill -9", faults: `SIGKILL holder, takeover ${takeoverMs} ms`, eventsSent: events, leadsExpected: stream.finalTitle.size, leadsFound: found, duplicates });
   }, 120_000);
