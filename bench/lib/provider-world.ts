@@ -1,0 +1,89 @@
+// The shared provider e2e harness (test/providers) is root-level code like the bench: imported from its source.
+import { QUEUES, createQueue, createRedisConnection } from "../../packages/queue/src/index.js";
+import { startProviderWorld, type LeadFieldsInput, type ProviderWorld } from "../../test/providers/harness.js";
+import type { ProviderKit } from "../../test/providers/kit.js";
+import { onCleanup } from "./cleanup.js";
+
+/**
+ * One CRM emulator's whole pipeline for a scenario: `startProviderWorld` (emulator, API + receiver, workers and a
+ * fresh database in this process, an integration connected through the API), registered on the cleanup stack, plus
+ * what the bench needs beside it: queue counts (drained?) and the emulator's full stats.
+ */
+export interface BenchWorld {
+  world: ProviderWorld;
+  /** True when neither queue of the run's prefix has a job waiting, delayed or running. */
+  queuesIdle(): Promise<boolean>;
+  /** `GET /__sandbox/accounts/:id/stats` as the emulator answers it (each emulator has its own extra counters). */
+  stats<T extends EmulatorStats>(): Promise<T>;
+  /** Records created as a person would (the admin route), `batchSize` per request; ids in input order. */
+  createRecords(records: readonly LeadFieldsInput[], batchSize: number): Promise<string[]>;
+  /** Every record the emulator holds for the account (the admin list without `email`). */
+  allRecords(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export interface EmulatorStats {
+  calls: { total: number; byEndpoint: Record<string, number> };
+  throttled: number;
+}
+
+export async function startBenchWorld(kit: ProviderKit): Promise<BenchWorld> {
+  const world = await startProviderWorld(kit);
+  const stopWorld = onCleanup(`${kit.name} world`, () => world.close());
+  const connection = createRedisConnection(world.config.redisUrl, { role: "producer" });
+  const prefix = world.config.queuePrefix;
+  const queues = [createQueue(QUEUES.crmChanges, { connection, prefix }), createQueue(QUEUES.crmOutbound, { connection, prefix })];
+  // Registered after the world, so undone before it (newest first).
+  const stopQueues = onCleanup(`${kit.name} queue handles`, async () => {
+    for (const queue of queues) await queue.close();
+    connection.disconnect();
+  });
+  const records = `/__sandbox/accounts/${world.accountId}/records`;
+
+  async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const { status, json } = await world.admin<T>(method, path, body);
+    if (status >= 300) throw new Error(`${kit.name} emulator ${method} ${path} → ${status}: ${JSON.stringify(json).slice(0, 500)}`);
+    return json;
+  }
+
+  return {
+    world,
+    async queuesIdle() {
+      for (const queue of queues) {
+        const counts = await queue.getJobCounts("active", "waiting", "delayed", "prioritized");
+        if (Object.values(counts).some((n) => n > 0)) return false;
+      }
+      return true;
+    },
+    stats: <T extends EmulatorStats>() => admin<T>("GET", `/__sandbox/accounts/${world.accountId}/stats`),
+    async createRecords(inputs, batchSize) {
+      const ids: string[] = [];
+      for (let i = 0; i < inputs.length; i += batchSize) {
+        const chunk = inputs.slice(i, i + batchSize).map((fields) => kit.createBody(fields));
+        const created = await admin<{ ids: (string | number)[] }>("POST", records, { records: chunk });
+        ids.push(...created.ids.map(String));
+      }
+      return ids;
+    },
+    allRecords: () => admin<unknown>("GET", records),
+    async stop() {
+      await stopQueues();
+      await stopWorld();
+    },
+  };
+}
+
+/** Calls by endpoint between two stats, without the zeros. */
+export function callsBetween(before: EmulatorStats, after: EmulatorStats): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [endpoint, n] of Object.entries(after.calls.byEndpoint)) {
+    const delta = n - (before.calls.byEndpoint[endpoint] ?? 0);
+    if (delta > 0) out[endpoint] = delta;
+  }
+  return out;
+}
+
+export function describeCalls(calls: Record<string, number>): string {
+  const entries = Object.entries(calls).sort((a, b) => b[1] - a[1]);
+  return entries.length === 0 ? "none" : entries.map(([k, v]) => `${k} ${v}`).join(", ");
+}
