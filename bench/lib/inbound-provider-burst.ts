@@ -42,7 +42,9 @@ export async function runInboundProviderBurst<S extends EmulatorStats>(spec: Inb
   const ids = await bench.createRecords(inputs, spec.batchSize);
   const createdSeconds = (Date.now() - started) / 1000;
   const leadCount = () => world.prisma.lead.count({ where: { orgId: world.orgId } });
-  await waitUntil(async () => (await leadCount()) >= count && (await bench.queuesIdle()), {
+  // Done when every record is a lead, or when nothing is left to run and jobs failed (reported below).
+  const settled = async () => (await bench.queuesIdle()) && ((await leadCount()) >= count || (await bench.failedJobs()).total > 0);
+  await waitUntil(settled, {
     timeoutMs: quick ? 60_000 : 900_000,
     what: `the ${kit.name} burst to drain`,
     tick: async () => {
@@ -53,6 +55,7 @@ export async function runInboundProviderBurst<S extends EmulatorStats>(spec: Inb
   const seconds = (Date.now() - started) / 1000;
   const after = await bench.stats<S>();
   const check = await verifyInbound(bench, kit, inputs, ids);
+  const failed = await bench.failedJobs();
   await bench.stop();
 
   const calls = after.calls.total - before.calls.total;
@@ -78,6 +81,7 @@ export async function runInboundProviderBurst<S extends EmulatorStats>(spec: Inb
     },
     ...spec.extraFigures(before, after, count),
     { name: "429 / limit responses", value: throttled, unit: "", target: "0", pass: throttled === 0 },
+    { name: "jobs failed (attempts exhausted)", value: failed.total, unit: "", target: "0", pass: failed.total === 0 },
     { name: "leads lost", value: check.lost, unit: `of ${count}`, target: "0", pass: check.lost === 0 },
     { name: "leads doubled", value: check.doubled, unit: "", target: "0", pass: check.doubled === 0 },
   ];
@@ -92,6 +96,7 @@ export async function runInboundProviderBurst<S extends EmulatorStats>(spec: Inb
       `Lost = a record without a lead or with a lead whose email, names, phone, company, job title or source differ; doubled = extra leads, links not one per record (${check.links} links for ${count} records, ${check.misLinked} pointing at the wrong record) and records the pipeline created in the CRM (${check.crmRecords} records in the emulator after the run).`,
       `Calls by endpoint: ${describeCalls(byEndpoint)}.`,
       ...spec.extraNotes(before, after, count),
+      ...(failed.total > 0 ? [`Failed jobs by reason: ${Object.entries(failed.reasons).map(([r, n]) => `${n} × "${r}"`).join("; ")}.`] : []),
     ],
     durationSeconds: round(seconds, 1),
   };

@@ -3,6 +3,7 @@ import { QUEUES, createQueue, createRedisConnection } from "../../packages/queue
 import { startProviderWorld, type LeadFieldsInput, type ProviderWorld } from "../../test/providers/harness.js";
 import type { ProviderKit } from "../../test/providers/kit.js";
 import { onCleanup } from "./cleanup.js";
+import { waitUntil } from "./environment.js";
 
 /**
  * One CRM emulator's whole pipeline for a scenario: `startProviderWorld` (emulator, API + receiver, workers and a
@@ -11,8 +12,10 @@ import { onCleanup } from "./cleanup.js";
  */
 export interface BenchWorld {
   world: ProviderWorld;
-  /** True when neither queue of the run's prefix has a job waiting, delayed or running. */
+  /** True when no queue of the run's prefix (changes, outbound, sync) has a job waiting, delayed or running. */
   queuesIdle(): Promise<boolean>;
+  /** Jobs BullMQ gave up on (attempts exhausted, or unrecoverable), per queue, and their reasons grouped. */
+  failedJobs(): Promise<{ total: number; byQueue: Record<string, number>; reasons: Record<string, number> }>;
   /** `GET /__sandbox/accounts/:id/stats` as the emulator answers it (each emulator has its own extra counters). */
   stats<T extends EmulatorStats>(): Promise<T>;
   /** Records created as a person would (the admin route), `batchSize` per request; ids in input order. */
@@ -32,13 +35,25 @@ export async function startBenchWorld(kit: ProviderKit): Promise<BenchWorld> {
   const stopWorld = onCleanup(`${kit.name} world`, () => world.close());
   const connection = createRedisConnection(world.config.redisUrl, { role: "producer" });
   const prefix = world.config.queuePrefix;
-  const queues = [createQueue(QUEUES.crmChanges, { connection, prefix }), createQueue(QUEUES.crmOutbound, { connection, prefix })];
+  // crm-sync too: a first pulled-feed subscription queues a reconciliation, which reads the CRM and writes leads.
+  const queues = [createQueue(QUEUES.crmChanges, { connection, prefix }), createQueue(QUEUES.crmOutbound, { connection, prefix }), createQueue(QUEUES.crmSync, { connection, prefix })];
   // Registered after the world, so undone before it (newest first).
   const stopQueues = onCleanup(`${kit.name} queue handles`, async () => {
     for (const queue of queues) await queue.close();
     connection.disconnect();
   });
   const records = `/__sandbox/accounts/${world.accountId}/records`;
+  const queuesIdle = async () => {
+    for (const queue of queues) {
+      // crm-sync always holds delayed jobs (the scheduled feed and token upkeep): only its running or due ones count.
+      const states = queue.name === QUEUES.crmSync ? (["active", "waiting", "prioritized"] as const) : (["active", "waiting", "delayed", "prioritized"] as const);
+      const counts = await queue.getJobCounts(...states);
+      if (Object.values(counts).some((n) => n > 0)) return false;
+    }
+    return true;
+  };
+  // What connecting queued (the first feed subscription's reconciliation) runs before the scenario's clock starts.
+  await waitUntil(queuesIdle, { timeoutMs: 30_000, intervalMs: 50, what: `the ${kit.name} connection's own jobs` });
 
   async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
     const { status, json } = await world.admin<T>(method, path, body);
@@ -48,12 +63,22 @@ export async function startBenchWorld(kit: ProviderKit): Promise<BenchWorld> {
 
   return {
     world,
-    async queuesIdle() {
+    queuesIdle,
+    async failedJobs() {
+      const byQueue: Record<string, number> = {};
+      const reasons: Record<string, number> = {};
+      let total = 0;
       for (const queue of queues) {
-        const counts = await queue.getJobCounts("active", "waiting", "delayed", "prioritized");
-        if (Object.values(counts).some((n) => n > 0)) return false;
+        const failed = await queue.getFailed(0, -1);
+        byQueue[queue.name] = failed.length;
+        total += failed.length;
+        for (const job of failed) {
+          // "retry in 2371 ms" and ids differ per job: grouped without their numbers.
+          const reason = `${queue.name}: ${(job.failedReason ?? "").replace(/\s+/g, " ").replace(/\d+/g, "N").trim().slice(0, 160)}`;
+          reasons[reason] = (reasons[reason] ?? 0) + 1;
+        }
       }
-      return true;
+      return { total, byQueue, reasons };
     },
     stats: <T extends EmulatorStats>() => admin<T>("GET", `/__sandbox/accounts/${world.accountId}/stats`),
     async createRecords(inputs, batchSize) {

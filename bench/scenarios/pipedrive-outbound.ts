@@ -55,18 +55,25 @@ async function run({ quick, progress }: ScenarioContext): Promise<ScenarioResult
     }),
   );
   const postedSeconds = (Date.now() - started) / 1000;
-  await waitUntil(async () => (await linkCount()) >= count - refused && (await bench.queuesIdle()), {
+  // Done when every lead is linked, or when nothing is left to run and the rest are failed jobs (reported below).
+  const settled = async () => {
+    if (!(await bench.queuesIdle())) return false;
+    return (await linkCount()) + ((await bench.failedJobs()).byQueue["crm-outbound"] ?? 0) >= count - refused;
+  };
+  await waitUntil(settled, {
     timeoutMs: quick ? 60_000 : 1_800_000,
     intervalMs: 500,
     what: "every lead linked to a Pipedrive person",
     tick: async () => {
       const s = await bench.stats<PipedriveStats>();
-      progress(`pipedrive-outbound: ${await linkCount()}/${count} linked, ${s.calls.total - before.calls.total} API calls, ${s.budget.used - before.budget.used} tokens, ${round((Date.now() - started) / 1000)} s`);
+      const failedNow = (await bench.failedJobs()).total;
+      progress(`pipedrive-outbound: ${await linkCount()}/${count} linked, ${failedNow} jobs failed, ${s.calls.total - before.calls.total} API calls, ${s.budget.used - before.budget.used} tokens, ${round((Date.now() - started) / 1000)} s`);
     },
   });
   const seconds = (Date.now() - started) / 1000;
   const after = await bench.stats<PipedriveStats>();
   const linked = await linkCount();
+  const failed = await bench.failedJobs();
   const persons = pipedriveKit.readRecords(await bench.allRecords()).filter((p) => p.email?.startsWith("pd-out-"));
   const marked = persons.filter((p) => p.marker === world.config.leadSourceMarker).length;
   await bench.stop();
@@ -127,6 +134,7 @@ async function run({ quick, progress }: ScenarioContext): Promise<ScenarioResult
       pass: after.maxBurstInAnyWindow <= BURST_PER_2S_GROWTH_API_TOKEN,
     },
     { name: "429 responses", value: throttled, unit: "", target: "0", pass: throttled === 0 },
+    { name: "outbound jobs failed (attempts exhausted)", value: failed.total, unit: `of ${count}`, target: "0", pass: failed.total === 0 },
     { name: "persons duplicated", value: duplicates, unit: "", target: "0", pass: duplicates === 0 },
     {
       name: "leads linked / persons marked",
@@ -147,6 +155,7 @@ async function run({ quick, progress }: ScenarioContext): Promise<ScenarioResult
       `Pipeline in one process (test/providers/harness.ts startProviderWorld: API + receiver, in-process workers, a fresh database), beside the emulator. The webhooks our own creates cause come back to the receiver (${after.notifications.delivered - before.notifications.delivered} delivered) and cost no call (echoes: Pipedrive names our user as the change source).`,
       `Duplicates: persons with a bench email beyond one per lead, plus emails held by two live persons (emulator: ${after.duplicateEmails}); ${persons.length} persons, ${marked} carrying the platform marker, ${linked} links.`,
       `Calls by endpoint: ${describeCalls(byEndpoint)}.`,
+      ...(failed.total > 0 ? [`Failed jobs by reason: ${Object.entries(failed.reasons).map(([r, n]) => `${n} × "${r}"`).join("; ")}.`] : []),
     ],
     durationSeconds: round(seconds, 1),
   };
