@@ -261,26 +261,23 @@ describe("Salesforce CDC feed: real worker processes", () => {
     await stream.stop();
 
     const { events, claims } = await expectEveryChangeClaimedOnce(w);
-    // KNOWN BUG (apps/worker/src/inbound + core's resolveField, reported, not fixed here): the frozen worker wakes
-    // inside a batch it had read from Salesforce before the freeze and commits that older read over the lead the
-    // other worker created meanwhile from a newer one. The edits are ~15 ms apart, inside Salesforce's 1 s clock tick
-    // (clockResolutionMs), where resolveField lets the CRM side win when the link's ledger holds a value. Every event
-    // is still claimed exactly once and no lead is doubled; the final values are checked only under
-    // SF_FAULTS_KNOWN_BUGS=1 (the race hits in about half the runs) until that is fixed.
+    // The frozen worker wakes inside a batch it had read from Salesforce before the freeze; that older read must not
+    // overwrite the lead the other worker wrote meanwhile from a newer one (the edits are ~15 ms apart, inside
+    // Salesforce's 1 s clock tick: the conflict rule orders them by when each read was made against the last sync).
     const leads = await w.leads();
     const found = [...stream.finalTitle.keys()].filter((e) => leads.has(e)).length;
     const duplicates = [...leads.values()].filter((l) => l.rows > 1).length;
     expect(found).toBe(stream.finalTitle.size);
     expect(duplicates).toBe(0);
     const stale = [...stream.finalTitle].filter(([email, title]) => leads.get(email)?.jobTitle !== title).length;
-    if (process.env["SF_FAULTS_KNOWN_BUGS"]) await expectLeadsWithFinalValues(w, stream.finalTitle);
+    await expectLeadsWithFinalValues(w, stream.finalTitle);
     expect(w.liveSubscriptions()).toBe(1);
     // The woken process does not take the feed back: the survivor still holds it.
     expect(holder.lines.filter((l) => subscribedLine.test(l))).toHaveLength(1);
     console.log(
       `frozen holder: taken over ${takenOverAt - frozenAt} ms after SIGSTOP; woken, it closed its stream ${closedAt - wokenAt} ms after SIGCONT ` +
         `(peak ${w.peakSubscriptions()} streams while it was frozen); ${events} change events, ${claims} claims, ` +
-        `${redeliveriesOf(holder) + redeliveriesOf(other)} redelivered events skipped, ${found} leads, ${duplicates} duplicates, ${stale} leads left with an older value (known bug)`,
+        `${redeliveriesOf(holder) + redeliveriesOf(other)} redelivered events skipped, ${found} leads, ${duplicates} duplicates, ${stale} leads left with an older value`,
     );
     recordScenario({ scenario: "SF frozen holder (SIGSTOP)", faults: "SIGSTOP 1 s past takeover, SIGCONT", eventsSent: events, leadsExpected: stream.finalTitle.size, leadsFound: found, duplicates });
   }, 120_000);

@@ -26,6 +26,8 @@ export interface FieldSides {
    * order a person's edit against our own. Default 1 (exact).
    */
   crmClockResolutionMs?: number;
+  /** When the CRM value was read (ms epoch), if known: only a read after the field's last sync can show a newer change. */
+  crmReadAt?: number;
 }
 
 export type FieldResolution =
@@ -45,8 +47,10 @@ export function resolveField(sides: FieldSides, rule: ConflictRule): FieldResolu
   if (sides.crmChangedAt < sides.leadChangedAt) {
     // Within one tick of a coarse CRM clock the time cannot say which came first, but the ledger can: the CRM held
     // what we last synced, and now holds something else, so a person changed it after that sync.
+    // Only a read made after that sync can show it: a read from before it (a worker stalled mid-batch) is just old.
     const withinTick = sides.leadChangedAt - sides.crmChangedAt < (sides.crmClockResolutionMs ?? 1);
-    if (!(withinTick && typeof sides.lastPushedValue === "string")) return { winner: "platform", reason: "older" };
+    const readAfterSync = sides.crmReadAt !== undefined && sides.crmReadAt > sides.lastSyncedAt;
+    if (!(withinTick && readAfterSync && typeof sides.lastPushedValue === "string")) return { winner: "platform", reason: "older" };
   }
   return { winner: "crm", conflict: false };
 }

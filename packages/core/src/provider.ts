@@ -11,6 +11,8 @@ export interface CrmContact {
   /** When the record last changed in the CRM (ms epoch); orders concurrent reads of the same record. */
   updatedAt: number;
   archived?: boolean;
+  /** When the sync read it (ms epoch; set by the worker, not the provider): a read orders against our own syncs. */
+  readAt?: number;
 }
 
 export interface UpsertInput {
@@ -37,6 +39,8 @@ export type UpsertResult =
       retryable: boolean;
       /** Create only: the CRM already holds a record with this input's email (someone else's). Link to it; never overwrite its origin. */
       existingId?: string;
+      /** Not written for want of budget (a rate limit stopped the batch midway): try this input again after this long. */
+      retryAfterMs?: number;
     };
 
 export interface CrmProviderLimits {

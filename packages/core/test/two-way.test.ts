@@ -122,10 +122,14 @@ describe("a CRM clock coarser than ours (Zoho and Pipedrive stamp whole seconds)
     expect(resolveField(sides, "latest_wins")).toEqual({ winner: "platform", reason: "older" });
   });
   it("within one tick the ledger decides: the CRM held our push and now holds another value, so the person's edit wins", () => {
-    expect(resolveField({ ...sides, crmClockResolutionMs: 1000 }, "latest_wins")).toEqual({ winner: "crm", conflict: false });
+    expect(resolveField({ ...sides, crmClockResolutionMs: 1000, crmReadAt: 10_950 }, "latest_wins")).toEqual({ winner: "crm", conflict: false });
+  });
+  it("…but only for a read made after that sync: a read from before it (a worker stalled mid-batch) is old", () => {
+    expect(resolveField({ ...sides, crmClockResolutionMs: 1000, crmReadAt: 10_650 }, "latest_wins")).toEqual({ winner: "platform", reason: "older" });
+    expect(resolveField({ ...sides, crmClockResolutionMs: 1000 }, "latest_wins")).toEqual({ winner: "platform", reason: "older" });
   });
   it("a value a whole tick older stays older, and without a ledger entry time alone decides", () => {
-    expect(resolveField({ ...sides, crmChangedAt: 9_000, crmClockResolutionMs: 1000 }, "latest_wins")).toEqual({ winner: "platform", reason: "older" });
-    expect(resolveField({ ...sides, lastPushedValue: undefined, crmClockResolutionMs: 1000 }, "latest_wins")).toEqual({ winner: "platform", reason: "older" });
+    expect(resolveField({ ...sides, crmChangedAt: 9_000, crmClockResolutionMs: 1000, crmReadAt: 10_950 }, "latest_wins")).toEqual({ winner: "platform", reason: "older" });
+    expect(resolveField({ ...sides, lastPushedValue: undefined, crmClockResolutionMs: 1000, crmReadAt: 10_950 }, "latest_wins")).toEqual({ winner: "platform", reason: "older" });
   });
 });

@@ -1,4 +1,4 @@
-import type { UpsertResult } from "@leadsync/core";
+import { isCrmRateLimited, type UpsertResult } from "@leadsync/core";
 import { PipedriveApiError } from "./errors.js";
 
 /**
@@ -41,7 +41,9 @@ export async function writeEach<I extends { leadId: string }>(
   if (stop !== undefined) {
     if (written === 0) throw stop;
     const message = stop instanceof Error ? stop.message : String(stop);
-    return inputs.map((input, i) => results[i] ?? { leadId: input.leadId, ok: false as const, message, retryable: true });
+    // A rate limit says when there is budget again: those inputs wait for it rather than spend a retry.
+    const wait = isCrmRateLimited(stop) ? { retryAfterMs: stop.retryAfterMs } : {};
+    return inputs.map((input, i) => results[i] ?? { leadId: input.leadId, ok: false as const, message, retryable: true, ...wait });
   }
   return results as UpsertResult[];
 }

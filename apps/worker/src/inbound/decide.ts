@@ -106,6 +106,7 @@ export function decideContact(ctx: ContactContext): ContactDecision {
   const fields = contactToLeadFields(contact.properties, mapping);
   const mergeContext = (lastPushed: Record<string, unknown>, lastSyncedAt: number, propertySyncedAt: Record<string, number> = {}): MergeContext => ({
     contactUpdatedAt: contact.updatedAt,
+    ...(contact.readAt === undefined ? {} : { contactReadAt: contact.readAt }),
     lastPushed,
     lastSyncedAt,
     propertySyncedAt,

@@ -98,12 +98,15 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
       const carried = new Map<string, CrmContact>();
       for (const [id, group] of needed) {
         const latest = group.filter((i) => i.change.record !== undefined).sort((a, b) => b.change.occurredAt - a.change.occurredAt)[0];
-        if (latest?.change.record && group.every((i) => i.change.record !== undefined || settled.has(i))) carried.set(id, latest.change.record);
+        // A carried record is the CRM's state when the feed delivered it.
+        if (latest?.change.record && group.every((i) => i.change.record !== undefined || settled.has(i))) carried.set(id, { ...latest.change.record, readAt: latest.receivedAt });
       }
       const toRead = needed.map(([id]) => id).filter((id) => !carried.has(id));
 
+      // The read reflects the CRM at least as of when it started.
+      const readAt = Date.now();
       const read = toRead.length > 0 ? await directory.providerFor(integration).fetchContacts(toRead, propertiesToRead(rules.mapping, rules.markerField)) : [];
-      const contacts = new Map([...carried, ...read.map((c): [string, CrmContact] => [c.id, c])]);
+      const contacts = new Map([...carried, ...read.map((c): [string, CrmContact] => [c.id, { ...c, readAt }])]);
       const formId = contacts.size > 0 ? await crmImportFormId(integration.orgId) : null;
       await applyWithRetry({ integration, rules, toDecide, privacyDeleted, settled, contacts, formId, items, log });
     } catch (error) {

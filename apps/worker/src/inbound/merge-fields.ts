@@ -41,6 +41,8 @@ export interface MergeContext {
   propertyChanges?: ReadonlyMap<string, PropertyChange>;
   /** The CRM's timestamp resolution (ms; the provider's limits.clockResolutionMs). */
   crmClockResolutionMs?: number;
+  /** When the record was read (ms epoch). */
+  contactReadAt?: number;
 }
 
 /** A field both sides changed since the last sync, and which side the rule kept. */
@@ -84,6 +86,7 @@ export function mergeContactIntoLead(lead: LeadState, contactFields: LeadFieldVa
       lastPushedValue: ctx.lastPushed[mapping[field]],
       lastSyncedAt: ctx.propertySyncedAt?.[mapping[field]] ?? ctx.lastSyncedAt ?? 0,
       ...(ctx.crmClockResolutionMs === undefined ? {} : { crmClockResolutionMs: ctx.crmClockResolutionMs }),
+      ...(ctx.contactReadAt === undefined ? {} : { crmReadAt: ctx.contactReadAt }),
     };
     const resolution = resolveField(sides, rule);
     const conflict = resolution.winner === "crm" ? resolution.conflict : resolution.reason === "conflict";

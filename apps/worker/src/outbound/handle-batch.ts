@@ -1,5 +1,5 @@
 import type { Config, Logger } from "@leadsync/config";
-import { isPermanentCrmError, normalizeEmail, withPushed, type UpsertInput, type UpsertResult } from "@leadsync/core";
+import { CrmRateLimitedError, isPermanentCrmError, normalizeEmail, withPushed, type UpsertInput, type UpsertResult } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
 import { UnrecoverableError } from "bullmq";
 import type { FlushFailures } from "../coalescer.js";
@@ -151,6 +151,14 @@ export function createOutboundBatchHandler({ config, prisma, directory, logger }
   ): Promise<void> {
     await recordErrors(integrationId, rejected.filter((r) => !r.retryable).map((r) => ({ leadId: r.leadId, message: r.message })));
     for (const r of rejected) {
+      if (r.retryAfterMs !== undefined) {
+        // Not written for want of budget: the job waits for it (delayed without using an attempt), nothing failed.
+        metrics.outboundLeads.inc({ result: "waiting" });
+        log.info({ leadId: r.leadId, retryAfterMs: r.retryAfterMs }, `Lead ${r.leadId} waits for ${crm}'s API budget`);
+        const error = new CrmRateLimitedError(r.message, { retryAfterMs: r.retryAfterMs });
+        for (const item of items) if (item.leadId === r.leadId) failures.set(item, error);
+        continue;
+      }
       metrics.outboundLeads.inc({ result: r.retryable ? "retry" : "failed" });
       log.error({ leadId: r.leadId, retryable: r.retryable }, `Failed to sync lead ${r.leadId} to ${crm}: ${r.message}`);
       const error = r.retryable ? new Error(r.message) : new UnrecoverableError(r.message);

@@ -1,5 +1,5 @@
 import type { PushedFields } from "@leadsync/core";
-import type { PrismaClient } from "@leadsync/db";
+import { postgresFailure, type PrismaClient } from "@leadsync/db";
 
 export interface PushedLink {
   leadId: string;
@@ -14,8 +14,23 @@ export interface PushedLink {
  * (lead, integration) makes both orders end in the same row. `lastPushed` is merged per property (what the
  * inbound worker recorded meanwhile for other properties stays); a link to another contact starts afresh.
  */
-export async function saveLinks(prisma: PrismaClient, integrationId: string, links: readonly PushedLink[]): Promise<void> {
-  if (links.length === 0) return;
+export async function saveLinks(prisma: PrismaClient, integrationId: string, unsorted: readonly PushedLink[]): Promise<void> {
+  if (unsorted.length === 0) return;
+  // In lead order, so concurrent batches (and the inbound worker's writes) take the rows' locks in the same order.
+  const links = [...unsorted].sort((a, b) => (a.leadId < b.leadId ? -1 : a.leadId > b.leadId ? 1 : 0));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await insertLinks(prisma, integrationId, links);
+    } catch (error) {
+      // A deadlock aborts one side: the statement is idempotent, so it runs again at once.
+      if (postgresFailure(error)?.code !== "40P01" || attempt >= MAX_DEADLOCK_RETRIES) throw error;
+    }
+  }
+}
+
+const MAX_DEADLOCK_RETRIES = 3;
+
+async function insertLinks(prisma: PrismaClient, integrationId: string, links: readonly PushedLink[]): Promise<void> {
   await prisma.$executeRaw`
     INSERT INTO lead_crm_links (id, lead_id, integration_id, provider, external_id, last_pushed, last_synced_at, created_at, updated_at)
     SELECT gen_random_uuid(), v.lead_id, ${integrationId}::uuid, (SELECT provider FROM crm_integrations WHERE id = ${integrationId}::uuid), v.external_id, v.last_pushed::jsonb, now(), now(), now()
