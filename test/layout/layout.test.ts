@@ -14,6 +14,12 @@ describe("repository layout", () => {
     }
   });
 
+  it("no two apps hold modules of one name that do different things (integrations.ts is the worker's directory only)", () => {
+    const named = (app: string) => readdirSync(join(ROOT, "apps", app, "src"), { recursive: true }).map(String).filter((f) => f.endsWith("integrations.ts"));
+    expect(named("api")).toEqual([]);
+    expect(named("worker")).toEqual(["integrations.ts"]);
+  });
+
   it("every Markdown file .ci/run cites exists in the repository", () => {
     const script = readFileSync(join(ROOT, ".ci/run"), "utf8");
     const cited = [...script.matchAll(/([\w./-]+\.md)\b/g)].map((m) => m[1]!);

@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { ConflictError, UnprocessableError } from "../../errors.js";
 import { authErrors, bearerSecurity, errorResponse } from "../../schemas.js";
-import { findOrgIntegration } from "../../services/integrations.js";
+import { findOrgIntegration } from "../../services/org-integration.js";
 import { integrationIdParams } from "./integration-json.js";
 
 /**

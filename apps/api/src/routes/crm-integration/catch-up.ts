@@ -4,7 +4,7 @@ import type { ApiDeps } from "../../deps.js";
 import { UnprocessableError } from "../../errors.js";
 import { authErrors, bearerSecurity, errorResponse } from "../../schemas.js";
 import { catchUpStatus, pushes, queueCatchUp } from "../../services/catch-up.js";
-import { findOrgIntegration } from "../../services/integrations.js";
+import { findOrgIntegration } from "../../services/org-integration.js";
 import { integrationIdParams } from "./integration-json.js";
 
 /** `POST /:integrationId/catch-up`: pushes the leads this integration never sent (services/catch-up.ts). */

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { authErrors, bearerSecurity, errorResponse } from "../../schemas.js";
-import { findOrgIntegration } from "../../services/integrations.js";
+import { findOrgIntegration } from "../../services/org-integration.js";
 import type { StoredSubscription } from "../../services/webhook-subscriptions.js";
 import { integrationIdParams } from "./integration-json.js";
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { ApiDeps } from "../../deps.js";
 import { authErrors, bearerSecurity, successResponse } from "../../schemas.js";
-import { findOrgIntegration } from "../../services/integrations.js";
+import { findOrgIntegration } from "../../services/org-integration.js";
 import { integrationIdParams, integrationJson, toIntegrationJson } from "./integration-json.js";
 
 const getIntegration: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma }) => {

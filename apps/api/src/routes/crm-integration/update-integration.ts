@@ -5,7 +5,7 @@ import type { ApiDeps } from "../../deps.js";
 import { BadGatewayError, BadRequestError } from "../../errors.js";
 import { authErrors, bearerSecurity, errorResponse, successResponse } from "../../schemas.js";
 import { catchUpJson, countUnsentLeads, pushes } from "../../services/catch-up.js";
-import { findOrgIntegration } from "../../services/integrations.js";
+import { findOrgIntegration } from "../../services/org-integration.js";
 import { integrationIdParams, integrationJson, integrationSelect, integrationSettingsInput, settingsToColumns, toIntegrationJson } from "./integration-json.js";
 
 /** Answered when a change makes the integration push: the leads it never sent, and how to send them. */

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
 import { authErrors, bearerSecurity, successResponse } from "../../schemas.js";
 import { catchUpJson, catchUpStatus } from "../../services/catch-up.js";
-import { findOrgIntegration } from "../../services/integrations.js";
+import { findOrgIntegration } from "../../services/org-integration.js";
 import { parseStoredSubscriptions } from "../../services/webhook-subscriptions.js";
 import { backfillJson, toBackfillJson } from "./backfill.js";
 import { integrationIdParams } from "./integration-json.js";
