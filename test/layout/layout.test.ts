@@ -15,7 +15,7 @@ describe("repository layout", () => {
   });
 
   it("no two apps hold modules of one name that do different things (integrations.ts is the worker's directory only)", () => {
-    const named = (app: string) => readdirSync(join(ROOT, "apps", app, "src"), { recursive: true }).map(String).filter((f) => f.endsWith("integrations.ts"));
+    const named = (app: string) => readdirSync(join(ROOT, "apps", app, "src"), { recursive: true }).map(String).filter((f) => f.split("/").pop() === "integrations.ts");
     expect(named("api")).toEqual([]);
     expect(named("worker")).toEqual(["integrations.ts"]);
   });
