@@ -25,7 +25,8 @@ export interface ReconcileResult {
   cursor: number;
 }
 
-export async function runReconciliation(deps: SyncRunDeps, integration: Integration): Promise<ReconcileResult> {
+/** `signal` (shutdown) ends a wait for budget: the run stops and the next tick starts it again from its cursor. */
+export async function runReconciliation(deps: SyncRunDeps, integration: Integration, options: { signal?: AbortSignal } = {}): Promise<ReconcileResult> {
   const { prisma } = deps;
   const log = deps.logger.child({ integrationId: integration.id, kind: "reconcile" });
   const row = await reconcileRow(deps, integration.id);
@@ -49,6 +50,7 @@ export async function runReconciliation(deps: SyncRunDeps, integration: Integrat
       const page = await untilNotRateLimited(() => provider.listContactsModifiedSince(since, after, properties), {
         heartbeat,
         heartbeatMs: HEARTBEAT_MS,
+        signal: options.signal,
       });
       for (let i = 0; i < page.contacts.length; i += MAX_SNAPSHOTS_PER_CALL) fixed += await apply(page.contacts.slice(i, i + MAX_SNAPSHOTS_PER_CALL));
       checked += page.contacts.length;
@@ -66,6 +68,12 @@ export async function runReconciliation(deps: SyncRunDeps, integration: Integrat
       }
     }
   } catch (error) {
+    if (options.signal?.aborted) {
+      // Shutdown while it waited for budget: not a failure; the next tick resumes from the unchanged cursor.
+      await prisma.syncJob.update({ where: { id: row.id }, data: { status: "queued" } });
+      log.info({ checked }, "Reconciliation stopped by shutdown; the next run resumes from its cursor");
+      throw error;
+    }
     const message = errorMessage(error);
     log.error({ err: error }, `Reconciliation failed: ${message}`);
     await prisma.$transaction([

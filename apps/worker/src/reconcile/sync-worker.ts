@@ -59,7 +59,7 @@ export function startSyncWorker(deps: SyncWorkerDeps): { close(): Promise<void> 
         const integration = await prisma.crmIntegration.findUnique({ where: { id: payload.integrationId } });
         if (!integration || !takesInbound(integration)) return { skipped: true };
         try {
-          return await runReconciliation({ ...deps, logger: log }, integration);
+          return await runReconciliation({ ...deps, logger: log }, integration, { signal: stopping.signal });
         } catch (error) {
           return rethrowForBullMQ(job, error);
         }
