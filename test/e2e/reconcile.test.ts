@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApiApp } from "../../apps/api/src/index.js";
 import { signDevToken } from "../../apps/api/src/dev-token.js";
 import { createIntegrationDirectory } from "../../apps/worker/src/index.js";
+import { runReconciliation } from "../../apps/worker/src/reconcile/run-reconciliation.js";
 import { startSyncWorker } from "../../apps/worker/src/reconcile/sync-worker.js";
 import { createLogger } from "../../packages/config/src/index.js";
 import { createRedisConnection } from "../../packages/queue/src/index.js";
@@ -90,4 +91,28 @@ describe("reconciliation", () => {
       api.disconnect();
     }
   }, 40_000);
+
+  it("a run waiting for budget ends on shutdown (its signal) instead of waiting the limit out; it is left queued, not failed", async () => {
+    const logger = createLogger({ name: "test", level: "silent", pretty: false });
+    const connection = createRedisConnection(h.config.redisUrl, { role: "worker" });
+    const directory = createIntegrationDirectory({ config: h.config, prisma: h.prisma, connection, logger });
+    // HubSpot refuses every search for an hour.
+    await sandboxAdmin(h, "POST", "/__sandbox/faults", { portalId: h.portalId, kind: "rate_limit", policyName: "SECONDLY", retryAfterSeconds: 3600 });
+    const stopping = new AbortController();
+    try {
+      const run = runReconciliation({ config: h.config, prisma: h.prisma, directory, logger }, h.integration, { signal: stopping.signal });
+      const outcome = run.then(() => "finished", () => "stopped");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const stoppedAt = Date.now();
+      stopping.abort();
+      expect(await outcome).toBe("stopped");
+      expect(Date.now() - stoppedAt).toBeLessThan(3_000);
+      const row = await h.prisma.syncJob.findFirstOrThrow({ where: { integrationId: h.integration.id, kind: "reconcile" } });
+      expect(row.status).toBe("queued");
+      expect(await h.prisma.integrationError.count({ where: { integrationId: h.integration.id, code: "reconcile_failed" } })).toBe(0);
+    } finally {
+      await sandboxAdmin(h, "DELETE", "/__sandbox/faults");
+      connection.disconnect();
+    }
+  });
 });
