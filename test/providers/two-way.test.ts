@@ -91,6 +91,16 @@ describe.each(PROVIDER_KITS)("$name: two-way sync through the one pipeline", (ki
     await eventually(async () => (await w.prisma.lead.findUniqueOrThrow({ where: { id: leadId } })).jobTitle === "COO", "the person's edit on the lead");
   });
 
+  it("counts the CRM's calls in /metrics, by provider and account", async () => {
+    const row = await w.prisma.crmIntegration.findUniqueOrThrow({ where: { id: w.integrationId } });
+    const metrics = await (await fetch(`${w.config.apiUrl}/metrics`)).text();
+    const calls = metrics
+      .split("\n")
+      .filter((line) => line.startsWith("leadsync_crm_calls_total{") && line.includes(`provider="${kit.name}"`) && line.includes(`account="${row.externalAccountId}"`));
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.reduce((sum, line) => sum + Number(line.split(" ").pop()), 0)).toBeGreaterThan(0);
+  });
+
   it("the integration shows the CRM's own field mapping and account", async () => {
     const got = await w.api<{ data: { provider: string; accountId: string; settings: { fieldMapping: Record<string, string> } } }>("GET", `/api/v1/crm-integration/${w.integrationId}`);
     const row = await w.prisma.crmIntegration.findUniqueOrThrow({ where: { id: w.integrationId } });

@@ -13,6 +13,7 @@ import type { CrmIntegration, PrismaClient } from "@leadsync/db";
 import { AccessTokenCache, type OAuthTokens, type TokenStore } from "@leadsync/hubspot";
 import { SharedRateLimiter } from "@leadsync/ratelimit";
 import type { Redis } from "ioredis";
+import { countingLimiter } from "./call-metrics.js";
 import { providerEnvironment } from "./environment.js";
 import { providerModule } from "./registry.js";
 
@@ -153,7 +154,7 @@ export function createIntegrationClients({ config, prisma, redis, logger, limite
       integration: providerIntegrationOf(integration),
       env: providerEnvironment(config, module.name),
       getAccessToken: accessTokenOf(module, integration),
-      limiter: limiterOf(module, integration),
+      limiter: countingLimiter(limiterOf(module, integration), module.name, integration.externalAccountId),
       logger: logger.child({ integrationId: integration.id, provider: module.name, accountId: integration.externalAccountId }),
       shared: { redis, keyPrefix: `${config.queuePrefix}:ratelimit` },
     };
