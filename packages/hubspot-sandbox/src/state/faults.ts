@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { FaultRegistry as SharedFaultRegistry } from "@leadsync/emulator-kit";
 
 export const FAULT_KINDS = ["latency", "error", "rate_limit", "drop_webhooks", "fail_webhooks"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -25,53 +25,15 @@ export interface Fault extends FaultInput {
 }
 
 const API_KINDS: ReadonlySet<FaultKind> = new Set(["latency", "error", "rate_limit"]);
+const WEBHOOK_KINDS = new Set(["drop_webhooks", "fail_webhooks"] as const);
 
-/** Injected faults. Each use decrements `remaining`; a used-up fault disappears. */
-export class FaultRegistry {
-  private faults: Fault[] = [];
-
-  add(input: FaultInput): Fault {
-    const fault: Fault = { ...input, id: randomUUID(), remaining: input.count ?? null };
-    this.faults.push(fault);
-    return fault;
-  }
-
-  list(): Fault[] {
-    return [...this.faults];
-  }
-
-  clear(): void {
-    this.faults = [];
-  }
-
-  /** The faults hitting this API call: every applicable latency, then at most one error or rate_limit. */
-  takeForApiCall(portalId: number): Fault[] {
-    const taken: Fault[] = [];
-    let failing = false;
-    for (const fault of this.applicable(portalId, API_KINDS)) {
-      if (fault.kind !== "latency") {
-        if (failing) continue;
-        failing = true;
-      }
-      taken.push(this.use(fault));
-    }
-    return taken;
+/** Injected faults (the shared mechanics of @leadsync/emulator-kit). Each use decrements `remaining`; a used-up fault disappears. */
+export class FaultRegistry extends SharedFaultRegistry<FaultKind, FaultInput, number> {
+  constructor() {
+    super((fault) => fault.portalId, API_KINDS);
   }
 
   takeForWebhook(portalId: number): "drop_webhooks" | "fail_webhooks" | undefined {
-    const fault = this.applicable(portalId, new Set(["drop_webhooks", "fail_webhooks"]))[0];
-    return fault ? (this.use(fault).kind as "drop_webhooks" | "fail_webhooks") : undefined;
-  }
-
-  private applicable(portalId: number, kinds: ReadonlySet<FaultKind>): Fault[] {
-    return this.faults.filter((f) => kinds.has(f.kind) && (f.portalId === undefined || f.portalId === portalId));
-  }
-
-  private use(fault: Fault): Fault {
-    if (fault.remaining !== null) {
-      fault.remaining--;
-      if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault);
-    }
-    return fault;
+    return this.takeFirst(portalId, WEBHOOK_KINDS);
   }
 }
