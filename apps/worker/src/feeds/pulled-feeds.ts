@@ -7,6 +7,7 @@ import { pulledFeedProviders } from "@leadsync/providers";
 import { QUEUES, createQueue, type TypedQueue } from "@leadsync/queue";
 import type { Redis } from "ioredis";
 import type { Integration, IntegrationDirectory } from "../integrations.js";
+import { queueReconciliation } from "../reconcile/sync-worker.js";
 
 /**
  * Pulled change feeds (Salesforce Change Data Capture over Pub/Sub): exactly one subscription per integration across
@@ -127,7 +128,7 @@ export function startPulledFeeds({ config, prisma, connection, directory, logger
 
   async function queueReconcile(integrationId: string): Promise<void> {
     sync ??= createQueue(QUEUES.crmSync, { connection, prefix: config.queuePrefix, logger: log });
-    await sync.add(QUEUES.crmSync, { v: 1, kind: "reconcile", integrationId }, { jobId: `reconcile-${integrationId}`, removeOnComplete: true, removeOnFail: true });
+    await queueReconciliation(sync, integrationId);
   }
 
   async function stop(feed: HeldFeed, reason: string): Promise<void> {

@@ -44,9 +44,7 @@ export function startSyncWorker(deps: SyncWorkerDeps): { close(): Promise<void> 
     schedule(queue, MAINTAIN_SCHEDULER_ID, config.feedMaintenanceIntervalMs, "maintain-all"),
     schedule(queue, PRUNE_SCHEDULER_ID, PRUNE_INTERVAL_MS, "prune"),
   ]).catch((err: unknown) => log.error({ err }, "Could not schedule reconciliation and feed maintenance"));
-  const queueReconcile = async (integrationId: string) => {
-    await queue.add(QUEUES.crmSync, { v: 1, kind: "reconcile", integrationId }, { jobId: `reconcile-${integrationId}`, removeOnComplete: true, removeOnFail: true });
-  };
+  const queueReconcile = (integrationId: string) => queueReconciliation(queue, integrationId);
 
   /** Aborted on close: running backfills save their cursor and stop instead of holding shutdown up. */
   const stopping = new AbortController();
@@ -136,14 +134,7 @@ async function queueReconciliations(queue: TypedQueue<"crm-sync">, prisma: Prism
     where: { status: "active", syncDirection: { in: ["from_crm", "bidirectional"] } },
     select: { id: true },
   });
-  await queue.addBulk(
-    integrations.map(({ id }) => ({
-      name: QUEUES.crmSync,
-      data: { v: 1 as const, kind: "reconcile" as const, integrationId: id },
-      // Removed when done, so the id only dedupes while one is pending or running.
-      opts: { jobId: `reconcile-${id}`, removeOnComplete: true, removeOnFail: true },
-    })),
-  );
+  await queue.addBulk(integrations.map(({ id }) => ({ name: QUEUES.crmSync, ...reconcileJob(id) })));
   return integrations.length;
 }
 
@@ -161,4 +152,18 @@ async function queueMaintenance(queue: TypedQueue<"crm-sync">, prisma: PrismaCli
     })),
   );
   return integrations.length;
+}
+
+/** One integration's reconciliation job; removed when done, so its id only dedupes while one is pending or running. */
+function reconcileJob(integrationId: string) {
+  return {
+    data: { v: 1 as const, kind: "reconcile" as const, integrationId },
+    opts: { jobId: `reconcile-${integrationId}`, removeOnComplete: true, removeOnFail: true },
+  };
+}
+
+/** Queues a reconciliation of the integration, unless one is already waiting or running. */
+export async function queueReconciliation(queue: TypedQueue<"crm-sync">, integrationId: string): Promise<void> {
+  const { data, opts } = reconcileJob(integrationId);
+  await queue.add(QUEUES.crmSync, data, opts);
 }
