@@ -27,14 +27,18 @@ export async function cleanupPrefix(redis: ScanningRedis, prefix: string): Promi
   if (!prefix.startsWith("{test-")) {
     throw new Error(`cleanupPrefix only deletes test prefixes ({test-…}), not ${JSON.stringify(prefix)}`);
   }
-  const pattern = `${escapeGlob(prefix)}*`;
-  let cursor = "0";
+  // Keys that carry their own hash tags drop the prefix's braces (`test-…:ratelimit:{portal}`, sharded queues'
+  // `test-…:crm-changes-{s0-…}`) or open their tag with it (`{test-…:ratelimit:hubspot:…}`).
+  const bare = prefix.slice(1, -1);
   let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== "0");
+  for (const pattern of [`${escapeGlob(prefix)}*`, `${escapeGlob(bare)}:*`, `{${escapeGlob(bare)}:*`]) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  }
   return deleted;
 }
 

@@ -1,6 +1,6 @@
 import fastifyRateLimit from "@fastify/rate-limit";
 import { createLogger } from "@leadsync/config";
-import { createQueue, QUEUES, type TypedQueue } from "@leadsync/queue";
+import { asQueueGroup, createQueue, createQueueGroup, QUEUES, type QueueGroup, type QueueName, type TypedQueue } from "@leadsync/queue";
 import { createIntegrationClients } from "@leadsync/providers";
 import type { Queue } from "bullmq";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
@@ -18,7 +18,15 @@ import leadRoutes from "./routes/leads/index.js";
 import oauthRoutes from "./routes/oauth/index.js";
 import { forgetPushingIntegrations } from "./services/outbound.js";
 
-export interface BuildApiAppOptions extends Omit<ApiDeps, "clients"> {
+export interface BuildApiAppOptions extends Omit<ApiDeps, "clients" | "queues"> {
+  /**
+   * The producers' queues (their shards and lanes), or single queues (tests); crm-changes and crm-sync, shown in Bull
+   * Board, are opened here on crm-outbound's layout when not given.
+   */
+  queues: {
+    crmOutbound: TypedQueue<typeof QUEUES.crmOutbound> | QueueGroup<typeof QUEUES.crmOutbound>;
+    crmChanges?: TypedQueue<typeof QUEUES.crmChanges> | QueueGroup<typeof QUEUES.crmChanges>;
+  };
   /** Provider clients (the worker's when running in one process); built from the other deps when not given. */
   clients?: ApiDeps["clients"];
   /** A pino logger (with redaction); default: the shared LeadSync logger at `config.logLevel`. */
@@ -60,19 +68,27 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  // Bull Board shows every queue of the queue contract; those the caller did not pass are opened here (on the same prefix).
+  // Bull Board shows every queue of the queue contract (each shard and lane); those the caller did not pass are opened
+  // here, on crm-outbound's layout.
   const ownedQueues: Queue[] = [];
-  const prefix = options.queues.crmOutbound.opts.prefix ?? config.queuePrefix;
-  const given: Queue[] = [options.queues.crmOutbound, ...(options.queues.crmChanges ? [options.queues.crmChanges] : [])];
-  const allQueues = Object.values(QUEUES).map((name): Queue => {
-    const queue = given.find((q) => q.name === name);
-    if (queue) return queue;
-    const opened = createQueue(name, { connection, prefix, logger: app.log });
-    ownedQueues.push(opened);
-    return opened;
-  });
-  const crmChanges = allQueues.find((q) => q.name === QUEUES.crmChanges) as TypedQueue<typeof QUEUES.crmChanges>;
-  const queues = { crmOutbound: options.queues.crmOutbound, crmChanges };
+  const crmOutbound = asQueueGroup(options.queues.crmOutbound);
+  const { layout } = crmOutbound;
+  const crmChanges = options.queues.crmChanges ? asQueueGroup(options.queues.crmChanges) : createQueueGroup(QUEUES.crmChanges, { connection, layout, logger: app.log });
+  if (!options.queues.crmChanges) ownedQueues.push(...crmChanges.queues);
+  /** The given queues of a contract queue, plus every other shard and lane of the layout (workers consume them all). */
+  const everyQueueOf = <Q extends QueueName>(name: Q, given: readonly TypedQueue<Q>[]): Queue[] => {
+    const names = new Set(given.map((queue) => queue.name));
+    const missing = layout.queuesOf(name).filter((physical) => !names.has(physical.name));
+    const opened = missing.map((physical) => createQueue(name, { connection, prefix: layout.prefix, queueName: physical.name, logger: app.log }));
+    ownedQueues.push(...opened);
+    return [...given, ...opened];
+  };
+  const allQueues: Queue[] = [
+    ...everyQueueOf(QUEUES.crmChanges, crmChanges.queues),
+    ...everyQueueOf(QUEUES.crmOutbound, crmOutbound.queues),
+    ...everyQueueOf(QUEUES.crmSync, []),
+  ];
+  const queues = { crmOutbound, crmChanges };
   const clients = options.clients ?? createIntegrationClients({ config, prisma, redis: connection, logger: app.log as unknown as Logger });
   const deps: ApiDeps = { config, prisma, connection, queues, clients };
 
@@ -89,7 +105,7 @@ export function buildApiApp(options: BuildApiAppOptions): FastifyInstance {
   });
   // Docs first: the OpenAPI document lists only the routes registered after it.
   app.register(docsPlugin, { serverUrl: config.apiUrl });
-  app.register(metricsPlugin, { queues: [crmChanges, queues.crmOutbound] });
+  app.register(metricsPlugin, { queues: [...crmChanges.queues, ...crmOutbound.queues] });
   app.register(authPlugin, { jwtSecret: config.jwtSecret });
   app.register(healthRoutes, { prisma, connection });
   app.register(platformApi, { ...deps, prefix: "/api/v1" });

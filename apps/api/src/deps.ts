@@ -1,20 +1,20 @@
 import type { Config } from "@leadsync/config";
 import type { PrismaClient } from "@leadsync/db";
 import type { IntegrationClients } from "@leadsync/providers";
-import type { QUEUES, TypedQueue } from "@leadsync/queue";
-import type { Redis } from "ioredis";
+import type { QUEUES, QueueGroup, RedisClient } from "@leadsync/queue";
 
 /** What the API's routes need, injected by whoever builds the app (server.ts, apps/dev, tests). */
 export interface ApiDeps {
   config: Config;
   prisma: PrismaClient;
   queues: {
-    crmOutbound: TypedQueue<typeof QUEUES.crmOutbound>;
-    /** Shown in Bull Board; created from the connection (with crmOutbound's prefix) when not given. */
-    crmChanges?: TypedQueue<typeof QUEUES.crmChanges>;
+    /** Leads to push, routed by integration (shards, lanes). */
+    crmOutbound: QueueGroup<typeof QUEUES.crmOutbound>;
+    /** Shown in Bull Board. */
+    crmChanges: QueueGroup<typeof QUEUES.crmChanges>;
   };
   /** A producer connection (`createRedisConnection(url, { role: "producer" })`): readiness check, Bull Board's queues. */
-  connection: Redis;
+  connection: RedisClient;
   /** Provider clients of integrations (field checks, backfill, feed set-up); built by the app when not given. */
   clients: IntegrationClients;
 }

@@ -4,7 +4,7 @@
  */
 import { createLogger, loadConfig, withDevState } from "@leadsync/config";
 import { createPrismaClient } from "@leadsync/db";
-import { closeAll, createQueue, createRedisConnection, QUEUES } from "@leadsync/queue";
+import { closeAll, createQueueGroup, createRedisConnection, layoutFromConfig, QUEUES } from "@leadsync/queue";
 import { buildApiApp } from "./app.js";
 
 /** How long in-flight requests and queue handles get to finish before the process exits anyway. */
@@ -13,9 +13,9 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 const config = loadConfig(withDevState(process.env).env);
 const logger = createLogger({ name: "api", level: config.logLevel });
 const prisma = createPrismaClient(config.databaseUrl);
-const connection = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-api" });
+const connection = createRedisConnection(config.redis, { role: "producer", connectionName: "leadsync-api" });
 connection.on("error", (err) => logger.warn({ err }, "redis connection error"));
-const crmOutbound = createQueue(QUEUES.crmOutbound, { connection, prefix: config.queuePrefix, logger });
+const crmOutbound = createQueueGroup(QUEUES.crmOutbound, { connection, layout: layoutFromConfig(config), logger });
 const app = buildApiApp({ config, prisma, connection, queues: { crmOutbound }, logger });
 // Slow clients must not hold sockets forever; keep-alive a little longer than typical load balancers' idle timeout.
 app.server.requestTimeout = 30_000;
@@ -31,7 +31,7 @@ function shutdown(signal: string): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     await app.close(); // stops accepting, waits for in-flight requests
-    await closeAll({ queues: [crmOutbound], connections: [connection] });
+    await closeAll({ queues: crmOutbound.queues, connections: [connection] });
     await prisma.$disconnect();
     logger.info("stopped");
   })();

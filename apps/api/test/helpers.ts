@@ -3,7 +3,7 @@ import { loadConfig, REDACT_PATHS, type Config, type RawEnv } from "@leadsync/co
 import { createTestDatabase, type TestDatabase } from "@leadsync/db/testing";
 import { createQueue, createRedisConnection, QUEUES, type TypedQueue } from "@leadsync/queue";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@leadsync/queue";
 import { pino } from "pino";
 import { cleanupPrefix, uniqueQueuePrefix } from "../../../test/helpers/redis.js";
 import { buildApiApp } from "../src/app.js";
@@ -28,7 +28,7 @@ export interface ApiHarness {
   app: FastifyInstance;
   config: Config;
   db: TestDatabase;
-  connection: Redis;
+  connection: RedisClient;
   crmOutbound: TypedQueue<typeof QUEUES.crmOutbound>;
   logs: CapturedLogs;
   /** Every response body the harness saw (through `call`), to search for leaked tokens. */
@@ -42,7 +42,7 @@ export interface ApiHarness {
 /** A real app on a fresh database, a unique queue prefix on the local Redis, and captured logs. */
 export interface StartApiOptions {
   /** Runs after the app is built and before it is ready: hooks, or plugins mounted beside the API (as apps/dev does). */
-  beforeReady?: (app: FastifyInstance, context: { config: Config; connection: Redis; prefix: string }) => Promise<void> | void;
+  beforeReady?: (app: FastifyInstance, context: { config: Config; connection: RedisClient; prefix: string }) => Promise<void> | void;
 }
 
 export async function startApi(env: Partial<Record<keyof RawEnv, string>> = {}, options: StartApiOptions = {}): Promise<ApiHarness> {

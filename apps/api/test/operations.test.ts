@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "@leadsync/config";
 import { createPrismaClient } from "@leadsync/db";
-import { createQueue, QUEUES } from "@leadsync/queue";
+import { createQueue, QUEUES, QueueLayout } from "@leadsync/queue";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -86,7 +86,10 @@ describe("Bull Board at /admin/queues", () => {
     const queues = await api.app.inject({ url: "/admin/queues/api/queues", headers: { authorization } });
     expect(queues.statusCode).toBe(200);
     const names = (queues.json() as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
-    expect(names).toEqual(Object.values(QUEUES).sort());
+    // Every shard and lane of every queue of the contract (one shard here: each queue and its bulk lane).
+    const layout = new QueueLayout({ prefix: api.crmOutbound.opts.prefix ?? "", shards: 1 });
+    expect(names).toEqual(Object.values(QUEUES).flatMap((name) => layout.queuesOf(name).map((q) => q.name)).sort());
+    expect(names).toContain("crm-changes-bulk");
   });
 
   it("is not mounted at all without an operator login (production default)", async () => {

@@ -3,7 +3,7 @@ import { buildApiApp, signDevToken } from "@leadsync/api";
 import { createPrismaClient, migrate, type PrismaClient } from "@leadsync/db";
 import { checkAccessToken, createHubSpotClient, ensureLeadSourceProperty } from "@leadsync/hubspot";
 import { startSandbox, type Sandbox } from "@leadsync/hubspot-sandbox";
-import { closeAll, createQueue, createRedisConnection, QUEUES } from "@leadsync/queue";
+import { closeAll, createQueueGroup, createRedisConnection, layoutFromConfig, QUEUES } from "@leadsync/queue";
 import { receiverPlugin, HUBSPOT_WEBHOOK_PATH } from "@leadsync/receiver";
 import { startWorkers } from "@leadsync/worker";
 import type { FastifyInstance } from "fastify";
@@ -70,11 +70,11 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
   }
   config = withEmulators(config, Object.fromEntries(emulators.map(({ def, running }) => [def.provider, running.settings])));
 
-  const producer = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-api" });
-  const workerConnection = createRedisConnection(config.redisUrl, { role: "worker", connectionName: "leadsync-worker" });
-  const queueOptions = { connection: producer, prefix: config.queuePrefix, logger };
-  const crmOutbound = createQueue(QUEUES.crmOutbound, queueOptions);
-  const crmChanges = createQueue(QUEUES.crmChanges, queueOptions);
+  const producer = createRedisConnection(config.redis, { role: "producer", connectionName: "leadsync-api" });
+  const workerConnection = createRedisConnection(config.redis, { role: "worker", connectionName: "leadsync-worker" });
+  const queueOptions = { connection: producer, layout: layoutFromConfig(config), logger };
+  const crmOutbound = createQueueGroup(QUEUES.crmOutbound, queueOptions);
+  const crmChanges = createQueueGroup(QUEUES.crmChanges, queueOptions);
 
   const app = buildApiApp({ config, prisma, connection: producer, queues: { crmOutbound, crmChanges }, logger });
   // The receiver shares the port with the API (CONTRACT.md); in production it can run alone (apps/receiver).
@@ -82,6 +82,7 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
     queue: crmChanges,
     config,
     bodyLimitBytes: config.webhookBodyLimitBytes,
+    waitReplicas: { count: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs },
   });
   await app.ready();
 
@@ -165,7 +166,7 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
       }
       await workersClosed;
       logger.info("Stopped the workers (jobs in progress finished)");
-      await closeAll({ queues: [crmOutbound, crmChanges], connections: [producer, workerConnection] }, { timeoutMs: 10_000 });
+      await closeAll({ queues: [...crmOutbound.queues, ...crmChanges.queues], connections: [producer, workerConnection] }, { timeoutMs: 10_000 });
       // The sockets' last "close" events (a worker logging "Connection is closed.") land a moment later: before the
       // final line, not after it.
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,15 +1,15 @@
 import { createLogger, DEV_CLIENT_SECRET, type Config } from "@leadsync/config";
-import type { QUEUES, TypedQueue } from "@leadsync/queue";
+import type { QUEUES, QueueGroup, TypedQueue } from "@leadsync/queue";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@leadsync/queue";
 import { errorBody } from "./errors.js";
 import receiverPlugin, { WEBHOOK_PATH_PREFIX } from "./receiver-plugin.js";
 
 export interface BuildReceiverAppOptions {
   config: Config;
-  queue: TypedQueue<typeof QUEUES.crmChanges>;
+  queue: TypedQueue<typeof QUEUES.crmChanges> | QueueGroup<typeof QUEUES.crmChanges>;
   /** The queue's producer connection: /ready pings it. Whoever created it closes it. */
-  connection: Redis;
+  connection: RedisClient;
   logger?: FastifyBaseLogger;
   enqueueTimeoutMs?: number;
 }
@@ -44,6 +44,7 @@ export function buildReceiverApp(options: BuildReceiverAppOptions): FastifyInsta
     queue,
     config,
     bodyLimitBytes: config.webhookBodyLimitBytes,
+    waitReplicas: { count: config.redisWaitReplicas, timeoutMs: config.redisWaitTimeoutMs },
     ...(options.enqueueTimeoutMs === undefined ? {} : { enqueueTimeoutMs: options.enqueueTimeoutMs }),
   });
 
@@ -69,7 +70,7 @@ function isWebhookPost(request: FastifyRequest): boolean {
 }
 
 /** "up", or why not: the connection state, or "timeout". */
-async function pingRedis(connection: Redis): Promise<string> {
+async function pingRedis(connection: RedisClient): Promise<string> {
   // A producer connection fails fast while disconnected, but its state says why without a round trip.
   if (connection.status !== "ready") return connection.status;
   let timer: NodeJS.Timeout | undefined;

@@ -1,7 +1,7 @@
 import type { Config } from "@leadsync/config";
 import type { CrmProviderModule, VerifiedWebhook } from "@leadsync/core";
 import { providerEnvironment, pushedFeedProviders, webhookSecretFor } from "@leadsync/providers";
-import { addSerialized, type QUEUES, type TypedQueue } from "@leadsync/queue";
+import { addSerialized, asQueueGroup, waitForReplicas, type QUEUES, type QueueGroup, type TypedQueue } from "@leadsync/queue";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
@@ -19,8 +19,13 @@ export const HUBSPOT_WEBHOOK_PATH = webhookPath("hubspot");
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 2_000;
 
 export interface ReceiverPluginOptions {
-  /** The `crm-changes` queue, on a producer connection (fails fast while Redis is down). */
-  queue: TypedQueue<typeof QUEUES.crmChanges>;
+  /** The `crm-changes` queue (its shards and lanes, or one queue), on a producer connection (fails fast while Redis is down). */
+  queue: TypedQueue<typeof QUEUES.crmChanges> | QueueGroup<typeof QUEUES.crmChanges>;
+  /**
+   * Replicas that must hold a delivery's job before it is answered 2xx (REDIS_WAIT_REPLICAS): with 1, a master that
+   * fails over right after the answer still has the job on the replica that replaces it. Default 0.
+   */
+  waitReplicas?: { count: number; timeoutMs: number };
   /** The providers' secrets and URLs, API_URL (the signed URI is rebuilt from it) and the server key for per-integration secrets. */
   config: Pick<Config, "apiUrl" | "encryptionKey" | "leadSourceMarker" | "hubspot" | "providers">;
   /** Bodies above this answer 413. */
@@ -61,11 +66,14 @@ async function receiverPlugin(fastify: FastifyInstance, options: ReceiverPluginO
     });
 
     const app = scope.withTypeProvider<ZodTypeProvider>();
-    for (const module of pushedFeedProviders()) registerProviderRoutes(app, module, options);
+    const queues = asQueueGroup(options.queue);
+    for (const module of pushedFeedProviders()) registerProviderRoutes(app, module, options, queues);
   });
 }
 
-function registerProviderRoutes(app: FastifyInstance, module: CrmProviderModule, options: ReceiverPluginOptions): void {
+type ChangeQueues = QueueGroup<typeof QUEUES.crmChanges>;
+
+function registerProviderRoutes(app: FastifyInstance, module: CrmProviderModule, options: ReceiverPluginOptions, queues: ChangeQueues): void {
   const verifier = module.webhook;
   if (!verifier) return;
   const path = webhookPath(module.name);
@@ -88,27 +96,35 @@ function registerProviderRoutes(app: FastifyInstance, module: CrmProviderModule,
       const code = verdict.code ?? (verdict.status === "auth" ? "unauthorized" : "invalid_body");
       throw new WebhookError(STATUS_OF_REJECTION[verdict.status], code, verdict.message, verdict.reason);
     }
-    await queueVerified(request, module, verdict, options);
+    await queueVerified(request, module, verdict, options, queues);
     return { success: true as const };
   });
 }
 
-async function queueVerified(request: FastifyRequest, module: CrmProviderModule, verdict: VerifiedWebhook, options: ReceiverPluginOptions) {
+async function queueVerified(request: FastifyRequest, module: CrmProviderModule, verdict: VerifiedWebhook, options: ReceiverPluginOptions, queues: ChangeQueues) {
   const receivedAt = Date.now();
   const jobId = verdict.jobId ?? changesJobId(module.name, verdict.events);
   const payload = changesJob(module.name, verdict, receivedAt);
   // Not enqueue(): the payload's one variable part, the events, was verified just above. Where the body is the events
   // array, the job stores the body's bytes rather than a re-serialisation of the parsed events.
   const json = verdict.eventsJson ? changesJobJson(module.name, verdict, receivedAt) : JSON.stringify(payload);
-  await withinTimeout(addSerialized(options.queue, payload, json, { jobId }), options.enqueueTimeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS).catch((err: unknown) => {
-    loggerFor(request, options).warn({ err, jobId }, "could not queue webhook batch");
+  // The delivery's first account picks its shard; a burst from that account goes to the shard's bulk lane.
+  const queue = queues.routeWork(`${module.name}:${verdict.accounts[0] ?? ""}`, verdict.events.length);
+  const queued = async () => {
+    const job = await addSerialized(queue, payload, json, { jobId });
+    const replicas = options.waitReplicas;
+    if (replicas && replicas.count > 0) await waitForReplicas(queue, replicas.count, replicas.timeoutMs);
+    return job;
+  };
+  await withinTimeout(queued(), options.enqueueTimeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS).catch((err: unknown) => {
+    loggerFor(request, options).warn({ err, jobId, queue: queue.name }, "could not queue webhook batch");
     throw new WebhookError(503, "queue_unavailable", "Queue unavailable, retry later");
   });
 
   webhookMetrics.received.inc({ provider: module.name });
   for (const [type, count] of Object.entries(verdict.types)) webhookMetrics.events.inc({ type }, count);
   loggerFor(request, options).info(
-    { provider: module.name, jobId, count: verdict.events.length, accounts: verdict.accounts, types: Object.keys(verdict.types), ...verdict.logFields },
+    { provider: module.name, jobId, queue: queue.name, count: verdict.events.length, accounts: verdict.accounts, types: Object.keys(verdict.types), ...verdict.logFields },
     "webhook received",
   );
 }

@@ -2,7 +2,7 @@
  * The receiver as a standalone process: `tsx apps/receiver/src/server.ts`. Needs Redis only, never Postgres.
  */
 import { ConfigError, createLogger, loadConfig } from "@leadsync/config";
-import { closeAll, createQueue, createRedisConnection, QUEUES } from "@leadsync/queue";
+import { closeAll, createQueueGroup, createRedisConnection, layoutFromConfig, QUEUES } from "@leadsync/queue";
 import { buildReceiverApp } from "./app.js";
 
 /** Whole shutdown budget: HTTP drains first, then the queue and Redis get what is left. */
@@ -21,9 +21,9 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ name: "receiver", level: config.logLevel });
 
-  const connection = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-receiver" });
+  const connection = createRedisConnection(config.redis, { role: "producer", connectionName: "leadsync-receiver" });
   // Reconnects in the background (the queue logs connection errors); meanwhile webhooks answer 503 and HubSpot retries.
-  const queue = createQueue(QUEUES.crmChanges, { connection, prefix: config.queuePrefix, logger });
+  const queue = createQueueGroup(QUEUES.crmChanges, { connection, layout: layoutFromConfig(config), logger });
 
   let app;
   try {
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     logger.fatal({ err: error }, "receiver failed to start");
-    await closeAll({ queues: [queue], connections: [connection] }, { timeoutMs: 2_000 });
+    await closeAll({ queues: queue.queues, connections: [connection] }, { timeoutMs: 2_000 });
     process.exit(1);
   }
 
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     deadline.unref();
     try {
       await app.close();
-      await closeAll({ queues: [queue], connections: [connection] }, { timeoutMs: SHUTDOWN_TIMEOUT_MS / 2 });
+      await closeAll({ queues: queue.queues, connections: [connection] }, { timeoutMs: SHUTDOWN_TIMEOUT_MS / 2 });
       process.exit(0);
     } catch (error) {
       logger.error({ err: error }, "shutdown failed");

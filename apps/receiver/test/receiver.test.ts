@@ -5,7 +5,7 @@ import { hubspotEventBatchSchema } from "@leadsync/core";
 import { signHubSpotWebhook, type HubSpotSignatureVersion } from "@leadsync/hubspot";
 import { closeAll, createQueue, createRedisConnection, QUEUES, type TypedQueue } from "@leadsync/queue";
 import type { FastifyInstance } from "fastify";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@leadsync/queue";
 import { pino } from "pino";
 import { register } from "prom-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -91,7 +91,7 @@ async function metricValue(name: string, labels: Record<string, string>): Promis
 }
 
 describe("receiver against real Redis", () => {
-  let connection: Redis;
+  let connection: RedisClient;
   let queue: TypedQueue<typeof QUEUES.crmChanges>;
   let app: FastifyInstance;
   const logs = captureLogs();
@@ -292,8 +292,8 @@ describe("receiver against real Redis", () => {
   });
 });
 
-describe("receiver while Redis is unreachable", () => {
-  let connection: Redis;
+describe("receiver while RedisClient is unreachable", () => {
+  let connection: RedisClient;
   let queue: TypedQueue<typeof QUEUES.crmChanges>;
   let app: FastifyInstance;
 
@@ -356,7 +356,7 @@ describe("production refuses the development client secret", () => {
       ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
     });
     const fakeQueue = {} as TypedQueue<typeof QUEUES.crmChanges>;
-    const fakeConnection = {} as Redis;
+    const fakeConnection = {} as RedisClient;
     expect(() => buildReceiverApp({ config, queue: fakeQueue, connection: fakeConnection, logger: pino({ level: "silent" }) })).toThrow(
       /development default/,
     );

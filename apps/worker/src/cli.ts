@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { parseArgs } from "node:util";
 import { createLogger, devStatePath, loadConfig, withDevState, type Config } from "@leadsync/config";
 import { createPrismaClient } from "@leadsync/db";
-import { QUEUES, closeAll, createQueue, createRedisConnection } from "@leadsync/queue";
+import { QUEUES, closeAll, createQueueGroup, createRedisConnection, layoutFromConfig } from "@leadsync/queue";
 import { findOrCreateBackfill } from "./backfill/backfill-jobs.js";
 import { backfillSummary, createProgressBar, formatDuration } from "./backfill/progress-bar.js";
 import { runBackfill } from "./backfill/run-backfill.js";
@@ -38,9 +38,10 @@ async function replay(args: string[]): Promise<number> {
   }
   const config = cliConfig();
   const prisma = createPrismaClient(config.databaseUrl);
-  const connection = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-cli" });
-  const crmChanges = createQueue(QUEUES.crmChanges, { connection, prefix: config.queuePrefix });
-  const crmOutbound = createQueue(QUEUES.crmOutbound, { connection, prefix: config.queuePrefix });
+  const connection = createRedisConnection(config.redis, { role: "producer", connectionName: "leadsync-cli" });
+  const layout = layoutFromConfig(config);
+  const crmChanges = createQueueGroup(QUEUES.crmChanges, { connection, layout });
+  const crmOutbound = createQueueGroup(QUEUES.crmOutbound, { connection, layout });
   try {
     const integration = await prisma.crmIntegration.findUnique({ where: { id: values.integration } });
     if (!integration) {
@@ -57,7 +58,7 @@ async function replay(args: string[]): Promise<number> {
     console.log(`${verb} ${result.crmChanges} inbound and ${result.crmOutbound} outbound failed job(s) of integration ${integration.id}`);
     return 0;
   } finally {
-    await closeAll({ queues: [crmChanges, crmOutbound], connections: [connection] });
+    await closeAll({ queues: [...crmChanges.queues, ...crmOutbound.queues], connections: [connection] });
     await prisma.$disconnect();
   }
 }
@@ -72,7 +73,7 @@ async function backfill(args: string[]): Promise<number> {
   // Warnings and errors only: the terminal shows the progress bar.
   const logger = createLogger({ name: "backfill", level: "warn", pretty: false });
   const prisma = createPrismaClient(config.databaseUrl);
-  const connection = createRedisConnection(config.redisUrl, { role: "producer", connectionName: "leadsync-cli" });
+  const connection = createRedisConnection(config.redis, { role: "producer", connectionName: "leadsync-cli" });
   // A producer connection queues no commands while connecting: the first rate-limiter call must wait for it.
   if (connection.status !== "ready") await once(connection, "ready");
   const stop = new AbortController();

@@ -1,7 +1,7 @@
 import type { Logger } from "@leadsync/config";
 import type { PrismaClient } from "@leadsync/db";
 import { isCrmRateLimited } from "@leadsync/core";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@leadsync/queue";
 import type { FlushFn } from "./coalescer.js";
 
 /** The integration error code written when the portal's daily API cap stops its calls. */
@@ -16,15 +16,15 @@ export function isDailyCapError(error: unknown): error is DailyCapError {
 
 export interface DailyCapLogDeps {
   prisma: PrismaClient;
-  redis: Redis;
-  /** Redis key prefix (the queue prefix): separate deployments sharing a Redis log separately. */
+  redis: RedisClient;
+  /** RedisClient key prefix (the queue prefix): separate deployments sharing a RedisClient log separately. */
   keyPrefix: string;
   logger: Logger;
 }
 
 /**
  * Writes ONE `rate_limited_daily` row per integration until the cap resets. Every job of a capped portal hits
- * the cap (and every process sees it), so the first one claims a Redis key that lives until the reset time
+ * the cap (and every process sees it), so the first one claims a RedisClient key that lives until the reset time
  * (SET NX PX: atomic across processes) and only that one writes the row.
  */
 export async function recordDailyCapOnce(deps: DailyCapLogDeps, integrationId: string, error: DailyCapError): Promise<void> {

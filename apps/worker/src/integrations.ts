@@ -2,7 +2,7 @@ import type { Config, Logger } from "@leadsync/config";
 import { conflictRuleOf, contactDeletedPolicyOf, fieldMappingOf, type CrmProviderClient, type CrmProviderModule } from "@leadsync/core";
 import type { CrmIntegration, PrismaClient } from "@leadsync/db";
 import { createIntegrationClients, type IntegrationClients, type LimiterFactory } from "@leadsync/providers";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@leadsync/queue";
 import type { SyncRules } from "./inbound/contact-changes.js";
 
 /**
@@ -31,8 +31,8 @@ export interface IntegrationDirectory {
 export interface IntegrationDirectoryDeps {
   config: Config;
   prisma: PrismaClient;
-  /** Redis for the shared rate limiters and the OAuth refresh lock. */
-  connection: Redis;
+  /** RedisClient for the shared rate limiters and the OAuth refresh lock. */
+  connection: RedisClient;
   logger: Logger;
   limiterFor?: LimiterFactory;
   cacheTtlMs?: number;

@@ -14,7 +14,7 @@ const SHUTDOWN_DEADLINE_MS = 15_000;
 const config = loadConfigOrExit(withDevState(process.env).env);
 const logger = createLogger({ name: "worker", level: config.logLevel });
 const prisma = createPrismaClient(config.databaseUrl);
-const connection = createRedisConnection(config.redisUrl, { role: "worker", connectionName: "leadsync-worker" });
+const connection = createRedisConnection(config.redis, { role: "worker", connectionName: "leadsync-worker" });
 const workers = startWorkers({ config, prisma, connection, logger });
 const metricsServer = await startMetricsServer({ port: config.workerMetricsPort, host: config.host }).catch((err: unknown) => {
   // Metrics are for operators; a taken port must not stop the sync.

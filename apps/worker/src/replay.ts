@@ -1,6 +1,5 @@
 import { findProviderModule } from "@leadsync/providers";
-import type { CrmChangesJob } from "@leadsync/queue";
-import type { QUEUES, TypedQueue } from "@leadsync/queue";
+import { asQueueGroup, type CrmChangesJob, type QUEUES, type QueueGroup, type TypedQueue } from "@leadsync/queue";
 
 /**
  * Re-runs an integration's failed jobs (after an operator fixed the cause: a re-authorised token, a corrected
@@ -14,9 +13,10 @@ export interface ReplayTarget {
   accountId: string;
 }
 
+/** Every shard and lane of each queue is searched. */
 export interface ReplayQueues {
-  crmChanges: TypedQueue<typeof QUEUES.crmChanges>;
-  crmOutbound: TypedQueue<typeof QUEUES.crmOutbound>;
+  crmChanges: TypedQueue<typeof QUEUES.crmChanges> | QueueGroup<typeof QUEUES.crmChanges>;
+  crmOutbound: TypedQueue<typeof QUEUES.crmOutbound> | QueueGroup<typeof QUEUES.crmOutbound>;
 }
 
 export interface ReplayResult {
@@ -26,13 +26,16 @@ export interface ReplayResult {
 
 const PAGE = 500;
 
-async function failedJobs<J>(queue: { getFailed(start: number, end: number): Promise<J[]> }): Promise<J[]> {
+async function failedJobs<J>(queues: readonly { getFailed(start: number, end: number): Promise<J[]> }[]): Promise<J[]> {
   const jobs: J[] = [];
-  for (let start = 0; ; start += PAGE) {
-    const page = await queue.getFailed(start, start + PAGE - 1);
-    jobs.push(...page);
-    if (page.length < PAGE) return jobs;
+  for (const queue of queues) {
+    for (let start = 0; ; start += PAGE) {
+      const page = await queue.getFailed(start, start + PAGE - 1);
+      jobs.push(...page);
+      if (page.length < PAGE) break;
+    }
   }
+  return jobs;
 }
 
 /** The CRM accounts a changes job names: as the receiver listed them, else read from its changes or raw events. */
@@ -46,10 +49,10 @@ function accountsOf(job: CrmChangesJob): string[] {
 
 export async function replayFailedJobs(queues: ReplayQueues, target: ReplayTarget, { dryRun = false } = {}): Promise<ReplayResult> {
   // Read everything first: retrying while paging would shift the failed set under the pages.
-  const inbound = (await failedJobs(queues.crmChanges)).filter((job) =>
+  const inbound = (await failedJobs(asQueueGroup(queues.crmChanges).queues)).filter((job) =>
     job.data.provider === target.provider && accountsOf(job.data).includes(target.accountId),
   );
-  const outbound = (await failedJobs(queues.crmOutbound)).filter((job) => job.data.integrationId === target.integrationId);
+  const outbound = (await failedJobs(asQueueGroup(queues.crmOutbound).queues)).filter((job) => job.data.integrationId === target.integrationId);
   if (!dryRun) {
     for (const job of [...inbound, ...outbound]) await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
   }

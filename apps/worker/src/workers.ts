@@ -1,7 +1,7 @@
 import type { Config, Logger } from "@leadsync/config";
 import type { PrismaClient } from "@leadsync/db";
-import { QUEUES, createWorker } from "@leadsync/queue";
-import type { Redis } from "ioredis";
+import { QUEUES, createWorker, layoutFromConfig } from "@leadsync/queue";
+import type { RedisClient } from "@leadsync/queue";
 import { Coalescer } from "./coalescer.js";
 import { withDailyCapLog } from "./daily-cap.js";
 import { createInboundBatchHandler } from "./inbound/handle-batch.js";
@@ -30,7 +30,7 @@ export interface WorkersDeps {
   config: Config;
   prisma: PrismaClient;
   /** A worker-role connection (`createRedisConnection(url, { role: "worker" })`); the caller closes it. */
-  connection: Redis;
+  connection: RedisClient;
   logger: Logger;
 }
 
@@ -70,25 +70,32 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
     flush: withDailyCapLog(createOutboundBatchHandler({ config, prisma, directory, logger: outboundLog }), async (id) => id, dailyCapLog),
   });
 
+  const layout = layoutFromConfig(config);
   const common = {
     connection,
-    prefix: config.queuePrefix,
+    prefix: layout.prefix,
     concurrency: config.workerConcurrency,
     lockDuration: config.workerLockDurationMs,
     stalledInterval: config.workerStalledIntervalMs,
   };
+  // One BullMQ worker per shard and lane, each with the configured concurrency: a burst in a bulk lane holds only that
+  // lane's slots, and the normal lanes keep theirs for every other account. All of them feed the same batches.
+  const inboundProcessor = createInboundProcessor({ config, prisma, directory, batches: inboundBatches, logger: inboundLog });
+  const outboundProcessor = createOutboundProcessor({ prisma, batches: outboundBatches, logger: outboundLog });
   const workers = [
-    createWorker(QUEUES.crmChanges, createInboundProcessor({ config, prisma, directory, batches: inboundBatches, logger: inboundLog }), {
-      ...common,
-      logger: inboundLog,
-    }),
-    createWorker(QUEUES.crmOutbound, createOutboundProcessor({ prisma, batches: outboundBatches, logger: outboundLog }), {
-      ...common,
-      // One lead per job, and a batch only gathers jobs that are running: fewer than 100 at once would cap every
-      // HubSpot call below 100 leads. The jobs mostly wait for their batch, so this costs little.
-      concurrency: Math.max(config.workerConcurrency, MAX_BATCH),
-      logger: outboundLog,
-    }),
+    ...layout.queuesOf(QUEUES.crmChanges).map((queue) =>
+      createWorker(QUEUES.crmChanges, inboundProcessor, { ...common, queueName: queue.name, logger: inboundLog }),
+    ),
+    ...layout.queuesOf(QUEUES.crmOutbound).map((queue) =>
+      createWorker(QUEUES.crmOutbound, outboundProcessor, {
+        ...common,
+        queueName: queue.name,
+        // One lead per job, and a batch only gathers jobs that are running: fewer than 100 at once would cap every
+        // HubSpot call below 100 leads. The jobs mostly wait for their batch, so this costs little.
+        concurrency: Math.max(config.workerConcurrency, MAX_BATCH),
+        logger: outboundLog,
+      }),
+    ),
   ];
   for (const worker of workers) {
     worker.on("completed", (job) => observeJobDuration(worker.name, "completed", job));
@@ -97,7 +104,7 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
   // Backfills, reconciliation and feed maintenance (crm-sync); pulled feeds (one subscription per integration).
   const syncWorker = startSyncWorker({ config, prisma, connection, directory, logger });
   const pulledFeeds = startPulledFeeds({ config, prisma, connection, directory, logger });
-  logger.info({ concurrency: config.workerConcurrency, batchWindowMs: config.inboundBatchWindowMs }, "Workers started");
+  logger.info({ concurrency: config.workerConcurrency, batchWindowMs: config.inboundBatchWindowMs, queues: workers.length, shards: layout.shards }, "Workers started");
 
   return {
     async close() {

@@ -22,6 +22,28 @@ export const DEV_JWT_SECRET = "leadsync-development-jwt-secret-change-me";
 export const DEV_ENCRYPTION_KEY = Buffer.alloc(32, "leadsync-dev-key").toString("base64");
 export const DEV_CLIENT_SECRET = "leadsync-development-client-secret";
 
+/** A Redis node's address. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Where Redis is: one server (`url`), or a cluster reached through its seed nodes. */
+export interface RedisTarget {
+  url: string;
+  clusterNodes?: HostPort[] | undefined;
+}
+
+/** Queue shards on a Redis Cluster when QUEUE_SHARDS is unset: enough to spread over up to 8 masters. */
+export const DEFAULT_CLUSTER_QUEUE_SHARDS = 8;
+
+function parseHostPorts(list: string): HostPort[] {
+  return list.split(",").map((entry) => {
+    const [host, port] = entry.trim().split(":") as [string, string];
+    return { host, port: Number(port) };
+  });
+}
+
 /** The queue prefix outside development when QUEUE_PREFIX is unset. */
 export const DEFAULT_QUEUE_PREFIX = "{leadsync}";
 
@@ -40,6 +62,26 @@ export const rawEnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DATABASE_URL: z.string().url().default("postgresql://postgres:postgres@127.0.0.1:5432/leadsync"),
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  /** `host:port,host:port,…` of a Redis Cluster (a few seed nodes suffice); when set, every process uses it instead of REDIS_URL. */
+  REDIS_CLUSTER_NODES: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, "must be host:port,host:port,…")
+      .transform(parseHostPorts)
+      .optional(),
+  ),
+  /**
+   * Queue shards per queue (crm-changes, crm-outbound), each its own Redis Cluster hash tag; a job's shard follows its
+   * CRM account (or integration). Default 1 on one Redis, 8 on a cluster (README "Redis Cluster").
+   */
+  QUEUE_SHARDS: z.coerce.number().int().min(1).max(128).optional(),
+  /**
+   * Replicas that must hold a webhook's job before the receiver answers 2xx (Redis WAIT); 0 answers once the master has
+   * it. With 1 on a cluster with replicas, a master that fails over loses no acknowledged webhook.
+   */
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(5).default(0),
+  /** How long the receiver waits for those replicas before answering 503 (the CRM retries). */
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(10).max(4000).default(1000),
   /**
    * BullMQ key prefix. The hash tag keeps every queue's keys in one Redis Cluster slot. Unset: `{leadsync}`, and in
    * development `{leadsync:<database name>}` (devQueuePrefix), so two dev setups on one Redis never share jobs.
@@ -136,6 +178,11 @@ export const envSchema = rawEnvSchema
       logLevel: env.LOG_LEVEL,
       databaseUrl: env.DATABASE_URL,
       redisUrl: env.REDIS_URL,
+      /** Where every process's Redis connections go: the cluster's seed nodes when REDIS_CLUSTER_NODES is set, else REDIS_URL. */
+      redis: { url: env.REDIS_URL, clusterNodes: env.REDIS_CLUSTER_NODES } as RedisTarget,
+      queueShards: env.QUEUE_SHARDS ?? (env.REDIS_CLUSTER_NODES ? DEFAULT_CLUSTER_QUEUE_SHARDS : 1),
+      redisWaitReplicas: env.REDIS_WAIT_REPLICAS,
+      redisWaitTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
       queuePrefix: env.QUEUE_PREFIX ?? (env.NODE_ENV === "development" ? devQueuePrefix(env.DATABASE_URL) : DEFAULT_QUEUE_PREFIX),
       port: env.PORT,
       host: env.HOST,

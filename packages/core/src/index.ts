@@ -10,3 +10,4 @@ export * from "./record-change.js";
 export * from "./crm-errors.js";
 export * from "./provider-module.js";
 export * from "./rate-policy.js";
+export * from "./busy-accounts.js";

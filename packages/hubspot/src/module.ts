@@ -8,7 +8,7 @@ import {
   type CrmProviderModule,
   type ProviderEnvironment,
 } from "@leadsync/core";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis-script.js";
 import { z } from "zod";
 import { checkAccessToken } from "./account.js";
 import { parseHubSpotChanges } from "./changes.js";
@@ -127,10 +127,10 @@ export function rateLimitOverride(settings: unknown): Partial<RateBudget> | unde
   return Object.keys(override).length > 0 ? override : undefined;
 }
 
-/** One PortalRateLimiter per Redis connection and prefix: it holds only its scripts and formatters. */
+/** One PortalRateLimiter per RedisClient connection and prefix: it holds only its scripts and formatters. */
 const limiters = new WeakMap<object, Map<string, PortalRateLimiter>>();
 
-function portalLimiter(redis: Redis, keyPrefix: string): PortalRateLimiter {
+function portalLimiter(redis: RedisClient, keyPrefix: string): PortalRateLimiter {
   let byPrefix = limiters.get(redis);
   if (!byPrefix) limiters.set(redis, (byPrefix = new Map()));
   let limiter = byPrefix.get(keyPrefix);
@@ -171,7 +171,7 @@ export const hubspotProvider: CrmProviderModule<HubSpotConnectBody> = {
       basePath: apiBaseOf(env),
       requestTimeoutMs: env.requestTimeoutMs,
       getAccessToken: () => context.getAccessToken(),
-      limiter: { limiter: portalLimiter(shared.redis as Redis, shared.keyPrefix), budget },
+      limiter: { limiter: portalLimiter(shared.redis as RedisClient, shared.keyPrefix), budget },
       logger: context.logger as ConstructorParameters<typeof HubSpotProvider>[0]["logger"],
     });
   },

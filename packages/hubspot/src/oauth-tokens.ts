@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isCrmReauthRequired } from "@leadsync/core";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis-script.js";
 import { HubSpotApiError, InvalidRefreshTokenError, isApiException, toHubSpotError } from "./errors.js";
 import { RedisScript } from "./redis-script.js";
 import { createHubSpotClient } from "./sdk-client.js";
@@ -67,7 +67,7 @@ export interface TokenStore {
 }
 
 export interface AccessTokenCacheOptions {
-  redis: Redis;
+  redis: RedisClient;
   keyPrefix?: string;
   /** Refresh this long before expiry (default 5 min; HubSpot tokens live 30 min). */
   refreshAheadMs?: number;
@@ -94,7 +94,7 @@ const INVALID_MARKER_TTL_MS = 60_000;
  * keeps a fresh token in memory to avoid a store read per call.
  */
 export class AccessTokenCache {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly keyPrefix: string;
   private readonly refreshAheadMs: number;
   private readonly lockTtlMs: number;
@@ -178,10 +178,15 @@ export class AccessTokenCache {
   }
 
   private lockKey(integrationKey: string): string {
-    return `${this.keyPrefix}:{${integrationKey}}:refresh-lock`;
+    return `${untagged(this.keyPrefix)}:{${integrationKey}}:refresh-lock`;
   }
 
   private invalidKey(integrationKey: string): string {
-    return `${this.keyPrefix}:{${integrationKey}}:refresh-invalid`;
+    return `${untagged(this.keyPrefix)}:{${integrationKey}}:refresh-invalid`;
   }
+}
+
+/** A prefix's own hash tag (`{leadsync}:oauth`) would put every integration's keys in one cluster slot: braces go. */
+function untagged(keyPrefix: string): string {
+  return keyPrefix.replace(/[{}]/g, "");
 }

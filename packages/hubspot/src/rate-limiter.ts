@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis-script.js";
 import { headerValue, localDate, msUntilMidnight } from "./errors.js";
 import type { RateBudget } from "./rate-budget.js";
 import { RedisScript } from "./redis-script.js";
 
 /**
- * One rate limiter per HubSpot portal, shared by every worker process: its state lives in Redis and
+ * One rate limiter per HubSpot portal, shared by every worker process: its state lives in RedisClient and
  * each decision is one atomic Lua script. Standard calls use a sliding 10 s window (a sorted set of
  * grant times), search calls their own 5/s window, plus a daily counter keyed by the portal's local date.
  * `acquire` never waits: a refusal carries `retryAfterMs` so the caller delays its BullMQ job instead.
@@ -41,8 +41,8 @@ export interface AcquireOptions extends RateBudget {
 }
 
 export interface PortalRateLimiterOptions {
-  redis: Redis;
-  /** Key prefix; the portal key is wrapped in a hash tag so one portal's keys share a Redis Cluster slot. */
+  redis: RedisClient;
+  /** Key prefix; the portal key is wrapped in a hash tag so one portal's keys share a RedisClient Cluster slot. */
   keyPrefix?: string;
   /**
    * Share of HubSpot's budget we use (default 0.95). We count calls when we grant them, HubSpot when they
@@ -164,7 +164,7 @@ return 1
 `);
 
 export class PortalRateLimiter {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly keyPrefix: string;
   private readonly safetyMargin: number;
   private readonly windowMs: number;
@@ -184,7 +184,7 @@ export class PortalRateLimiter {
   /** Takes `options.calls` (default one) requests from the portal's budget, or says how long to wait. Never waits itself. */
   async acquire(portalKey: string, options: AcquireOptions): Promise<AcquireResult> {
     const injected = this.clock?.();
-    const now = injected ?? Date.now(); // local time only names the day; Redis decides the window
+    const now = injected ?? Date.now(); // local time only names the day; RedisClient decides the window
     const isSearch = options.kind === "search";
     const limit = this.callsPerWindow(options);
     const dailyLimit = this.withMargin(options.daily ?? null);
@@ -273,8 +273,10 @@ export class PortalRateLimiter {
     return Math.max(1, Math.floor(limit * this.safetyMargin));
   }
 
+  /** The portal's hash tag: its keys share a Redis Cluster slot, and portals spread over the masters. */
   private portalTag(portalKey: string): string {
-    return `${this.keyPrefix}:{${portalKey}}`;
+    // A hash tag in the prefix (`{leadsync}:ratelimit`) would come first and put every portal in one slot.
+    return `${this.keyPrefix.replace(/[{}]/g, "")}:{${portalKey}}`;
   }
 
   private pauseKey(portalKey: string, kind: RateLimitKind): string {

@@ -1,5 +1,8 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
+
+/** One Redis server or a Redis Cluster: every script here touches one slot (one portal's hash tag). */
+export type RedisClient = Redis | Cluster;
 
 /** A Lua script run by EVALSHA, loaded on first use (and again after a Redis restart: NOSCRIPT). */
 export class RedisScript {
@@ -9,7 +12,7 @@ export class RedisScript {
     this.sha = createHash("sha1").update(source).digest("hex");
   }
 
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {

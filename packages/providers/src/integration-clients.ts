@@ -12,7 +12,7 @@ import {
 import type { CrmIntegration, PrismaClient } from "@leadsync/db";
 import { AccessTokenCache, type OAuthTokens, type TokenStore } from "@leadsync/hubspot";
 import { SharedRateLimiter } from "@leadsync/ratelimit";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@leadsync/ratelimit";
 import { countingLimiter } from "./call-metrics.js";
 import { providerEnvironment } from "./environment.js";
 import { providerModule } from "./registry.js";
@@ -33,7 +33,7 @@ export type LimiterFactory = (module: CrmProviderModule, integration: CrmIntegra
 export interface IntegrationClientsDeps {
   config: Config;
   prisma: PrismaClient;
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   /**
    * The shared limiter of an account; default: `@leadsync/ratelimit` enforcing the provider's `limitPolicy`.

@@ -5,3 +5,6 @@ export * from "./logger.js";
 export * from "./queues.js";
 export * from "./workers.js";
 export * from "./shutdown.js";
+export * from "./layout.js";
+export * from "./queue-group.js";
+export * from "./replicas.js";

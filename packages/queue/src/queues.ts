@@ -1,17 +1,22 @@
 import { Job, Queue, type DefaultJobOptions, type JobJson, type JobsOptions } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connection.js";
 import { JOB_SCHEMAS, type JobPayload, type QueueName } from "./jobs.js";
 import { DEFAULT_JOB_OPTIONS } from "./job-options.js";
 import { defaultQueueLogger, type QueueLogger } from "./logger.js";
 
-/** A BullMQ queue whose job name and payload are fixed by the queue contract (jobs.ts). */
-export type TypedQueue<Q extends QueueName> = Queue<JobPayload<Q>, unknown, Q>;
+/**
+ * A BullMQ queue whose job name and payload are fixed by the queue contract (jobs.ts). `contractName` is the
+ * contract's queue (and every job's name); `name` is the BullMQ queue, one shard or lane of it (layout.ts).
+ */
+export type TypedQueue<Q extends QueueName> = Queue<JobPayload<Q>, unknown, Q> & { readonly contractName: Q };
 
 export interface CreateQueueOptions {
   /** A producer connection (`createRedisConnection(url, { role: "producer" })`); shared, never closed by the queue. */
-  connection: Redis;
-  /** BullMQ key prefix, from config (`{leadsync}`: a Redis Cluster hash tag). */
+  connection: RedisClient;
+  /** BullMQ key prefix, from config (`{leadsync}`: a Redis Cluster hash tag), or a QueueLayout's. */
   prefix: string;
+  /** The BullMQ queue: one shard or lane of the contract queue (QueueLayout). Default: the contract queue's name. */
+  queueName?: string;
   logger?: QueueLogger;
   /** Overrides for this queue, merged over DEFAULT_JOB_OPTIONS. */
   defaultJobOptions?: DefaultJobOptions;
@@ -38,6 +43,13 @@ class PreSerializedJob<D = unknown, R = unknown, N extends string = string> exte
 }
 
 class ContractQueue<D, R, N extends string> extends Queue<D, R, N> {
+  constructor(
+    readonly contractName: N,
+    ...args: ConstructorParameters<typeof Queue<D, R, N>>
+  ) {
+    super(...args);
+  }
+
   protected override get Job(): typeof Job {
     return PreSerializedJob;
   }
@@ -45,13 +57,13 @@ class ContractQueue<D, R, N extends string> extends Queue<D, R, N> {
 
 export function createQueue<Q extends QueueName>(name: Q, options: CreateQueueOptions): TypedQueue<Q> {
   const logger = options.logger ?? defaultQueueLogger;
-  const queue: TypedQueue<Q> = new ContractQueue<JobPayload<Q>, unknown, Q>(name, {
+  const queue: TypedQueue<Q> = new ContractQueue<JobPayload<Q>, unknown, Q>(name, options.queueName ?? name, {
     connection: options.connection,
     prefix: options.prefix,
     defaultJobOptions: { ...DEFAULT_JOB_OPTIONS, ...options.defaultJobOptions },
   });
   // Without a listener an 'error' event would crash the process; Redis outages are expected and retried.
-  queue.on("error", (err) => logger.error({ err, queue: name }, "queue error"));
+  queue.on("error", (err) => logger.error({ err, queue: queue.name }, "queue error"));
   return queue;
 }
 
@@ -60,7 +72,7 @@ export function createQueue<Q extends QueueName>(name: Q, options: CreateQueueOp
  * rather than as an UnrecoverableError in a worker. The job name is the queue name.
  */
 export async function enqueue<Q extends QueueName>(queue: TypedQueue<Q>, payload: JobPayload<Q>, options?: JobsOptions) {
-  const name = queue.name as Q;
+  const name = queue.contractName;
   const data = JOB_SCHEMAS[name].parse(payload) as JobPayload<Q>;
   // BullMQ's generic add() cannot relate Q to the job name type here; the payload was just validated.
   return queue.add(name as Parameters<TypedQueue<Q>["add"]>[0], data as Parameters<TypedQueue<Q>["add"]>[1], options);
@@ -80,7 +92,7 @@ export async function addSerialized<Q extends QueueName>(
 ) {
   serializedPayloads.set(payload, json);
   try {
-    return await queue.add(queue.name as Parameters<TypedQueue<Q>["add"]>[0], payload as Parameters<TypedQueue<Q>["add"]>[1], options);
+    return await queue.add(queue.contractName as Parameters<TypedQueue<Q>["add"]>[0], payload as Parameters<TypedQueue<Q>["add"]>[1], options);
   } finally {
     serializedPayloads.delete(payload);
   }

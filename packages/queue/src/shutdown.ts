@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connection.js";
 
 /** Structural, so typed `Worker<Payload>` / `Queue<Payload>` instances fit without casts. */
 export interface ClosableWorker {
@@ -12,7 +12,7 @@ export interface Closeables {
   workers?: readonly ClosableWorker[];
   queues?: readonly ClosableQueue[];
   /** Connections the caller created; closed last, after every queue and worker that used them. */
-  connections?: readonly Redis[];
+  connections?: readonly RedisClient[];
 }
 
 export interface CloseAllResult {
@@ -47,7 +47,7 @@ export async function closeAll(closeables: Closeables, { timeoutMs = 10_000 }: {
 }
 
 /** QUIT when connected (pending replies arrive first); otherwise just stop reconnecting. */
-async function closeConnection(connection: Redis): Promise<void> {
+async function closeConnection(connection: RedisClient): Promise<void> {
   if (connection.status === "end") return;
   if (connection.status !== "ready") {
     connection.disconnect();

@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job, type WorkerOptions } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./connection.js";
 import { JOB_SCHEMAS, type JobPayload, type QueueName } from "./jobs.js";
 import type { QueueLogger } from "./logger.js";
 
@@ -8,8 +8,10 @@ export type JobProcessor<Q extends QueueName, R = unknown> = (payload: JobPayloa
 
 export interface CreateWorkerOptions {
   /** A worker connection (`createRedisConnection(url, { role: "worker" })`); BullMQ duplicates it for blocking reads. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
+  /** The BullMQ queue to consume: one shard or lane of the contract queue (QueueLayout). Default: the contract queue. */
+  queueName?: string;
   concurrency: number;
   logger: QueueLogger;
   limiter?: WorkerOptions["limiter"];
@@ -28,19 +30,20 @@ export function createWorker<Q extends QueueName, R = unknown>(
 ): Worker<JobPayload<Q>, R, Q> {
   const { logger } = options;
   const schema = JOB_SCHEMAS[name];
+  const queueName = options.queueName ?? name;
 
   const validatingProcessor = async (job: Job<JobPayload<Q>, R, Q>): Promise<R> => {
     const parsed = schema.safeParse(job.data);
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-      logger.error({ queue: name, jobId: job.id, issues }, "invalid job payload, not retried");
+      logger.error({ queue: queueName, jobId: job.id, issues }, "invalid job payload, not retried");
       // Retrying cannot fix a payload that breaks the contract.
       throw new UnrecoverableError(`invalid ${name} payload: ${issues.join("; ")}`);
     }
     return processor(parsed.data as JobPayload<Q>, job);
   };
 
-  const worker = new Worker<JobPayload<Q>, R, Q>(name, validatingProcessor, {
+  const worker = new Worker<JobPayload<Q>, R, Q>(queueName, validatingProcessor, {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
@@ -49,10 +52,10 @@ export function createWorker<Q extends QueueName, R = unknown>(
     ...(options.lockDuration === undefined ? {} : { lockDuration: options.lockDuration }),
     ...(options.stalledInterval === undefined ? {} : { stalledInterval: options.stalledInterval }),
   });
-  worker.on("error", (err) => logger.error({ err, queue: name }, "worker error"));
+  worker.on("error", (err) => logger.error({ err, queue: queueName }, "worker error"));
   worker.on("failed", (job, err) => {
     const final = job === undefined || err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-    logger.warn({ err, queue: name, jobId: job?.id, attemptsMade: job?.attemptsMade, final }, "job failed");
+    logger.warn({ err, queue: queueName, jobId: job?.id, attemptsMade: job?.attemptsMade, final }, "job failed");
   });
   return worker;
 }

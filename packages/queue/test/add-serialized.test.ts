@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { RedisClient } from "../src/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupPrefix, uniqueQueuePrefix } from "../../../test/helpers/redis.js";
 import { addSerialized, closeAll, createQueue, createRedisConnection, QUEUES, type CrmChangesJob, type TypedQueue } from "../src/index.js";
@@ -17,7 +17,7 @@ const json = `{ "provider": "hubspot", "v": 1, "receivedAt": 1700000000000,
   "events": [ {"objectId": 123, "eventId": 1, "portalId": 62515, "occurredAt": 1700000000000, "subscriptionType": "contact.creation"} ] }`;
 
 describe("addSerialized", () => {
-  let connection: Redis;
+  let connection: RedisClient;
   let queue: TypedQueue<typeof QUEUES.crmChanges>;
 
   beforeAll(() => {

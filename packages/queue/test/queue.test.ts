@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import type { Job, Worker } from "bullmq";
 import { Redis } from "ioredis";
+import type { RedisClient } from "../src/index.js";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -40,8 +41,8 @@ function nextSettled(worker: Worker<CrmChangesJob, string, "crm-changes">): Prom
 }
 
 describe("queue package against real Redis", () => {
-  let producer: Redis;
-  let workerConnection: Redis;
+  let producer: RedisClient;
+  let workerConnection: RedisClient;
   let queue: TypedQueue<typeof QUEUES.crmChanges>;
 
   beforeAll(async () => {
@@ -118,9 +119,9 @@ describe("queue package against real Redis", () => {
   });
 
   it("worker connections wait through outages; producer connections do not queue commands", () => {
-    expect(workerConnection.options.maxRetriesPerRequest).toBeNull();
-    expect(producer.options.enableOfflineQueue).toBe(false);
-    expect(producer.options.maxRetriesPerRequest).toBeGreaterThan(0);
+    expect((workerConnection as Redis).options.maxRetriesPerRequest).toBeNull();
+    expect((producer as Redis).options.enableOfflineQueue).toBe(false);
+    expect((producer as Redis).options.maxRetriesPerRequest).toBeGreaterThan(0);
   });
 });
 

@@ -5,3 +5,4 @@ export type { AcquireOutcome, AccountUsage, LimitUsage, ObservedUsage } from "./
 export { DEFAULT_MARGIN, allowedBy, validatePolicy } from "./policy.js";
 export type { ConcurrencyCap, DailyLimit, OperationClass, RateLimit, RatePolicy, RollingLimit } from "./policy.js";
 export { parsePipedriveRateLimit, parseSforceLimitInfo, parseZohoCredits } from "./headers.js";
+export type { RedisClient } from "./redis-script.js";

@@ -1,6 +1,6 @@
 import type { PrismaClient } from "@leadsync/db";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@leadsync/queue";
 import { z } from "zod";
 import { ServiceUnavailableError } from "../errors.js";
 import { errorResponse } from "../schemas.js";
@@ -26,7 +26,7 @@ async function probe(check: () => Promise<unknown>): Promise<Status> {
 }
 
 /** GET /health: the process answers. GET /ready: Postgres and Redis answer too (503 names the one that does not). */
-const healthRoutes: FastifyPluginAsyncZod<{ prisma: PrismaClient; connection: Redis }> = async (app, { prisma, connection }) => {
+const healthRoutes: FastifyPluginAsyncZod<{ prisma: PrismaClient; connection: RedisClient }> = async (app, { prisma, connection }) => {
   app.get(
     "/health",
     { schema: { tags: ["operations"], summary: "Liveness", response: { 200: z.object({ success: z.literal(true), data: z.object({ status: z.literal("ok") }) }) } } },

@@ -1,6 +1,5 @@
 import type { PrismaClient } from "@leadsync/db";
-import { enqueue, type QUEUES, type TypedQueue } from "@leadsync/queue";
-import type { Redis } from "ioredis";
+import { enqueue, type QUEUES, type QueueGroup, type RedisClient } from "@leadsync/queue";
 import { z } from "zod";
 
 /**
@@ -43,8 +42,8 @@ async function unsentLeadIds(prisma: PrismaClient, orgId: string, integrationId:
 }
 
 /** The last catch-up's request, kept in Redis beside the queue it fed (same prefix, so tests and dev setups stay apart). */
-function runKey(queue: TypedQueue<typeof QUEUES.crmOutbound>, integrationId: string): string {
-  return `${queue.opts.prefix ?? "bull"}:catch-up:${integrationId}`;
+function runKey(queue: QueueGroup<typeof QUEUES.crmOutbound>, integrationId: string): string {
+  return `${queue.layout.prefix}:catch-up:${integrationId}`;
 }
 
 export const catchUpJson = z.object({
@@ -56,7 +55,7 @@ export const catchUpJson = z.object({
 export type CatchUpJson = z.infer<typeof catchUpJson>;
 
 export async function catchUpStatus(
-  deps: { prisma: PrismaClient; connection: Redis; queue: TypedQueue<typeof QUEUES.crmOutbound> },
+  deps: { prisma: PrismaClient; connection: RedisClient; queue: QueueGroup<typeof QUEUES.crmOutbound> },
   integration: { id: string; orgId: string },
 ): Promise<CatchUpJson> {
   const [unsent, run] = await Promise.all([
@@ -73,16 +72,18 @@ export async function catchUpStatus(
  * and then found linked.
  */
 export async function queueCatchUp(
-  deps: { prisma: PrismaClient; connection: Redis; queue: TypedQueue<typeof QUEUES.crmOutbound> },
+  deps: { prisma: PrismaClient; connection: RedisClient; queue: QueueGroup<typeof QUEUES.crmOutbound> },
   integration: { id: string; orgId: string },
 ): Promise<{ queued: number }> {
   const ids = await unsentLeadIds(deps.prisma, integration.orgId, integration.id);
   const requestedAt = Date.now();
+  // A backlog by definition: the bulk lane, behind other integrations' new leads.
+  const queue = deps.queue.route(integration.id, "bulk");
   for (let i = 0; i < ids.length; i += ENQUEUE_CHUNK) {
     await Promise.all(
       ids.slice(i, i + ENQUEUE_CHUNK).map((leadId) =>
         // "created": the worker reads the lead's current state and creates (or links by email) its contact.
-        enqueue(deps.queue, { v: 1, integrationId: integration.id, leadId, reason: "created", requestedAt }, { jobId: `catchup-${integration.id}-${leadId}-${requestedAt}` }),
+        enqueue(queue, { v: 1, integrationId: integration.id, leadId, reason: "created", requestedAt }, { jobId: `catchup-${integration.id}-${leadId}-${requestedAt}` }),
       ),
     );
   }

@@ -1,5 +1,5 @@
 import type { PrismaClient } from "@leadsync/db";
-import { enqueue, type CrmOutboundJob, type QUEUES, type TypedQueue } from "@leadsync/queue";
+import { enqueue, type CrmOutboundJob, type QUEUES, type QueueGroup } from "@leadsync/queue";
 import type { FastifyBaseLogger } from "fastify";
 
 /** Directions in which platform changes are pushed to the CRM. */
@@ -60,7 +60,7 @@ export function forgetPushingIntegrations(prisma: PrismaClient, orgId: string): 
  * to each integration's error log so operators see which leads did not go out.
  */
 export async function enqueueOutboundSync(
-  deps: { prisma: PrismaClient; queue: TypedQueue<typeof QUEUES.crmOutbound>; log: FastifyBaseLogger },
+  deps: { prisma: PrismaClient; queue: QueueGroup<typeof QUEUES.crmOutbound>; log: FastifyBaseLogger },
   lead: { orgId: string; id: string },
   reason: CrmOutboundJob["reason"],
 ): Promise<number> {
@@ -72,7 +72,8 @@ export async function enqueueOutboundSync(
     await Promise.all(
       integrationIds.map((integrationId) =>
         // Deterministic id: the same change is never queued twice for one integration.
-        enqueue(deps.queue, { v: 1, integrationId, leadId: lead.id, reason, requestedAt }, { jobId: `${integrationId}-${lead.id}-${requestedAt}` }),
+        // Routed by integration: an integration receiving an import goes to the bulk lane, the others stay ahead of it.
+        enqueue(deps.queue.routeWork(integrationId, 1), { v: 1, integrationId, leadId: lead.id, reason, requestedAt }, { jobId: `${integrationId}-${lead.id}-${requestedAt}` }),
       ),
     );
     return integrationIds.length;

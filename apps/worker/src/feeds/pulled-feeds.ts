@@ -4,14 +4,13 @@ import type { Config, Logger } from "@leadsync/config";
 import type { RecordChange } from "@leadsync/core";
 import type { PrismaClient } from "@leadsync/db";
 import { pulledFeedProviders } from "@leadsync/providers";
-import { QUEUES, createQueue, type TypedQueue } from "@leadsync/queue";
-import type { Redis } from "ioredis";
+import { QUEUES, createQueueGroup, layoutFromConfig, openQueue, type QueueGroup, type RedisClient, type TypedQueue } from "@leadsync/queue";
 import type { Integration, IntegrationDirectory } from "../integrations.js";
 import { queueReconciliation } from "../reconcile/sync-worker.js";
 
 /**
  * Pulled change feeds (Salesforce Change Data Capture over Pub/Sub): exactly one subscription per integration across
- * every worker process. A process holds an integration's feed while it holds its Redis lease (SET NX PX, renewed
+ * every worker process. A process holds an integration's feed while it holds its RedisClient lease (SET NX PX, renewed
  * every scan); when a process dies its lease lapses and another one subscribes, resuming from the stored checkpoint.
  * Events are queued on `crm-changes` (durable) before the checkpoint moves past them, so a crash loses nothing; a
  * crash between the two re-delivers a batch, which the job id and the event claims make a no-op.
@@ -20,7 +19,7 @@ import { queueReconciliation } from "../reconcile/sync-worker.js";
 export interface PulledFeedsDeps {
   config: Config;
   prisma: PrismaClient;
-  connection: Redis;
+  connection: RedisClient;
   directory: IntegrationDirectory;
   logger: Logger;
 }
@@ -50,7 +49,7 @@ export function startPulledFeeds({ config, prisma, connection, directory, logger
   const log = logger.child({ component: "pulled-feeds" });
   const held = new Map<string, HeldFeed>();
   const starting = new Set<string>();
-  let changes: TypedQueue<typeof QUEUES.crmChanges> | undefined;
+  let changes: QueueGroup<typeof QUEUES.crmChanges> | undefined;
   let sync: TypedQueue<typeof QUEUES.crmSync> | undefined;
   let stopped = false;
 
@@ -111,9 +110,10 @@ export function startPulledFeeds({ config, prisma, connection, directory, logger
   /** Queues the changes durably, then moves the checkpoint past them. */
   async function deliver(integration: Integration, batch: RecordChange[], checkpoint: string): Promise<void> {
     if (batch.length > 0) {
-      changes ??= createQueue(QUEUES.crmChanges, { connection, prefix: config.queuePrefix, logger: log });
+      changes ??= createQueueGroup(QUEUES.crmChanges, { connection, layout: layoutFromConfig(config), logger: log });
       const jobId = `${integration.provider}-${createHash("sha256").update(`${integration.id}\u001f${checkpoint}`).digest("hex")}`;
-      await changes.add(
+      // Routed like a pushed feed's delivery: the account's shard, its bulk lane while it sends a burst.
+      await changes.routeWork(`${integration.provider}:${integration.externalAccountId}`, batch.length).add(
         QUEUES.crmChanges,
         { v: 1, provider: integration.provider, receivedAt: Date.now(), accounts: [integration.externalAccountId], changes: batch },
         { jobId },
@@ -127,7 +127,7 @@ export function startPulledFeeds({ config, prisma, connection, directory, logger
   }
 
   async function queueReconcile(integrationId: string): Promise<void> {
-    sync ??= createQueue(QUEUES.crmSync, { connection, prefix: config.queuePrefix, logger: log });
+    sync ??= openQueue(QUEUES.crmSync, { connection, layout: layoutFromConfig(config), logger: log });
     await queueReconciliation(sync, integrationId);
   }
 
@@ -153,7 +153,7 @@ export function startPulledFeeds({ config, prisma, connection, directory, logger
       clearInterval(timer);
       await scanning;
       await Promise.all([...held.values()].map((feed) => stop(feed, "shutting down")));
-      await Promise.all([changes?.close(), sync?.close()]);
+      await Promise.all([...(changes?.queues ?? []).map((queue) => queue.close()), sync?.close()]);
     },
   };
 }

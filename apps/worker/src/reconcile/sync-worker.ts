@@ -1,8 +1,8 @@
 import type { Config, Logger } from "@leadsync/config";
 import type { PrismaClient } from "@leadsync/db";
-import { QUEUES, createQueue, createWorker, type JobPayload, type JobProcessor, type TypedQueue } from "@leadsync/queue";
+import { QUEUES, createWorker, layoutFromConfig, openQueue, type JobPayload, type JobProcessor, type TypedQueue } from "@leadsync/queue";
 import { DelayedError, type Job } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@leadsync/queue";
 import { runBackfill } from "../backfill/run-backfill.js";
 import type { IntegrationDirectory } from "../integrations.js";
 import { rethrowForBullMQ } from "../job-failures.js";
@@ -30,7 +30,7 @@ const BUSY_RETRY_MS = 30_000;
 export interface SyncWorkerDeps {
   config: Config;
   prisma: PrismaClient;
-  connection: Redis;
+  connection: RedisClient;
   directory: IntegrationDirectory;
   logger: Logger;
 }
@@ -38,7 +38,8 @@ export interface SyncWorkerDeps {
 export function startSyncWorker(deps: SyncWorkerDeps): { close(): Promise<void> } {
   const { config, prisma, connection, logger } = deps;
   const log = logger.child({ queue: QUEUES.crmSync });
-  const queue = createQueue(QUEUES.crmSync, { connection, prefix: config.queuePrefix, logger: log });
+  const layout = layoutFromConfig(config);
+  const queue = openQueue(QUEUES.crmSync, { connection, layout, logger: log });
   const scheduling = Promise.all([
     schedule(queue, RECONCILE_SCHEDULER_ID, config.reconcileIntervalMs, "reconcile-all"),
     schedule(queue, MAINTAIN_SCHEDULER_ID, config.feedMaintenanceIntervalMs, "maintain-all"),
@@ -98,7 +99,7 @@ export function startSyncWorker(deps: SyncWorkerDeps): { close(): Promise<void> 
     throw new DelayedError(reason);
   }
 
-  const worker = createWorker(QUEUES.crmSync, processor, { connection, prefix: config.queuePrefix, concurrency: SYNC_CONCURRENCY, logger: log });
+  const worker = createWorker(QUEUES.crmSync, processor, { connection, prefix: layout.prefix, queueName: queue.name, concurrency: SYNC_CONCURRENCY, logger: log });
   return {
     async close() {
       stopping.abort();

@@ -1,5 +1,5 @@
 import type { PrismaClient, SyncJob } from "@leadsync/db";
-import { QUEUES, createQueue, enqueue } from "@leadsync/queue";
+import { QUEUES, enqueue, layoutFromConfig, openQueue } from "@leadsync/queue";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "../../deps.js";
@@ -60,7 +60,7 @@ async function claimBackfill(prisma: PrismaClient, integrationId: string): Promi
 }
 
 const backfill: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma, config, connection }) => {
-  const queue = createQueue(QUEUES.crmSync, { connection, prefix: config.queuePrefix, logger: app.log });
+  const queue = openQueue(QUEUES.crmSync, { connection, layout: layoutFromConfig(config), logger: app.log });
   app.addHook("onClose", () => queue.close());
 
   app.post(

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@leadsync/queue";
 import { z } from "zod";
 import { BadRequestError } from "../../errors.js";
 
@@ -68,7 +68,7 @@ export class OAuthStates {
   private readonly key: Buffer;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     jwtSecret: string,
     private readonly keyPrefix: string,
     private readonly now: () => number = Date.now,
