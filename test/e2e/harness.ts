@@ -8,7 +8,18 @@ import type { CrmIntegration, PrismaClient } from "../../packages/db/src/index.j
 import { createTestDatabase, type TestDatabase } from "../../packages/db/src/testing.js";
 import { createHubSpotClient, ensureLeadSourceProperty } from "../../packages/hubspot/src/index.js";
 import { signV3, startSandbox, type Sandbox, type SandboxTier } from "../../packages/hubspot-sandbox/src/index.js";
-import { QUEUES, createQueue, createRedisConnection, enqueue, type TypedQueue } from "../../packages/queue/src/index.js";
+import {
+  QUEUES,
+  createQueue,
+  createQueueGroup,
+  createRedisConnection,
+  enqueue,
+  isCluster,
+  layoutFromConfig,
+  singleQueueGroup,
+  type QueueGroup,
+  type TypedQueue,
+} from "../../packages/queue/src/index.js";
 import { buildReceiverApp } from "../../apps/receiver/src/index.js";
 import { startWorkers, type RunningWorkers } from "../../apps/worker/src/index.js";
 import { capturingLogger, type LogLine } from "../../apps/worker/test/helpers/log-capture.js";
@@ -37,6 +48,11 @@ export interface HarnessOptions {
     settings?: Record<string, unknown>;
   };
   orgId?: string;
+  /**
+   * Queues as production lays them out (QueueLayout: shards, lanes), on one Redis or a cluster; the receiver routes
+   * into them and the workers consume them all. Default: one queue each (the receiver's lane and shard 0).
+   */
+  queues?: { shards?: number; clusterNodes?: string; waitReplicas?: number };
 }
 
 export interface Harness {
@@ -50,8 +66,13 @@ export interface Harness {
   orgId: string;
   /** The receiver's webhook URL, or undefined without a receiver. */
   webhookUrl: string | undefined;
+  /** The main integration's crm-changes queue (its shard's normal lane). */
   events: TypedQueue<typeof QUEUES.crmChanges>;
+  /** The main integration's crm-outbound queue (its shard's normal lane). */
   outbound: TypedQueue<typeof QUEUES.crmOutbound>;
+  /** Every queue of crm-changes and crm-outbound (one each without `queues`). */
+  eventQueues: QueueGroup<typeof QUEUES.crmChanges>;
+  outboundQueues: QueueGroup<typeof QUEUES.crmOutbound>;
   logs: LogLine[];
   /** Contacts created as a person would in HubSpot's UI (webhooks fire); returns their ids. */
   createContacts(contacts: Record<string, string>[], portalId?: number): Promise<string[]>;
@@ -119,14 +140,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     HUBSPOT_API_BASE: sandbox.url,
     INBOUND_BATCH_WINDOW_MS: String(options.batchWindowMs ?? 50),
     WORKER_CONCURRENCY: String(options.concurrency ?? 64),
+    ...(options.queues?.shards === undefined ? {} : { QUEUE_SHARDS: String(options.queues.shards) }),
+    ...(options.queues?.clusterNodes === undefined ? {} : { REDIS_CLUSTER_NODES: options.queues.clusterNodes }),
+    ...(options.queues?.waitReplicas === undefined ? {} : { REDIS_WAIT_REPLICAS: String(options.queues.waitReplicas) }),
   });
   const { logger, lines } = capturingLogger();
-  const producer = createRedisConnection(config.redisUrl, { role: "producer" });
-  const workerConnection = createRedisConnection(config.redisUrl, { role: "worker" });
-  const events = createQueue(QUEUES.crmChanges, { connection: producer, prefix, logger });
-  const outbound = createQueue(QUEUES.crmOutbound, { connection: producer, prefix, logger });
+  const producer = createRedisConnection(config.redis, { role: "producer" });
+  const workerConnection = createRedisConnection(config.redis, { role: "worker" });
+  const laidOut = options.queues !== undefined;
+  const eventQueues = laidOut
+    ? createQueueGroup(QUEUES.crmChanges, { connection: producer, layout: layoutFromConfig(config), logger })
+    : singleQueueGroup(createQueue(QUEUES.crmChanges, { connection: producer, prefix, logger }));
+  const outboundQueues = laidOut
+    ? createQueueGroup(QUEUES.crmOutbound, { connection: producer, layout: layoutFromConfig(config), logger })
+    : singleQueueGroup(createQueue(QUEUES.crmOutbound, { connection: producer, prefix, logger }));
 
-  const receiver = withReceiver ? buildReceiverApp({ config, queue: events, connection: producer, logger }) : undefined;
+  const receiver = withReceiver ? buildReceiverApp({ config, queue: eventQueues, connection: producer, logger }) : undefined;
   if (receiver) await receiver.listen({ port: receiverPort, host: "127.0.0.1" });
   const workers: RunningWorkers = startWorkers({ config, prisma: db.prisma, connection: workerConnection, logger });
 
@@ -148,6 +177,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     return { portalId: portal.portalId, integration };
   }
   const main = await addIntegration(options.integration);
+  const events = eventQueues.route(`hubspot:${main.portalId}`);
+  const outbound = outboundQueues.route(main.integration.id);
 
   async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${sandbox.url}${path}`, {
@@ -169,6 +200,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     webhookUrl: withReceiver ? `${apiUrl}${WEBHOOK_PATH}` : undefined,
     events,
     outbound,
+    eventQueues,
+    outboundQueues,
     logs: lines,
     async createContacts(contacts, portalId = main.portalId) {
       const { ids } = await admin<{ ids: string[] }>("POST", `/__sandbox/portals/${portalId}/contacts`, {
@@ -198,7 +231,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return response.status;
     },
     async enqueueOutbound(leadId, { reason = "created", integrationId = main.integration.id } = {}) {
-      await enqueue(outbound, { v: 1, integrationId, leadId, reason, requestedAt: Date.now() });
+      await enqueue(outboundQueues.route(integrationId), { v: 1, integrationId, leadId, reason, requestedAt: Date.now() });
     },
     async createPlatformLead(fields, forOrg = orgId) {
       const form = await db.prisma.form.upsert({
@@ -216,7 +249,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await sandbox.webhooksIdle();
       await eventually(
         async () => {
-          for (const queue of [events, outbound]) {
+          for (const queue of [...eventQueues.queues, ...outboundQueues.queues]) {
             const counts = await queue.getJobCounts("active", "waiting", "delayed", "prioritized");
             if (Object.values(counts).some((n) => n > 0)) return false;
           }
@@ -229,9 +262,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await sandbox.close().catch(() => undefined);
       await receiver?.close();
       await workers.close();
-      await events.close();
-      await outbound.close();
-      await cleanupPrefix(producer, prefix).catch(() => undefined);
+      await Promise.all([...eventQueues.queues, ...outboundQueues.queues].map((queue) => queue.close()));
+      // A cluster's keys live on its masters: each one is scanned.
+      const nodes = isCluster(producer) ? producer.nodes("master") : [producer];
+      for (const node of nodes) await cleanupPrefix(node, prefix).catch(() => undefined);
       producer.disconnect();
       workerConnection.disconnect();
       await db.drop();

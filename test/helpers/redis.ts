@@ -35,7 +35,8 @@ export async function cleanupPrefix(redis: ScanningRedis, prefix: string): Promi
     let cursor = "0";
     do {
       const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
+      // One key per UNLINK: on a cluster node the keys of one page belong to many slots.
+      if (keys.length > 0) deleted += (await Promise.all(keys.map((key) => redis.unlink(key)))).reduce((a, b) => a + b, 0);
       cursor = next;
     } while (cursor !== "0");
   }
