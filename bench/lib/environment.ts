@@ -27,6 +27,13 @@ export interface EnvironmentOptions {
   orgId?: string;
 }
 
+/** A connected portal of `addPortals`: its sandbox portal and the organisation its integration belongs to. */
+export interface TenantPortal {
+  portalId: number;
+  accessToken: string;
+  orgId: string;
+}
+
 /** The sandbox's per-portal counters (`GET /__sandbox/portals/:id/stats`). */
 export interface SandboxStats {
   calls: { total: number; byEndpoint: Record<string, number> };
@@ -121,6 +128,34 @@ export class BenchEnvironment {
     });
   }
 
+  /**
+   * `count` more connected portals of `tier`: sandbox portals with the lead-source property (what connecting does),
+   * and their integration rows in one insert, each in an organisation of its own (a tenant).
+   */
+  async addPortals(count: number, tier: SandboxTier, { propertyConcurrency = 20 } = {}): Promise<TenantPortal[]> {
+    const portals = Array.from({ length: count }, () => this.sandbox.createPortal({ tier }));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: propertyConcurrency }, async () => {
+        for (let portal = portals[next++]; portal; portal = portals[next++]) {
+          await ensureLeadSourceProperty(createHubSpotClient({ accessToken: portal.accessToken, basePath: this.sandbox.url }), this.config.leadSourceMarker);
+        }
+      }),
+    );
+    const tenants = portals.map((portal, i) => ({ portalId: portal.portalId, accessToken: portal.accessToken, orgId: `${this.orgId}-t${i}` }));
+    await this.db.prisma.crmIntegration.createMany({
+      data: tenants.map((t, i) => ({
+        orgId: t.orgId,
+        provider: "hubspot" as const,
+        externalAccountId: String(t.portalId),
+        tier: portals[i]?.tier ?? tier,
+        accessTokenEnc: encryptToken(t.accessToken, this.config.encryptionKey),
+        webhooksEnabled: true,
+      })),
+    });
+    return tenants;
+  }
+
   /** A worker process (apps/worker/src/main.ts), ready when its /health answers. */
   async startWorker(name = "worker", extraEnv: Record<string, string> = {}): Promise<BenchProcess & { metricsUrl: string }> {
     const port = await freePort();
@@ -157,18 +192,18 @@ export class BenchEnvironment {
   }
 
   /** Creates contacts as a person would in HubSpot's UI, 500 per request; returns their ids in order. */
-  async createContacts(contacts: Record<string, string>[]): Promise<string[]> {
+  async createContacts(contacts: Record<string, string>[], portalId = this.portal.portalId): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < contacts.length; i += 500) {
       const chunk = contacts.slice(i, i + 500).map((properties) => ({ properties }));
-      const result = await this.admin<{ ids: string[] }>("POST", `/__sandbox/portals/${this.portal.portalId}/contacts`, { contacts: chunk });
+      const result = await this.admin<{ ids: string[] }>("POST", `/__sandbox/portals/${portalId}/contacts`, { contacts: chunk });
       ids.push(...result.ids);
     }
     return ids;
   }
 
-  stats(): Promise<SandboxStats> {
-    return this.admin<SandboxStats>("GET", `/__sandbox/portals/${this.portal.portalId}/stats`);
+  stats(portalId = this.portal.portalId): Promise<SandboxStats> {
+    return this.admin<SandboxStats>("GET", `/__sandbox/portals/${portalId}/stats`);
   }
 
   /** Headers HubSpot would send with `body` posted to the receiver (v3 signature). */

@@ -12,6 +12,8 @@ export interface BenchProcess {
   logFile: string;
   /** Peak resident set size so far (VmHWM), in bytes; undefined once the process is gone. */
   peakRssBytes(): number | undefined;
+  /** Resident set size now (VmRSS), in bytes; undefined once the process is gone. */
+  rssBytes(): number | undefined;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when it exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -55,20 +57,24 @@ export function startApp(name: string, entry: string, env: Record<string, string
     name,
     child,
     logFile,
-    peakRssBytes() {
-      try {
-        const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-        const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-        return kb === undefined ? undefined : Number(kb) * 1024;
-      } catch {
-        return undefined;
-      }
-    },
+    peakRssBytes: () => procStatusBytes(child.pid, "VmHWM"),
+    rssBytes: () => procStatusBytes(child.pid, "VmRSS"),
     async stop(graceMs) {
       await stop(graceMs);
       await removeCleanup();
     },
   };
+}
+
+/** A memory line of /proc/<pid>/status (kB) in bytes; undefined when the process is gone. */
+function procStatusBytes(pid: number | undefined, field: "VmHWM" | "VmRSS"): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Polls `url` until it answers 200; fails early when the process exits. */
