@@ -1,4 +1,5 @@
-import { createRedisConnection, QUEUES } from "../../packages/queue/src/index.js";
+import type { JobType } from "bullmq";
+import { createQueue, createRedisConnection, QUEUES, QueueLayout } from "../../packages/queue/src/index.js";
 import { onCleanup } from "../lib/cleanup.js";
 import { BenchEnvironment, waitUntil } from "../lib/environment.js";
 import { completedJobTimings, jobOfChange, type JobTiming } from "../lib/job-timings.js";
@@ -64,11 +65,22 @@ async function run({ quick, progress }: ScenarioContext): Promise<ScenarioResult
   await watch.start();
   onCleanup("lead watch", () => watch.stop().catch(() => undefined));
 
+  // Both lanes of crm-changes (one shard): the burst's jobs go to the bulk lane once the portal is busy.
+  const lanes = new QueueLayout({ prefix: env.config.queuePrefix, shards: 1 }).queuesOf(QUEUES.crmChanges);
+  const laneQueues = lanes.map((lane) => createQueue(QUEUES.crmChanges, { connection: redis, prefix: env.config.queuePrefix, queueName: lane.name }));
+  onCleanup("tenants lane queues", () => Promise.all(laneQueues.map((q) => q.close())).then(() => undefined));
+  const jobCounts = async (...states: JobType[]) => {
+    const all = await Promise.all(laneQueues.map((q) => q.getJobCounts(...states)));
+    const sum: Record<string, number> = {};
+    for (const counts of all) for (const [state, n] of Object.entries(counts)) sum[state] = (sum[state] ?? 0) + n;
+    return sum;
+  };
+
   const trickle = new Trickle(env, quiet, size.perPortalIntervalMs, watch);
   const samples: Sample[] = [];
   let phase = "warm-up";
   const sampler = setInterval(() => {
-    void env.events.getJobCounts("waiting", "prioritized", "active", "delayed").then((c) => {
+    void jobCounts("waiting", "prioritized", "active", "delayed").then((c) => {
       const waiting = (c["waiting"] ?? 0) + (c["prioritized"] ?? 0);
       samples.push({ at: Date.now(), rss: worker.rssBytes() ?? 0, waiting, active: c["active"] ?? 0, delayed: c["delayed"] ?? 0 });
       progress(`tenants: ${phase}, ${trickle.changes.length} quiet changes, ${watch.pendingCount} pending, ${c["waiting"] ?? 0} jobs waiting`);
@@ -79,7 +91,7 @@ async function run({ quick, progress }: ScenarioContext): Promise<ScenarioResult
   trickle.start();
   await sleep(size.warmupSeconds * 1000);
   // Phase A starts once the warm-up's first changes (new forms, integration lookups) are worked off.
-  await waitUntil(async () => (await env.events.getJobCounts("waiting"))["waiting"] === 0, { timeoutMs: 60_000, intervalMs: 200, what: "the warm-up backlog" });
+  await waitUntil(async () => (await jobCounts("waiting"))["waiting"] === 0, { timeoutMs: 60_000, intervalMs: 200, what: "the warm-up backlog" });
   phase = "phase A";
   const phaseA = Date.now();
   const rssStart = worker.rssBytes() ?? 0;
@@ -109,7 +121,7 @@ async function run({ quick, progress }: ScenarioContext): Promise<ScenarioResult
   const rssPeak = worker.peakRssBytes() ?? 0;
   const workerSeconds = (Date.now() - workerStarted) / 1000;
   const busyStats = await env.stats(busy.portalId);
-  const jobs = await completedJobTimings(redis, env.config.queuePrefix, QUEUES.crmChanges);
+  const jobs = (await Promise.all(lanes.map((lane) => completedJobTimings(redis, env.config.queuePrefix, lane.name)))).flat();
   await watch.stop();
   await Promise.all([receiver.stop(), worker.stop()]);
 
