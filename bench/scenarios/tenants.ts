@@ -1,4 +1,3 @@
-import type { JobType } from "bullmq";
 import { createQueue, createRedisConnection, QUEUES, QueueLayout } from "../../packages/queue/src/index.js";
 import { onCleanup } from "../lib/cleanup.js";
 import { BenchEnvironment, waitUntil } from "../lib/environment.js";
@@ -69,7 +68,7 @@ async function run({ quick, progress }: ScenarioContext): Promise<ScenarioResult
   const lanes = new QueueLayout({ prefix: env.config.queuePrefix, shards: 1 }).queuesOf(QUEUES.crmChanges);
   const laneQueues = lanes.map((lane) => createQueue(QUEUES.crmChanges, { connection: redis, prefix: env.config.queuePrefix, queueName: lane.name }));
   onCleanup("tenants lane queues", () => Promise.all(laneQueues.map((q) => q.close())).then(() => undefined));
-  const jobCounts = async (...states: JobType[]) => {
+  const jobCounts = async (...states: Parameters<(typeof laneQueues)[number]["getJobCounts"]>) => {
     const all = await Promise.all(laneQueues.map((q) => q.getJobCounts(...states)));
     const sum: Record<string, number> = {};
     for (const counts of all) for (const [state, n] of Object.entries(counts)) sum[state] = (sum[state] ?? 0) + n;
