@@ -19,8 +19,8 @@ import { Trickle, type TrickleChange } from "../lib/trickle.js";
 // The knobs (issue #13): how many portals, how hard the trickle, how big the burst, how many jobs a worker runs.
 const FULL = { portals: 1_000, perPortalIntervalMs: 20_000, warmupSeconds: 20, baselineSeconds: 30, burstContacts: 10_000 };
 const QUICK = { portals: 50, perPortalIntervalMs: 1_000, warmupSeconds: 3, baselineSeconds: 8, burstContacts: 1_000 };
-/** The worker's WORKER_CONCURRENCY (the default, 8). */
-const WORKER_CONCURRENCY = 8;
+/** The worker's WORKER_CONCURRENCY (the default, 8; BENCH_TENANTS_CONCURRENCY overrides it). */
+const WORKER_CONCURRENCY = Number(process.env["BENCH_TENANTS_CONCURRENCY"] ?? 8);
 /** Every portal, the busy one included: a Starter portal (100 calls per 10 s). */
 const TIER = "starter";
 const STARTER_CALLS_PER_SECOND = 10;

@@ -25,6 +25,9 @@ describe("a 429 from HubSpot", () => {
     expect(done?.attemptsMade).toBe(1);
     expect(done?.failedReason).toBeFalsy();
     expect((await h.stats()).throttled).toBeGreaterThanOrEqual(1);
+    // A delay is not a failure: said at info level, and no error line for it.
+    expect(h.logs.some((l) => l.level === 30 && l.msg.startsWith("Deferred contact creation by "))).toBe(true);
+    expect(h.logs.some((l) => l.level >= 50 && l.msg.startsWith("Failed to handle contact"))).toBe(false);
   });
 });
 

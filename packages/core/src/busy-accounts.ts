@@ -12,7 +12,7 @@ export type WorkLane = "normal" | "bulk";
 export interface BusyAccountsOptions {
   /** The window the threshold counts over (ms). Default 10 s. */
   windowMs?: number;
-  /** Units (events, leads) per window above which an account's work goes to the bulk lane. Default 500. */
+  /** Units (events, leads) per window above which an account's work goes to the bulk lane. Default 200 (20 a second). */
   threshold?: number;
   /** Keys tracked at most. Default 10,000. */
   maxTracked?: number;
@@ -32,7 +32,7 @@ export class BusyAccounts {
 
   constructor(options: BusyAccountsOptions = {}) {
     this.windowMs = options.windowMs ?? 10_000;
-    this.threshold = options.threshold ?? 500;
+    this.threshold = options.threshold ?? 200;
     this.maxTracked = options.maxTracked ?? 10_000;
   }
 

@@ -2,7 +2,7 @@ import { lineLogger, type Config, type Logger } from "@leadsync/config";
 import { propertiesToRead, type CrmContact } from "@leadsync/core";
 import { ensureCrmImportForm, postgresFailure, type PrismaClient } from "@leadsync/db";
 import type { FlushFailures } from "../coalescer.js";
-import { IntegrationPausedError } from "../job-failures.js";
+import { IntegrationPausedError, waitInsteadOfFailing } from "../job-failures.js";
 import type { Integration, IntegrationDirectory } from "../integrations.js";
 import { metrics } from "../metrics.js";
 import { TRANSACTION_LIMITS, decideAll, groupByContact, logApplied, writeDecisions, type SyncRules } from "./contact-changes.js";
@@ -204,7 +204,10 @@ function merges(byContact: Map<string, InboundItem[]>) {
 function logFailure(log: Logger, items: readonly InboundItem[], error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   const kinds = new Set(items.map((i) => (i.change.kind === "create" ? "creation" : "update")));
+  // A rate limit or a paused integration delays the jobs without using an attempt: not a failure, not an error line.
+  const waitMs = waitInsteadOfFailing(error);
   for (const kind of kinds) {
-    log.error({ err: error, events: items.length }, `Failed to handle contact ${kind}: ${message}`);
+    if (waitMs !== undefined) log.info({ events: items.length, waitMs }, `Deferred contact ${kind} by ${Math.ceil(waitMs)} ms: ${message}`);
+    else log.error({ err: error, events: items.length }, `Failed to handle contact ${kind}: ${message}`);
   }
 }
