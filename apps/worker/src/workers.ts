@@ -23,6 +23,8 @@ const MAX_BATCH = 100;
  * (bench db-ceiling); a quiet portal's batches close on the window long before they are this full.
  */
 const MAX_INBOUND_BATCH = 3 * MAX_BATCH;
+/** crm-changes jobs a normal lane runs at once at least (see where the workers are made). */
+const MIN_NORMAL_LANE_CONCURRENCY = 32;
 /** The longest an outbound batch gathers leads while they arrive steadily (outbound/batch-window.ts). */
 const MAX_OUTBOUND_WINDOW_MS = 500;
 
@@ -84,7 +86,15 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
   const outboundProcessor = createOutboundProcessor({ prisma, batches: outboundBatches, logger: outboundLog });
   const workers = [
     ...layout.queuesOf(QUEUES.crmChanges).map((queue) =>
-      createWorker(QUEUES.crmChanges, inboundProcessor, { ...common, queueName: queue.name, logger: inboundLog }),
+      createWorker(QUEUES.crmChanges, inboundProcessor, {
+        ...common,
+        queueName: queue.name,
+        // A job mostly waits for its account's batch (window, read, transaction), so slots are cheap: a normal lane
+        // gets enough for a second of a thousand quiet portals' deliveries. A bulk lane keeps WORKER_CONCURRENCY, which
+        // bounds how much of the process one tenant's burst takes (bench tenants).
+        concurrency: queue.lane === "normal" ? Math.max(config.workerConcurrency, MIN_NORMAL_LANE_CONCURRENCY) : config.workerConcurrency,
+        logger: inboundLog,
+      }),
     ),
     ...layout.queuesOf(QUEUES.crmOutbound).map((queue) =>
       createWorker(QUEUES.crmOutbound, outboundProcessor, {
