@@ -5,3 +5,4 @@ export * from "./logger.js";
 export * from "./queues.js";
 export * from "./workers.js";
 export * from "./shutdown.js";
+export * from "./replication.js";
