@@ -1,7 +1,7 @@
 import type { Config } from "@leadsync/config";
 import type { CrmProviderModule, VerifiedWebhook } from "@leadsync/core";
 import { providerEnvironment, pushedFeedProviders, webhookSecretFor } from "@leadsync/providers";
-import { addSerialized, asQueueGroup, waitForReplicas, type QUEUES, type QueueGroup, type TypedQueue } from "@leadsync/queue";
+import { addSerialized, asQueueGroup, waitForReplicas, type QUEUES, type QueueGroup, type RedisClient, type TypedQueue } from "@leadsync/queue";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
@@ -113,7 +113,8 @@ async function queueVerified(request: FastifyRequest, module: CrmProviderModule,
   const queued = async () => {
     const job = await addSerialized(queue, payload, json, { jobId });
     const replicas = options.waitReplicas;
-    if (replicas && replicas.count > 0) await waitForReplicas(queue, replicas.count, replicas.timeoutMs);
+    // WAIT on the connection the job was written through (the queue's own), at the master of the queue's slot.
+    if (replicas && replicas.count > 0) await waitForReplicas(queue.opts.connection as RedisClient, queue.toKey("wait"), replicas.count, replicas.timeoutMs);
     return job;
   };
   await withinTimeout(queued(), options.enqueueTimeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS).catch((err: unknown) => {

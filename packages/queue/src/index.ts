@@ -7,4 +7,4 @@ export * from "./workers.js";
 export * from "./shutdown.js";
 export * from "./layout.js";
 export * from "./queue-group.js";
-export * from "./replicas.js";
+export * from "./replication.js";
