@@ -85,7 +85,7 @@ export interface Harness {
   /** A lead as the platform creates it (source = the marker), in a "Website" form of `orgId`. */
   createPlatformLead(fields: { email: string; firstName?: string; phone?: string; jobTitle?: string }, orgId?: string): Promise<{ id: string }>;
   /** Injects a sandbox fault for this portal (CONTRACT.md: `/__sandbox/faults`). */
-  fault(fault: { kind: "latency" | "error" | "rate_limit"; count?: number; status?: number; retryAfterSeconds?: number; ms?: number }): Promise<void>;
+  fault(fault: { kind: "latency" | "error" | "rate_limit" | "drop_webhooks" | "fail_webhooks"; count?: number; status?: number; retryAfterSeconds?: number; ms?: number }): Promise<void>;
   /** Waits until the sandbox has no webhook pending and both queues have nothing waiting or running. */
   settled(): Promise<void>;
   /** Another integration of the same kind (e.g. a second portal with different settings). */
