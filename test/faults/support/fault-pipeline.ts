@@ -5,7 +5,7 @@ import { createPrismaClient, type CrmIntegration, type PrismaClient } from "../.
 import { createTestDatabase, type TestDatabase } from "../../../packages/db/src/testing.js";
 import { createHubSpotClient, ensureLeadSourceProperty } from "../../../packages/hubspot/src/index.js";
 import { signV3, startSandbox, type Sandbox } from "../../../packages/hubspot-sandbox/src/index.js";
-import { QUEUES, createQueue, createRedisConnection, type TypedQueue } from "../../../packages/queue/src/index.js";
+import { QUEUES, createQueueGroup, createRedisConnection, isCluster, layoutFromConfig, type TypedQueue } from "../../../packages/queue/src/index.js";
 import { cleanupPrefix, uniqueQueuePrefix } from "../../helpers/redis.js";
 import { startApp, stopAllProcesses, type AppName, type AppProcess } from "./processes.js";
 import { freePort, until } from "../../helpers/ports.js";
@@ -112,9 +112,13 @@ export async function startFaultPipeline(options: FaultPipelineOptions = {}): Pr
   });
 
   // Test-side handles on the same Redis: to inspect the queue and delete the prefix afterwards.
-  const redis = createRedisConnection(redisUrl, { role: "worker", connectionName: "fault-suite" });
+  // On a cluster (REDIS_CLUSTER_NODES in `env`), the processes' layout: every shard and lane is watched.
+  const redis = createRedisConnection(config.redis, { role: "worker", connectionName: "fault-suite" });
   redis.on("error", () => undefined); // the Redis-down scenario stops it on purpose
-  const events = createQueue(QUEUES.crmChanges, { connection: redis, prefix, logger: { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined } });
+  const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
+  const layout = layoutFromConfig(config);
+  const eventQueues = createQueueGroup(QUEUES.crmChanges, { connection: redis, layout, logger: quiet });
+  const events = eventQueues.route(`hubspot:${portal.portalId}`);
 
   async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${sandbox.url}${path}`, {
@@ -195,8 +199,9 @@ export async function startFaultPipeline(options: FaultPipelineOptions = {}): Pr
       await sandbox.webhooksIdle(timeoutMs);
       await until(
         async () => {
-          const counts = await events.getJobCounts("active", "waiting", "delayed", "prioritized");
-          return Object.values(counts).every((n) => n === 0);
+          const all = await Promise.all(eventQueues.queues.map((queue) => queue.getJobCounts("active", "waiting", "delayed", "prioritized")));
+          const counts = all.flatMap((c) => Object.values(c));
+          return counts.every((n) => n === 0);
         },
         "an idle queue",
         timeoutMs,
@@ -205,8 +210,10 @@ export async function startFaultPipeline(options: FaultPipelineOptions = {}): Pr
     async close() {
       await stopAllProcesses();
       await sandbox.close().catch(() => undefined);
-      await events.close().catch(() => undefined);
-      if (redis.status === "ready") await cleanupPrefix(redis, prefix).catch(() => undefined);
+      await Promise.all(eventQueues.queues.map((queue) => queue.close().catch(() => undefined)));
+      for (const node of isCluster(redis) ? redis.nodes("master") : [redis]) {
+        if (node.status === "ready") await cleanupPrefix(node, prefix).catch(() => undefined);
+      }
       redis.disconnect();
       if (testDb) await testDb.drop();
       else await prisma.$disconnect();
