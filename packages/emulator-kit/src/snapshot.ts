@@ -138,6 +138,7 @@ export interface BuildWithSnapshotInput<T, B> {
   build(restore: T | undefined, changed: () => void): Promise<B>;
   /** the state to save, from what `build` returned */
   collect(built: B): unknown;
+  /** default: a process warning (a lost snapshot must not pass unnoticed, even for an emulator without a logger) */
   onWriteError?(error: unknown): void;
 }
 
@@ -172,7 +173,7 @@ export async function buildWithSnapshot<T, B>(input: BuildWithSnapshotInput<T, B
     emulator: file.emulator,
     version: file.version,
     collect: () => input.collect(done),
-    ...(input.onWriteError && { onError: input.onWriteError }),
+    onError: input.onWriteError ?? ((error) => process.emitWarning(`${file.emulator} could not save its state to ${file.path}: ${describe(error)}`)),
   });
   return { built, status, writer };
 }

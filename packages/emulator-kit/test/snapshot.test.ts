@@ -104,7 +104,7 @@ describe("emulator snapshots", () => {
     });
     expect(fallback).toMatchObject({ built: 0, status: { restored: false, reason: "unusable", detail: "does not fit" } });
 
-    const memory = await buildWithSnapshot({ file: undefined, build: async (restore) => restore?.n ?? 0, collect: (n) => ({ n }) });
+    const memory = await buildWithSnapshot<State, number>({ file: undefined, build: async (restore) => restore?.n ?? 0, collect: (n) => ({ n }) });
     expect(memory).toEqual({ built: 0, status: undefined, writer: undefined });
   });
 });

@@ -23,11 +23,11 @@ describe("a sandbox restarted on its snapshot", () => {
     expect(sandbox.snapshot).toEqual({ path: snapshotPath, restored: false, reason: "missing" });
     const portal = sandbox.createPortal({ tier: "professional" });
     const client = sdkClient(sandbox, portal.accessToken);
-    await client.crm.properties.coreApi.create("contacts", { name: "lead_source_system", label: "Lead source system", type: "string", fieldType: "text", groupName: "contactinformation" });
+    await client.crm.properties.coreApi.create("contacts", { name: "lead_source_system", label: "Lead source system", type: "string", fieldType: "text", groupName: "contactinformation" } as never);
     const kept = await client.crm.contacts.basicApi.create({ properties: { email: "kept@example.com", lead_source_system: "jazzaam" }, associations: [] });
     const gone = await client.crm.contacts.basicApi.create({ properties: { email: "gone@example.com" }, associations: [] });
     await client.crm.contacts.basicApi.archive(gone.id);
-    await client.webhooks.settingsApi.configure(sandbox.app.appId, { targetUrl: receiver.url, throttling: { maxConcurrentRequests: 10, period: "SECONDLY" } });
+    await client.webhooks.settingsApi.configure(sandbox.app.appId, { targetUrl: receiver.url, throttling: { maxConcurrentRequests: 10 } });
     const app = sandbox.app;
     await sandbox.close();
 

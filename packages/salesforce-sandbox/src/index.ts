@@ -1,5 +1,6 @@
 import { buildWithSnapshot, definedOnly, type SnapshotStatus } from "@leadsync/emulator-kit";
 import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
 import { buildApp, type SandboxHandle } from "./app.js";
 import { startPubSubServer } from "./grpc/server.js";
 import { resolveOptions, type SalesforceSandboxOptions } from "./options.js";
@@ -41,7 +42,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
       return { resolved, ...(await buildApp(resolved, { restore, changed })) };
     },
     collect: ({ sandbox }) => sandbox.state.snapshot(),
-    onWriteError: (error) => (options.logger || undefined)?.warn({ err: error, path: snapshotPath }, "salesforce-sandbox: could not save its snapshot"),
+    ...(options.logger && { onWriteError: (error: unknown) => (options.logger as Logger).warn({ err: error, path: snapshotPath }, "salesforce-sandbox: could not save its snapshot") }),
   });
   const { app, sandbox, resolved } = built;
   try {

@@ -138,6 +138,7 @@ export class Org {
   /** The org as the emulator's snapshot keeps it (state/snapshot.ts). */
   snapshot(): OrgSnapshotJson {
     const { cdcEntities, ...settings } = this.settings;
+    const log = this.changeLog.snapshot();
     return {
       orgId: this.orgId,
       apiUserId: this.apiUserId,
@@ -148,7 +149,13 @@ export class Org {
       channelMemberIds: [...this.channelMemberIds.entries()],
       leads: [...this.leads.records.values()],
       contacts: [...this.contacts.records.values()],
-      changeLog: this.changeLog.snapshot() as unknown as OrgSnapshotJson["changeLog"],
+      // replay ids are bigints: stored as decimal strings
+      changeLog: {
+        ...log,
+        events: log.events.map((event) => ({ ...event, replayId: event.replayId.toString() })),
+        nextReplay: log.nextReplay.toString(),
+        replayFloor: log.replayFloor.toString(),
+      },
     };
   }
 

@@ -200,7 +200,7 @@ export class SandboxState {
       org.restoreSnapshot(stored);
       this.orgs.set(org.orgId, org);
     }
-    for (const [token, entry] of snapshot.accessTokens) this.accessTokens.set(token, { ...entry, refreshToken: entry.refreshToken });
+    for (const [token, { orgId, userId, expiresAt, refreshToken }] of snapshot.accessTokens) this.accessTokens.set(token, { orgId, userId, expiresAt, refreshToken });
     for (const [token, entry] of snapshot.refreshTokens) this.refreshTokens.set(token, entry);
   }
 
