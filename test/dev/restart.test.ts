@@ -30,14 +30,18 @@ const EDIT: Record<Exclude<Provider, "hubspot">, (firstName: string) => Record<s
   pipedrive: (firstName) => ({ name: `${firstName} Restart` }),
 };
 
+/** Ctrl-C's own warnings when connections or workers take a moment to stop (see apps/dev/src/pipeline.ts close()). */
+const SHUTDOWN_WARNINGS = /still has open connections|workers are still stopping|still closing/;
+
 /**
- * Error lines, and warnings about credentials or accounts (what stale integrations of a restarted emulator used to
- * log on every reconciliation): none may appear in any run.
+ * Warning and error lines. A clean run has none; a stale integration of a restarted emulator shows up as failed
+ * reconciliation jobs (a 401 from the emulator that no longer knows its account) on every tick.
  */
 function problems(output: string): string[] {
   return output
     .split("\n")
-    .filter((line) => /"level":(5|6)\d/.test(line) || (/"level":4\d/.test(line) && /401|unauthori[sz]ed|INVALID_SESSION|invalid_code|invalid_grant|auth|reauth|no longer exist|not found|unknown \w*\s?(portal|account)/i.test(line)));
+    .filter((line) => /"level":(4|5|6)\d/.test(line) && !SHUTDOWN_WARNINGS.test(line))
+    .map((line) => line.slice(0, 400));
 }
 
 describe("restarting pnpm start: the emulators keep their state, so the demo integrations and their links stay valid", () => {
@@ -138,6 +142,7 @@ describe("restarting pnpm start: the emulators keep their state, so the demo int
 
   let first: ReturnType<typeof run>;
   let firstInbound: Record<Provider, { email: string; externalId: string }>;
+  let extraIntegrationId: string;
 
   it("first run: the guide's checks pass for every CRM, and Ctrl-C leaves each emulator's snapshot in .leadsync/sandboxes/", async () => {
     await start();
@@ -163,6 +168,14 @@ describe("restarting pnpm start: the emulators keep their state, so the demo int
       await until(async () => (await second.lead(email))?.firstName === `Again${p}`, `the edit of the old ${p} record`);
     }
     await guideChecks(second, "second");
+
+    // A second Pipedrive account connected to org demo by hand: a fresh emulator will not hand its id out again, so
+    // after a lost snapshot only retiring it keeps its reconciliation from failing (401) every second.
+    const pipedrive = second.state.providers["pipedrive"]!.url;
+    const extra = (await (await fetch(`${pipedrive}/__sandbox/accounts`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json()) as { connect: unknown };
+    const connected = await second.api("POST", "/api/v1/crm-integration", extra.connect);
+    expect(connected.status, JSON.stringify(connected.body)).toBe(201);
+    extraIntegrationId = connected.body.data.id;
     await stop(running!);
   }, 90_000);
 
@@ -171,15 +184,18 @@ describe("restarting pnpm start: the emulators keep their state, so the demo int
     const output = (await start()).output();
     const third = run();
     for (const p of PROVIDERS) {
-      expect(output, p).toMatch(new RegExp(`"level":30,.*"provider":"${p}".*Retired 1 earlier ${DISPLAY[p]} integration`));
+      expect(output, p).toMatch(new RegExp(`"level":30,.*"provider":"${p}".*Retired ${p === "pipedrive" ? 2 : 1} earlier ${DISPLAY[p]} integration`));
       expect(third.integrationOf(p), p).not.toBe(first.integrationOf(p));
     }
     const listed = (await third.api("GET", "/api/v1/crm-integration")).body.data as { id: string }[];
     expect(listed.map((i) => i.id).sort()).toEqual(PROVIDERS.map((p) => third.integrationOf(p)).sort());
+    expect(listed.map((i) => i.id)).not.toContain(extraIntegrationId);
     // The leads stay; only their links to the retired integrations are gone.
     const kept = await third.lead(firstInbound.salesforce.email);
     expect(kept?.crm.filter((link) => PROVIDERS.some((p) => link.integrationId === first.integrationOf(p)))).toEqual([]);
     await guideChecks(third, "third");
+    // Reconciliation runs every second: give a stale integration time to fail before looking at the log.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
     await stop(running!);
   }, 90_000);
 });
