@@ -1,14 +1,19 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../helpers/ports.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-/** The environment of a `pnpm start` child: its own database, ports, queue prefix and dev state file. */
-export async function devStartEnv(databaseUrl: string, queuePrefix: string): Promise<Record<string, string | undefined>> {
+/**
+ * The environment of a `pnpm start` child: its own database, ports, queue prefix and dev state file (its folder also
+ * holds the emulators' snapshots). `stablePorts`: fixed free ports for the CRM emulators too, for tests that start
+ * twice with one environment (an integration stores its emulator's URLs, e.g. Zoho's api_domain).
+ */
+export async function devStartEnv(databaseUrl: string, queuePrefix: string, { stablePorts = false } = {}): Promise<Record<string, string | undefined>> {
   const dir = mkdtempSync(join(tmpdir(), "leadsync-start-"));
   return {
     PATH: process.env["PATH"],
@@ -20,12 +25,25 @@ export async function devStartEnv(databaseUrl: string, queuePrefix: string): Pro
     PORT: String(await freePort()),
     HUBSPOT_SANDBOX_PORT: String(await freePort()),
     // Any free port for each CRM emulator (0 also moves the Pub/Sub gRPC and Zoho API-domain ports): tests run side by side.
-    SALESFORCE_SANDBOX_PORT: "0",
-    ZOHO_SANDBOX_PORT: "0",
-    PIPEDRIVE_SANDBOX_PORT: "0",
+    SALESFORCE_SANDBOX_PORT: stablePorts ? String(await freePortPair()) : "0",
+    ZOHO_SANDBOX_PORT: stablePorts ? String(await freePortPair()) : "0",
+    PIPEDRIVE_SANDBOX_PORT: stablePorts ? String(await freePort()) : "0",
     RECONCILE_INTERVAL_MS: "0",
     LEADSYNC_DEV_STATE: join(dir, "dev.json"),
   };
+}
+
+/** A free port whose next port is free too (the Salesforce and Zoho emulators listen on both). */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    const next = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port + 1, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+    if (next) return port;
+  }
 }
 
 export interface StartedChild {

@@ -2,6 +2,7 @@ import { loadConfig, type Config, type DevProviderState, type ProviderSettings }
 import { startSandbox as startPipedriveSandbox } from "@leadsync/pipedrive-sandbox";
 import { startSalesforceSandbox } from "@leadsync/salesforce-sandbox";
 import { startSandbox as startZohoSandbox } from "@leadsync/zoho-sandbox";
+import type { SnapshotStatus } from "@leadsync/hubspot-sandbox";
 import { StartupError } from "./preflight.js";
 
 /**
@@ -34,7 +35,8 @@ export interface DevEmulatorDef {
   credentialVars: string[];
   /** The ports it listens on: its own, plus a feed's or API domain's (derived, so one variable moves them all). */
   ports(port: number): { port: number; what: string }[];
-  start(config: Config): Promise<RunningEmulator>;
+  /** Starts it; with `snapshotPath` its state is loaded from and saved to that file (kept across restarts). */
+  start(config: Config, snapshotPath: string | undefined): Promise<RunningEmulator>;
   /** The admin route's create body for one record (`POST /__sandbox/accounts/:id/records {records:[…]}`). */
   createBody(fields: PersonFields): Record<string, unknown>;
 }
@@ -48,6 +50,8 @@ export interface RunningEmulator {
   settings: ProviderSettings;
   /** The same, as environment variables (the dev state file's `env`, for `pnpm cli` and friends). */
   env: Record<string, string>;
+  /** With a snapshot file: whether the last run's state was loaded, or why not. */
+  snapshot: SnapshotStatus | undefined;
   close(): Promise<void>;
 }
 
@@ -65,10 +69,10 @@ export const DEV_EMULATORS: readonly DevEmulatorDef[] = [
       { port, what: "HTTP" },
       { port: next(port), what: "Pub/Sub gRPC, SALESFORCE_SANDBOX_PORT + 1" },
     ],
-    async start(config) {
+    async start(config, snapshotPath) {
       const port = config.providers["salesforce"]!.sandboxPort ?? 3200;
       // Plaintext gRPC: the worker's client speaks grpc:// to it (SALESFORCE_PUBSUB_URL).
-      const sandbox = await startSalesforceSandbox({ port, grpcPort: next(port), host: config.host, logger: false });
+      const sandbox = await startSalesforceSandbox({ port, grpcPort: next(port), host: config.host, logger: false, ...(snapshotPath && { snapshotPath }) });
       const { clientId, clientSecret } = sandbox.state.options;
       const pubsubUrl = sandbox.pubsubUrl!;
       return {
@@ -76,6 +80,7 @@ export const DEV_EMULATORS: readonly DevEmulatorDef[] = [
         extra: `Pub/Sub ${pubsubUrl}`,
         settings: { apiBase: sandbox.url, feedEndpoint: pubsubUrl, clientId, clientSecret },
         env: { SALESFORCE_LOGIN_URL: sandbox.url, SALESFORCE_PUBSUB_URL: pubsubUrl, SALESFORCE_CLIENT_ID: clientId, SALESFORCE_CLIENT_SECRET: clientSecret },
+        snapshot: sandbox.snapshot,
         close: () => sandbox.close(),
       };
     },
@@ -91,15 +96,16 @@ export const DEV_EMULATORS: readonly DevEmulatorDef[] = [
       { port, what: "accounts server" },
       { port: next(port), what: "API domain, ZOHO_SANDBOX_PORT + 1" },
     ],
-    async start(config) {
+    async start(config, snapshotPath) {
       const port = config.providers["zoho"]!.sandboxPort ?? 3300;
-      const sandbox = await startZohoSandbox({ port, apiPort: next(port), host: config.host, logger: false });
+      const sandbox = await startZohoSandbox({ port, apiPort: next(port), host: config.host, logger: false, ...(snapshotPath && { snapshotPath }) });
       const { clientId, clientSecret } = sandbox.app;
       return {
         url: sandbox.url,
         extra: `API domain ${sandbox.apiDomain}`,
         settings: { apiBase: sandbox.accountsUrl, clientId, clientSecret },
         env: { ZOHO_ACCOUNTS_URL: sandbox.accountsUrl, ZOHO_CLIENT_ID: clientId, ZOHO_CLIENT_SECRET: clientSecret },
+        snapshot: sandbox.snapshot,
         close: () => sandbox.close(),
       };
     },
@@ -112,15 +118,16 @@ export const DEV_EMULATORS: readonly DevEmulatorDef[] = [
     portVar: "PIPEDRIVE_SANDBOX_PORT",
     credentialVars: ["PIPEDRIVE_CLIENT_ID", "PIPEDRIVE_API_BASE"],
     ports: (port) => [{ port, what: "HTTP" }],
-    async start(config) {
+    async start(config, snapshotPath) {
       const port = config.providers["pipedrive"]!.sandboxPort ?? 3400;
-      const sandbox = await startPipedriveSandbox({ port, host: config.host, logger: false });
+      const sandbox = await startPipedriveSandbox({ port, host: config.host, logger: false, ...(snapshotPath && { snapshotPath }) });
       // API-token accounts: the URLs are all LeadSync needs (the OAuth app is the real Pipedrive's business).
       return {
         url: sandbox.url,
         extra: undefined,
         settings: { apiBase: sandbox.url, oauthBase: sandbox.url },
         env: { PIPEDRIVE_API_BASE: sandbox.url, PIPEDRIVE_OAUTH_URL: sandbox.url },
+        snapshot: sandbox.snapshot,
         close: () => sandbox.close(),
       };
     },
@@ -151,9 +158,9 @@ export function withEmulators(config: Config, settings: Partial<Record<string, P
 }
 
 /** Starts one emulator; a taken port is a StartupError that names the variable to change. */
-export async function startEmulator(def: DevEmulatorDef, config: Config): Promise<RunningEmulator> {
+export async function startEmulator(def: DevEmulatorDef, config: Config, snapshotPath: string | undefined): Promise<RunningEmulator> {
   try {
-    return await def.start(config);
+    return await def.start(config, snapshotPath);
   } catch (error) {
     if (isAddressInUse(error)) {
       const port = config.providers[def.provider]?.sandboxPort ?? 0;

@@ -1,16 +1,16 @@
 import { devStatePath, readDevState, setDevProvider, updateDevState, type Config, type DevProviderState, type Logger } from "@leadsync/config";
 import { buildApiApp, signDevToken } from "@leadsync/api";
 import { createPrismaClient, migrate, type PrismaClient } from "@leadsync/db";
-import { checkAccessToken, createHubSpotClient, ensureLeadSourceProperty } from "@leadsync/hubspot";
-import { startSandbox, type Sandbox } from "@leadsync/hubspot-sandbox";
+import { checkAccessToken, createHubSpotClient } from "@leadsync/hubspot";
+import { startSandbox, type Sandbox, type SnapshotStatus } from "@leadsync/hubspot-sandbox";
 import { closeAll, createQueueGroup, createRedisConnection, layoutFromConfig, QUEUES } from "@leadsync/queue";
 import { receiverPlugin, HUBSPOT_WEBHOOK_PATH } from "@leadsync/receiver";
 import { startWorkers } from "@leadsync/worker";
 import type { FastifyInstance } from "fastify";
+import { dirname, join } from "node:path";
 import type { PipelineSummary } from "./banner.js";
-import { findRestorableDemo, restoreLinkedContacts, type DemoRestore } from "./demo-restore.js";
 import { assertPortsFree, preflight, StartupError, type PlannedPort } from "./preflight.js";
-import { connectEmulatorDemo, describeError, type EmulatorDemo } from "./connect-emulators.js";
+import { describeError, emulatorTarget, ensureDemoIntegration, hubspotTarget, type EmulatorDemo } from "./connect-emulators.js";
 import { DEV_EMULATORS, emulatorDevEntry, emulatorsToStart, startEmulator, withEmulators, type DevEmulatorDef, type RunningEmulator } from "./emulators.js";
 
 /** The organisation `pnpm start` connects to HubSpot (CONTRACT.md: "demo"). */
@@ -41,29 +41,26 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
   logger.info({ applied }, applied.length ? "Migrations applied" : "Database schema is up to date");
 
   const prisma = createPrismaClient(baseConfig.databaseUrl);
+  // The emulators' state lives beside the dev state file (.leadsync/sandboxes/<provider>.json), so a restart finds the
+  // accounts, records and feeds the database points at. Never in production (no emulators run there).
+  const previous = baseConfig.isProduction ? undefined : readDevState(statePath);
+  const snapshotPath = (provider: string) => (baseConfig.isProduction ? undefined : join(dirname(statePath), "sandboxes", `${provider}.json`));
   let sandbox: Sandbox | undefined;
   let config = baseConfig;
-  /** The previous run's demo integration, kept when the dev state file and the database still have it. */
-  let restore: DemoRestore | undefined;
-  let note: string | undefined;
   if (baseConfig.hubspot.useSandbox) {
-    const found = await findRestorableDemo(prisma, baseConfig.isProduction ? undefined : readDevState(statePath), DEMO_ORG_ID);
-    restore = found.restore;
-    sandbox = await startSandboxFor(baseConfig, logger, restore);
+    sandbox = await startSandboxFor(baseConfig, logger, snapshotPath("hubspot"));
     config = withSandbox(baseConfig, sandbox);
-    if (restore) {
-      const restored = await restoreLinkedContacts(prisma, sandbox, restore, config.leadSourceMarker);
-      note = `kept from the last run: same id, settings and links; the sandbox portal was recreated with the ${restored} contact(s) leads are linked to (others were not kept)`;
-      logger.info({ integrationId: restore.integrationId, portalId: restore.portalId, contacts: restored }, "Demo integration kept; sandbox portal restored");
-    } else {
-      note = `new (${"why" in found ? found.why : "not restorable"})`;
-    }
+    logSnapshot(logger, "HubSpot sandbox", sandbox.snapshot);
   }
 
   // Every emulator is listening, and the config points at it, before the API and the workers are built from it.
   const emulators: { def: DevEmulatorDef; running: RunningEmulator }[] = [];
   try {
-    for (const def of emulatorDefs) emulators.push({ def, running: await startEmulator(def, config) });
+    for (const def of emulatorDefs) {
+      const running = await startEmulator(def, config, snapshotPath(def.provider));
+      emulators.push({ def, running });
+      logSnapshot(logger, `${def.displayName} emulator`, running.snapshot);
+    }
   } catch (error) {
     await closeEmulators(emulators, sandbox);
     throw error;
@@ -87,19 +84,37 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
   await app.ready();
 
   const devJwt = signDevToken(config, DEMO_ORG_ID);
-  let integrationId: string;
-  let portalId: string;
+  const headers = { authorization: `Bearer ${devJwt}` };
+  let hubspotDemo: { integrationId: string; portalId: string; note: string | undefined };
   const demos: EmulatorDemo[] = [];
   try {
-    const connected = await connectDemoIntegration({ app, prisma, config, devJwt, sandbox, restore, logger });
-    integrationId = connected.integrationId;
-    portalId = connected.portalId;
-    if (connected.replaced) note = `${note ?? "new"}; it replaces the previous demo integration of this sandbox portal, whose leads lost their links`;
-    const headers = { authorization: `Bearer ${devJwt}` };
+    if (sandbox) {
+      const demo = await ensureDemoIntegration({
+        app,
+        prisma,
+        headers,
+        orgId: DEMO_ORG_ID,
+        target: hubspotTarget(sandbox.url, `${config.apiUrl}${HUBSPOT_WEBHOOK_PATH}`),
+        previous: previous?.demo,
+        logger,
+      });
+      hubspotDemo = { integrationId: demo.integrationId, portalId: demo.accountId, note: demoNote(demo, sandbox.snapshot) };
+      logger.info({ integrationId: demo.integrationId, portalId: demo.accountId, orgId: DEMO_ORG_ID, kept: demo.kept }, "HubSpot integration ready");
+    } else {
+      hubspotDemo = { ...(await connectRealHubSpot({ app, prisma, config, headers, logger })), note: undefined };
+    }
     for (const { def, running } of emulators) {
-      const demo = await connectEmulatorDemo({ app, prisma, headers, orgId: DEMO_ORG_ID, def, running });
+      const demo = await ensureDemoIntegration({
+        app,
+        prisma,
+        headers,
+        orgId: DEMO_ORG_ID,
+        target: emulatorTarget(def.provider, def.displayName, running.url),
+        previous: previous?.providers[def.provider],
+        logger,
+      });
       demos.push(demo);
-      logger.info({ provider: def.provider, integrationId: demo.integrationId, accountId: demo.accountId, orgId: DEMO_ORG_ID }, `${def.displayName} integration ready`);
+      logger.info({ provider: def.provider, integrationId: demo.integrationId, accountId: demo.accountId, orgId: DEMO_ORG_ID, kept: demo.kept }, `${def.displayName} integration ready`);
     }
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -108,6 +123,7 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
     if (isPortTaken(error)) throw new StartupError(`Port ${config.port} (the API) is in use: set PORT to a free port.`);
     throw error;
   }
+  const { integrationId, portalId } = hubspotDemo;
 
   if (!config.isProduction) {
     saveDevState(statePath, { config, devJwt, integrationId, portalId, sandbox });
@@ -125,9 +141,9 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
       apiUrl: config.apiUrl,
       devJwt,
       bullBoard: config.bullBoard,
-      sandbox: sandbox ? { url: sandbox.url, portalId: sandbox.portals()[0]!.portalId } : undefined,
+      sandbox: sandbox ? { url: sandbox.url, portalId: Number(portalId) } : undefined,
       integrationId,
-      integrationNote: note,
+      integrationNote: hubspotDemo.note,
       crms: emulators.map(({ def, running }, index) => ({
         provider: def.provider,
         displayName: def.displayName,
@@ -136,8 +152,7 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
         extra: running.extra,
         accountId: demos[index]!.accountId,
         integrationId: demos[index]!.integrationId,
-        // Emulators keep nothing once they stop: keeping the integration would mean replaying the account's records.
-        note: `new: the emulator keeps nothing across restarts, so each run connects a fresh account${demos[index]!.removed ? " (the last run's integration and its lead links were removed)" : ""}`,
+        note: demoNote(demos[index]!, running.snapshot),
         createBody: def.createBody,
       })),
       crmsWithCredentials: config.isProduction ? [] : DEV_EMULATORS.filter((def) => !emulatorDefs.includes(def)).map((def) => ({ displayName: def.displayName, vars: def.credentialVars })),
@@ -185,7 +200,7 @@ export async function runPipeline({ config: baseConfig, logger, statePath = devS
 function saveDevState(path: string, run: { config: Config; devJwt: string; integrationId: string; portalId: string; sandbox: Sandbox | undefined }): void {
   const { config, sandbox } = run;
   // One entry per emulator (the Salesforce, Zoho and Pipedrive emulators add theirs the same way).
-  setDevProvider(path, "hubspot", sandbox ? hubspotSandboxEntry(sandbox) : undefined);
+  setDevProvider(path, "hubspot", sandbox ? hubspotSandboxEntry(sandbox, run.portalId) : undefined);
   updateDevState(path, {
     pid: process.pid,
     apiUrl: config.apiUrl,
@@ -246,8 +261,8 @@ function isPortTaken(error: unknown): boolean {
 }
 
 /** The sandbox as the dev state records it: the variables that point a process at it, and its portal (for a restart). */
-function hubspotSandboxEntry(sandbox: Sandbox): DevProviderState {
-  const portal = sandbox.portals()[0]!;
+function hubspotSandboxEntry(sandbox: Sandbox, portalId: string): DevProviderState {
+  const portal = sandbox.portals().find((p) => String(p.portalId) === portalId)!;
   return {
     url: sandbox.url,
     env: {
@@ -264,23 +279,39 @@ function hubspotSandboxEntry(sandbox: Sandbox): DevProviderState {
   };
 }
 
-async function startSandboxFor(config: Config, logger: Logger, restore: DemoRestore | undefined): Promise<Sandbox> {
+async function startSandboxFor(config: Config, logger: Logger, snapshotPath: string | undefined): Promise<Sandbox> {
   try {
-    const sandbox = await startSandbox({
+    return await startSandbox({
       port: config.hubspot.sandboxPort,
       host: config.host,
       clientSecret: config.hubspot.clientSecret,
       webhookTargetUrl: `${config.apiUrl}${HUBSPOT_WEBHOOK_PATH}`,
       logger: logger.child({ component: "sandbox" }),
+      ...(snapshotPath && { snapshotPath }),
     });
-    sandbox.createPortal(restore ? { tier: restore.tier, portalId: restore.portalId, accessToken: restore.accessToken } : { tier: "starter" });
-    return sandbox;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new StartupError(`Port ${config.hubspot.sandboxPort} is in use: set HUBSPOT_SANDBOX_PORT to a free port for the HubSpot sandbox.`);
     }
     throw error;
   }
+}
+
+/** One line per emulator on where its state comes from: the last run's snapshot, or an empty start and why. */
+function logSnapshot(logger: Logger, name: string, status: SnapshotStatus | undefined): void {
+  if (!status) return;
+  if (status.restored) logger.info({ path: status.path }, `${name}: state of the last run loaded`);
+  else if (status.reason === "missing") logger.info({ path: status.path }, `${name}: no saved state, starting empty`);
+  // A broken file is worth a look, but the emulator starts empty and everything works.
+  else logger.warn({ path: status.path, detail: status.detail }, `${name}: saved state unusable, starting empty`);
+}
+
+/** The banner's line under a demo integration: kept or new, and why. */
+function demoNote(demo: EmulatorDemo, snapshot: SnapshotStatus | undefined): string {
+  const where = snapshot ? ` (emulator state: ${snapshot.path})` : "";
+  if (demo.kept) return `kept from the last run: same id, settings and links${where}`;
+  if (demo.retired > 0) return `new: the last run's integration was retired, the emulator no longer having its account (its state was not kept); its leads stay${where}`;
+  return `new${where}`;
 }
 
 /** The sandbox stands in for HubSpot: its URL is the API base and its developer app manages the webhooks. */
@@ -298,74 +329,24 @@ function withSandbox(config: Config, sandbox: Sandbox): Config {
 }
 
 /**
- * Connects org "demo" to HubSpot the way a customer does (setup guide steps 1 and 2): through the API, which checks
- * the token, creates the lead_source_system property and registers the webhooks. With `restore` (the previous run's
- * integration, its sandbox portal recreated) the integration is kept and only the property and webhooks are set up
- * again; without, a previous run's integration for the same sandbox portal is replaced (and the banner says so).
+ * A real HubSpot portal (HUBSPOT_ACCESS_TOKEN set): org "demo" is connected to it once, through the API (setup guide
+ * steps 1 and 2: the token is checked, lead_source_system created, the webhooks registered), and kept afterwards.
  */
-async function connectDemoIntegration(input: {
-  app: FastifyInstance;
-  prisma: PrismaClient;
-  config: Config;
-  devJwt: string;
-  sandbox: Sandbox | undefined;
-  restore: DemoRestore | undefined;
-  logger: Logger;
-}): Promise<{ integrationId: string; portalId: string; replaced: boolean }> {
-  const { app, prisma, config, devJwt, sandbox, restore, logger } = input;
-  const headers = { authorization: `Bearer ${devJwt}` };
+async function connectRealHubSpot(input: { app: FastifyInstance; prisma: PrismaClient; config: Config; headers: Record<string, string>; logger: Logger }): Promise<{ integrationId: string; portalId: string }> {
+  const { app, prisma, config, headers, logger } = input;
+  const accessToken = config.hubspot.accessToken!;
+  const client = createHubSpotClient({ accessToken, basePath: config.hubspot.apiBase });
+  const portalId = (await checkAccessToken(client)).portalId;
+  const existing = await prisma.crmIntegration.findFirst({ where: { provider: "hubspot", externalAccountId: portalId, orgId: DEMO_ORG_ID } });
+  if (existing) return { integrationId: existing.id, portalId };
 
-  if (sandbox && restore) {
-    // The recreated portal has no custom properties and the new sandbox no subscriptions: set both up again.
-    const client = createHubSpotClient({ accessToken: restore.accessToken, basePath: config.hubspot.apiBase });
-    await ensureLeadSourceProperty(client, config.leadSourceMarker);
-    await enableDemoWebhooks(app, config, headers, restore.integrationId, logger);
-    logger.info({ integrationId: restore.integrationId, portalId: restore.portalId, orgId: DEMO_ORG_ID }, "HubSpot integration ready");
-    return { integrationId: restore.integrationId, portalId: String(restore.portalId), replaced: false };
-  }
-
-  let accessToken: string;
-  let portalId: string;
-  let replaced = false;
-  if (sandbox) {
-    const portal = sandbox.portals()[0]!;
-    accessToken = portal.accessToken;
-    portalId = String(portal.portalId);
-    replaced = (await prisma.crmIntegration.deleteMany({ where: { provider: "hubspot", externalAccountId: portalId } })).count > 0;
-  } else {
-    accessToken = config.hubspot.accessToken!;
-    const client = createHubSpotClient({ accessToken, basePath: config.hubspot.apiBase });
-    portalId = (await checkAccessToken(client)).portalId;
-    const existing = await prisma.crmIntegration.findFirst({
-      where: { provider: "hubspot", externalAccountId: portalId, orgId: DEMO_ORG_ID },
-    });
-    if (existing) return { integrationId: existing.id, portalId, replaced: false };
-  }
-
-  const created = await app.inject({
-    method: "POST",
-    url: "/api/v1/crm-integration",
-    headers,
-    payload: { provider: "hubspot", accessToken, portalId, tier: sandbox ? "starter" : undefined },
-  });
-  if (created.statusCode !== 201) {
-    throw new StartupError(`Could not connect HubSpot portal ${portalId}: ${describeError(created.body)}`);
-  }
+  const created = await app.inject({ method: "POST", url: "/api/v1/crm-integration", headers, payload: { provider: "hubspot", accessToken, portalId } });
+  if (created.statusCode !== 201) throw new StartupError(`Could not connect HubSpot portal ${portalId}: ${describeError(created.body)}`);
   const integrationId = (created.json() as { data: { id: string } }).data.id;
-
-  await enableDemoWebhooks(app, config, headers, integrationId, logger);
+  if (config.hubspot.appId && config.hubspot.developerApiKey) {
+    const enabled = await app.inject({ method: "POST", url: `/api/v1/crm-integration/${integrationId}/enable-webhooks`, headers, payload: { webhookUrl: `${config.apiUrl}${HUBSPOT_WEBHOOK_PATH}` } });
+    if (enabled.statusCode !== 200) logger.warn({ status: enabled.statusCode, body: enabled.json() }, "Could not enable webhooks");
+  }
   logger.info({ integrationId, portalId, orgId: DEMO_ORG_ID }, "HubSpot integration ready");
-  return { integrationId, portalId, replaced };
-}
-
-/** Setup guide step 2 through the API, when the app's developer credentials are known (always with the sandbox). */
-async function enableDemoWebhooks(app: FastifyInstance, config: Config, headers: Record<string, string>, integrationId: string, logger: Logger): Promise<void> {
-  if (!config.hubspot.appId || !config.hubspot.developerApiKey) return;
-  const enabled = await app.inject({
-    method: "POST",
-    url: `/api/v1/crm-integration/${integrationId}/enable-webhooks`,
-    headers,
-    payload: { webhookUrl: `${config.apiUrl}${HUBSPOT_WEBHOOK_PATH}` },
-  });
-  if (enabled.statusCode !== 200) logger.warn({ status: enabled.statusCode, body: enabled.json() }, "Could not enable webhooks");
+  return { integrationId, portalId };
 }

@@ -1,1 +1,2 @@
 export * from "./fault-registry.js";
+export * from "./snapshot.js";

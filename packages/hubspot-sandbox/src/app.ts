@@ -1,3 +1,4 @@
+import { isMutatingMethod } from "@leadsync/emulator-kit";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { apiGuard } from "./http/api-guard.js";
@@ -15,6 +16,7 @@ import { oauthRoutes } from "./routes/oauth.js";
 import { propertiesRoutes } from "./routes/properties.js";
 import { webhooksApiRoutes } from "./routes/webhooks-api.js";
 import { SandboxState, type AppCredentials, type PortalInput } from "./state/sandbox-state.js";
+import type { HubSpotSnapshot } from "./state/snapshot.js";
 
 /** Admin seeding posts thousands of contacts at once. */
 const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -30,8 +32,16 @@ export interface SandboxHandle {
   webhooksIdle(timeoutMs?: number): Promise<void>;
 }
 
-export async function buildApp(options: ResolvedOptions): Promise<{ app: FastifyInstance; state: SandboxState; sandbox: SandboxHandle }> {
+/**
+ * The sandbox's app. `restore` loads an earlier run's state (a snapshot); `changed` is told after every request that
+ * may have changed the state, and after the handle's own changes (the snapshot writer listens).
+ */
+export async function buildApp(
+  options: ResolvedOptions,
+  { restore, changed = () => undefined }: { restore?: HubSpotSnapshot | undefined; changed?: () => void } = {},
+): Promise<{ app: FastifyInstance; state: SandboxState; sandbox: SandboxHandle }> {
   const state = new SandboxState(options);
+  if (restore) state.restoreSnapshot(restore);
   const app: FastifyInstance = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger as FastifyBaseLogger }),
     // request logs would carry ?hapikey= and tokens in URLs: errors are logged by the error handler instead
@@ -42,6 +52,9 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
   app.addHook("onClose", async () => state.close());
+  app.addHook("onResponse", async (request) => {
+    if (isMutatingMethod(request.method)) changed();
+  });
 
   // HubSpot's APIs behind a portal's bearer token: counted, rate limited, fault-injectable
   await app.register(async (api) => {
@@ -61,9 +74,16 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
 
   const sandbox: SandboxHandle = {
     app: state.app,
-    createPortal: (input) => state.createPortal(input).info(),
+    createPortal: (input) => {
+      const portal = state.createPortal(input).info();
+      changed();
+      return portal;
+    },
     portals: () => [...state.portals.values()].map((p) => p.info()),
-    restoreContacts: (portalId, contacts) => state.restoreContacts(portalId, contacts),
+    restoreContacts: (portalId, contacts) => {
+      state.restoreContacts(portalId, contacts);
+      changed();
+    },
     webhooksIdle: (timeoutMs = 10_000) => state.delivery.idle(timeoutMs),
   };
   return { app, state, sandbox };

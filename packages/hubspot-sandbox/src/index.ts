@@ -1,6 +1,9 @@
+import { buildWithSnapshot, definedOnly, type SnapshotStatus } from "@leadsync/emulator-kit";
 import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
 import { buildApp, type SandboxHandle } from "./app.js";
 import { resolveOptions, type SandboxOptions } from "./options.js";
+import { HUBSPOT_SNAPSHOT, hubspotSnapshotSchema } from "./state/snapshot.js";
 
 export { buildSandboxApp, type SandboxHandle } from "./app.js";
 export type { AuthType, PortalInfo, SandboxOptions, SandboxTier } from "./options.js";
@@ -13,15 +16,40 @@ export { signV1, signV3 } from "./webhooks/signing.js";
 export interface Sandbox extends SandboxHandle {
   /** http://127.0.0.1:<port>, no trailing slash */
   url: string;
-  /** stops delivery timers and the server */
+  /** with `snapshotPath`: whether the previous run's state was loaded, or why not */
+  snapshot: SnapshotStatus | undefined;
+  /** stops delivery timers and the server (and saves the snapshot) */
   close(): Promise<void>;
 }
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
-  const resolved = resolveOptions(options);
-  const { app, sandbox } = await buildApp(resolved);
-  await app.listen({ port: resolved.port, host: resolved.host });
-  return { ...sandbox, url: baseUrl(app, resolved.host), close: () => app.close() };
+  const { snapshotPath } = options;
+  const { built, status, writer } = await buildWithSnapshot({
+    file: snapshotPath === undefined ? undefined : { path: snapshotPath, ...HUBSPOT_SNAPSHOT, parse: (state) => hubspotSnapshotSchema.parse(state) },
+    // the stored app ids are defaults: options given here win
+    build: async (restore, changed) => {
+      const resolved = resolveOptions({ ...restore?.app, ...definedOnly(options) });
+      return { resolved, ...(await buildApp(resolved, { restore, changed })) };
+    },
+    collect: ({ state }) => state.snapshot(),
+    ...(options.logger && { onWriteError: (error: unknown) => (options.logger as Logger).warn({ err: error, path: snapshotPath }, "hubspot-sandbox: could not save its snapshot") }),
+  });
+  const { app, sandbox, resolved } = built;
+  try {
+    await app.listen({ port: resolved.port, host: resolved.host });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return {
+    ...sandbox,
+    url: baseUrl(app, resolved.host),
+    snapshot: status,
+    close: async () => {
+      await app.close();
+      writer?.close();
+    },
+  };
 }
 
 function baseUrl(app: FastifyInstance, host: string): string {
@@ -30,3 +58,4 @@ function baseUrl(app: FastifyInstance, host: string): string {
   const printableHost = host.includes(":") ? `[${host}]` : host;
   return `http://${printableHost}:${address.port}`;
 }
+export type { SnapshotStatus } from "@leadsync/emulator-kit";

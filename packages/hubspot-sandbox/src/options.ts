@@ -33,6 +33,11 @@ export interface SandboxOptions {
   /** OAuth authorization codes (single-use), default 600 */
   authorizationCodeTtlSeconds?: number;
   logger?: false | Logger;
+  /**
+   * Keep the state in this JSON file across restarts (emulator-kit's snapshot): loaded on start, saved after changes
+   * and on close. The app's ids come from it unless given here. Default: in memory only.
+   */
+  snapshotPath?: string;
 }
 
 export interface PortalInfo {

@@ -1,3 +1,4 @@
+import { isMutatingMethod } from "@leadsync/emulator-kit";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { apiGuard } from "./http/api-guard.js";
@@ -12,6 +13,7 @@ import { searchRoutes } from "./routes/search.js";
 import { usersLeadsRoutes } from "./routes/users-leads.js";
 import { webhooksApiRoutes } from "./routes/webhooks-api.js";
 import { SandboxState, type AppCredentials } from "./state/sandbox-state.js";
+import type { PipedriveSnapshot } from "./state/snapshot.js";
 
 /** Admin seeding posts thousands of persons at once. */
 const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -27,8 +29,16 @@ export interface SandboxHandle {
   webhooksIdle(timeoutMs?: number): Promise<void>;
 }
 
-export async function buildApp(options: ResolvedOptions): Promise<{ app: FastifyInstance; state: SandboxState; sandbox: SandboxHandle }> {
+/**
+ * The emulator's app. `restore` loads an earlier run's state (a snapshot); `changed` is told after every request that
+ * may have changed the state, and after the handle's own changes (the snapshot writer listens).
+ */
+export async function buildApp(
+  options: ResolvedOptions,
+  { restore, changed = () => undefined }: { restore?: PipedriveSnapshot | undefined; changed?: () => void } = {},
+): Promise<{ app: FastifyInstance; state: SandboxState; sandbox: SandboxHandle }> {
   const state = new SandboxState(options);
+  if (restore) state.restoreSnapshot(restore);
   const app: FastifyInstance = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger as FastifyBaseLogger }),
     // request logs would carry ?api_token= in URLs: errors are logged by the error handler instead
@@ -41,6 +51,9 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
   app.addHook("onClose", async () => state.close());
+  app.addHook("onResponse", async (request) => {
+    if (isMutatingMethod(request.method)) changed();
+  });
 
   // Pipedrive's APIs behind a token: counted, fault-injectable, scope-checked, rate limited
   await app.register(async (api) => {
@@ -57,10 +70,17 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
 
   const sandbox: SandboxHandle = {
     app: state.app,
-    createAccount: (input) => state.createCompany(input).info(),
+    createAccount: (input) => {
+      const account = state.createCompany(input).info();
+      changed();
+      return account;
+    },
     accounts: () => [...state.companies.values()].map((c) => c.info()),
     now: () => state.now(),
-    advanceClock: (ms) => state.advanceClock(ms),
+    advanceClock: (ms) => {
+      state.advanceClock(ms);
+      changed();
+    },
     webhooksIdle: (timeoutMs = 10_000) => state.delivery.idle(timeoutMs),
   };
   return { app, state, sandbox };

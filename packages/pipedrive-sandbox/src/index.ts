@@ -1,6 +1,9 @@
+import { buildWithSnapshot, definedOnly, type SnapshotStatus } from "@leadsync/emulator-kit";
 import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
 import { buildApp, type SandboxHandle } from "./app.js";
 import { resolveOptions, type SandboxOptions } from "./options.js";
+import { PIPEDRIVE_SNAPSHOT, pipedriveSnapshotSchema } from "./state/snapshot.js";
 
 export { buildSandboxApp, type SandboxHandle } from "./app.js";
 export type { AccountInfo, AuthType, ConnectBody, SandboxOptions, SandboxPlan } from "./options.js";
@@ -12,15 +15,40 @@ export { MAX_WEBHOOKS_PER_USER } from "./routes/webhooks-api.js";
 export interface Sandbox extends SandboxHandle {
   /** http://127.0.0.1:<port>, no trailing slash: the `api_domain`; v1 is `${url}/v1`, v2 `${url}/api/v2` */
   url: string;
-  /** stops delivery timers and the server */
+  /** with `snapshotPath`: whether the previous run's state was loaded, or why not */
+  snapshot: SnapshotStatus | undefined;
+  /** stops delivery timers and the server (and saves the snapshot) */
   close(): Promise<void>;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const resolved = resolveOptions(options);
-  const { app, sandbox } = await buildApp(resolved);
-  await app.listen({ port: resolved.port, host: resolved.host });
-  return { ...sandbox, url: baseUrl(app, resolved.host), close: () => app.close() };
+  const { snapshotPath } = options;
+  const { built, status, writer } = await buildWithSnapshot({
+    file: snapshotPath === undefined ? undefined : { path: snapshotPath, ...PIPEDRIVE_SNAPSHOT, parse: (state) => pipedriveSnapshotSchema.parse(state) },
+    // the stored OAuth app is a default: options given here win
+    build: async (restore, changed) => {
+      const resolved = resolveOptions({ ...restore?.app, ...definedOnly(options) });
+      return { resolved, ...(await buildApp(resolved, { restore, changed })) };
+    },
+    collect: ({ state }) => state.snapshot(),
+    ...(options.logger && { onWriteError: (error: unknown) => (options.logger as Logger).warn({ err: error, path: snapshotPath }, "pipedrive-sandbox: could not save its snapshot") }),
+  });
+  const { app, sandbox, resolved } = built;
+  try {
+    await app.listen({ port: resolved.port, host: resolved.host });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return {
+    ...sandbox,
+    url: baseUrl(app, resolved.host),
+    snapshot: status,
+    close: async () => {
+      await app.close();
+      writer?.close();
+    },
+  };
 }
 
 function baseUrl(app: FastifyInstance, host: string): string {
@@ -29,3 +57,4 @@ function baseUrl(app: FastifyInstance, host: string): string {
   const printableHost = host.includes(":") ? `[${host}]` : host;
   return `http://${printableHost}:${address.port}`;
 }
+export type { SnapshotStatus } from "@leadsync/emulator-kit";

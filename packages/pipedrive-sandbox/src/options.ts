@@ -34,6 +34,11 @@ export interface SandboxOptions {
   /** consecutive 429s of one api token after which Cloudflare answers 403 HTML; default 20 */
   cloudflareBlockAfter429s?: number;
   logger?: false | Logger;
+  /**
+   * Keep the state in this JSON file across restarts (emulator-kit's snapshot): loaded on start, saved after changes
+   * and on close. The OAuth app comes from it unless given here. Default: in memory only.
+   */
+  snapshotPath?: string;
 }
 
 export interface ResolvedOptions {

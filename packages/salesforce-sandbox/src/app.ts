@@ -1,3 +1,4 @@
+import { isMutatingMethod } from "@leadsync/emulator-kit";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { apiContext, apiGuard } from "./http/api-guard.js";
@@ -15,6 +16,7 @@ import { sobjectRoutes } from "./routes/sobjects.js";
 import { toolingRoutes } from "./routes/tooling.js";
 import { versionRoutes } from "./routes/versions.js";
 import { SandboxState } from "./state/sandbox-state.js";
+import type { SalesforceSnapshot } from "./state/snapshot.js";
 
 /** Admin seeding posts thousands of leads at once. */
 const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -26,8 +28,16 @@ export interface SandboxHandle {
   accounts(): AccountInfo[];
 }
 
-export async function buildApp(options: ResolvedOptions): Promise<{ app: FastifyInstance; sandbox: SandboxHandle }> {
+/**
+ * The emulator's HTTP app. `restore` loads an earlier run's state (a snapshot); `changed` is told after every request
+ * that may have changed the state, and after the handle's own changes (the snapshot writer listens).
+ */
+export async function buildApp(
+  options: ResolvedOptions,
+  { restore, changed = () => undefined }: { restore?: SalesforceSnapshot | undefined; changed?: () => void } = {},
+): Promise<{ app: FastifyInstance; sandbox: SandboxHandle }> {
   const state = new SandboxState(options);
+  if (restore) state.restoreSnapshot(restore);
   const app: FastifyInstance = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger as FastifyBaseLogger }),
     // request logs would carry tokens (revoke ?token=, authorize codes): errors are logged by the error handler instead
@@ -37,6 +47,9 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
+  app.addHook("onResponse", async (request) => {
+    if (isMutatingMethod(request.method)) changed();
+  });
 
   // the REST API behind a session: counted against the org's allowance, limited, fault-injectable
   await app.register(async (api) => {
@@ -70,7 +83,11 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
 
   const sandbox: SandboxHandle = {
     state,
-    createAccount: (input) => createAccount(state, input),
+    createAccount: (input) => {
+      const account = createAccount(state, input);
+      changed();
+      return account;
+    },
     accounts: () => [...state.orgs.values()].map((org) => accountInfo(state, org)),
   };
   return { app, sandbox };

@@ -1,7 +1,10 @@
+import { buildWithSnapshot, definedOnly, type SnapshotStatus } from "@leadsync/emulator-kit";
 import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
 import { buildApp, type SandboxHandle } from "./app.js";
 import { startPubSubServer } from "./grpc/server.js";
 import { resolveOptions, type SalesforceSandboxOptions } from "./options.js";
+import { SALESFORCE_SNAPSHOT, salesforceSnapshotSchema } from "./state/snapshot.js";
 
 export type { SandboxHandle } from "./app.js";
 export type { SalesforceSandboxOptions } from "./options.js";
@@ -23,14 +26,31 @@ export interface SalesforceSandbox extends SandboxHandle {
   pubsubUrl: string | undefined;
   /** with `grpcTls`: the generated root CA the gRPC server's certificate chains to */
   tls: { caPem: string } | undefined;
-  /** stops the gRPC and HTTP servers */
+  /** with `snapshotPath`: whether the previous run's state was loaded, or why not */
+  snapshot: SnapshotStatus | undefined;
+  /** stops the gRPC and HTTP servers (and saves the snapshot) */
   close(): Promise<void>;
 }
 
 export async function startSalesforceSandbox(options: SalesforceSandboxOptions = {}): Promise<SalesforceSandbox> {
-  const resolved = resolveOptions(options);
-  const { app, sandbox } = await buildApp(resolved);
-  await app.listen({ port: resolved.port, host: resolved.host });
+  const { snapshotPath } = options;
+  const { built, status, writer } = await buildWithSnapshot({
+    file: snapshotPath === undefined ? undefined : { path: snapshotPath, ...SALESFORCE_SNAPSHOT, parse: (state) => salesforceSnapshotSchema.parse(state) },
+    // the stored consumer key and secret are defaults: options given here win
+    build: async (restore, changed) => {
+      const resolved = resolveOptions({ ...restore?.app, ...definedOnly(options) });
+      return { resolved, ...(await buildApp(resolved, { restore, changed })) };
+    },
+    collect: ({ sandbox }) => sandbox.state.snapshot(),
+    ...(options.logger && { onWriteError: (error: unknown) => (options.logger as Logger).warn({ err: error, path: snapshotPath }, "salesforce-sandbox: could not save its snapshot") }),
+  });
+  const { app, sandbox, resolved } = built;
+  try {
+    await app.listen({ port: resolved.port, host: resolved.host });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   const url = baseUrl(app, resolved.host);
   sandbox.state.baseUrl = url;
   // loaded only when asked for: certificate generation pulls in @peculiar/x509 and a Reflect polyfill
@@ -45,9 +65,11 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     pubsubUrl: sandbox.state.pubsub?.url,
     grpcPort: grpc?.port,
     tls: tls ? { caPem: tls.caPem } : undefined,
+    snapshot: status,
     close: async () => {
       await grpc?.close();
       await app.close();
+      writer?.close();
     },
   };
 }
@@ -58,3 +80,4 @@ function baseUrl(app: FastifyInstance, host: string): string {
   const printableHost = host.includes(":") ? `[${host}]` : host;
   return `http://${printableHost}:${address.port}`;
 }
+export type { SnapshotStatus } from "@leadsync/emulator-kit";

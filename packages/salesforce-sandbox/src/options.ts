@@ -30,6 +30,11 @@ export interface SalesforceSandboxOptions {
   /** an empty FetchResponse (keepalive with latest_replay_id) after this much silence; default 270,000 ms, as Salesforce */
   keepaliveMs?: number;
   logger?: false | Logger;
+  /**
+   * Keep the state in this JSON file across restarts (emulator-kit's snapshot): loaded on start, saved after changes
+   * and on close. The consumer key and secret come from it unless given here. Default: in memory only.
+   */
+  snapshotPath?: string;
 }
 
 export interface ResolvedOptions {

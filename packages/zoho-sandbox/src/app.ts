@@ -1,3 +1,4 @@
+import { isMutatingMethod } from "@leadsync/emulator-kit";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { apiGuard } from "./http/api-guard.js";
@@ -13,6 +14,7 @@ import { searchRoutes } from "./routes/search.js";
 import { watchRoutes } from "./routes/watch.js";
 import type { AccountInfo } from "./state/account.js";
 import { SandboxState, type AppCredentials, type CreateAccountInput } from "./state/sandbox-state.js";
+import type { ZohoSnapshot } from "./state/snapshot.js";
 
 /** Admin seeding posts thousands of records at once. */
 const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -25,8 +27,16 @@ export interface SandboxHandle {
   notificationsIdle(timeoutMs?: number): Promise<void>;
 }
 
-export async function buildApp(options: ResolvedOptions): Promise<{ app: FastifyInstance; state: SandboxState; sandbox: SandboxHandle }> {
+/**
+ * The emulator's app. `restore` loads an earlier run's state (a snapshot); `changed` is told after every request that
+ * may have changed the state, and after the handle's own changes (the snapshot writer listens).
+ */
+export async function buildApp(
+  options: ResolvedOptions,
+  { restore, changed = () => undefined }: { restore?: ZohoSnapshot | undefined; changed?: () => void } = {},
+): Promise<{ app: FastifyInstance; state: SandboxState; sandbox: SandboxHandle }> {
   const state = new SandboxState(options);
+  if (restore) state.restoreSnapshot(restore);
   const app: FastifyInstance = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger as FastifyBaseLogger }),
     // request logs would carry tokens (OAuth parameters travel in query strings at Zoho)
@@ -38,6 +48,9 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
   installFormParsers(app);
   installErrorHandlers(app);
   app.addHook("onClose", async () => state.close());
+  app.addHook("onResponse", async (request) => {
+    if (isMutatingMethod(request.method)) changed();
+  });
 
   // Zoho CRM's APIs behind an org's access token: counted, limited, fault-injectable
   await app.register(async (api) => {
@@ -56,7 +69,11 @@ export async function buildApp(options: ResolvedOptions): Promise<{ app: Fastify
 
   const sandbox: SandboxHandle = {
     app: state.app,
-    createAccount: (input) => state.info(state.createAccount(input)),
+    createAccount: (input) => {
+      const account = state.info(state.createAccount(input));
+      changed();
+      return account;
+    },
     accounts: () => [...state.accounts.values()].map((a) => state.info(a)),
     notificationsIdle: (timeoutMs = 10_000) => state.delivery.idle(timeoutMs),
   };

@@ -1,7 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { buildWithSnapshot, definedOnly, type SnapshotStatus } from "@leadsync/emulator-kit";
 import { buildApp, type SandboxHandle } from "./app.js";
 import { resolveOptions, type SandboxOptions } from "./options.js";
+import { ZOHO_SNAPSHOT, zohoSnapshotSchema } from "./state/snapshot.js";
 
 export type { SandboxHandle } from "./app.js";
 export type { SandboxOptions } from "./options.js";
@@ -18,13 +21,31 @@ export interface Sandbox extends SandboxHandle {
   accountsUrl: string;
   /** the advertised `api_domain`: the CRM API answers there only */
   apiDomain: string;
+  /** with `snapshotPath`: whether the previous run's state was loaded, or why not */
+  snapshot: SnapshotStatus | undefined;
+  /** stops both listeners and delivery (and saves the snapshot) */
   close(): Promise<void>;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const resolved = resolveOptions(options);
-  const { app, state, sandbox } = await buildApp(resolved);
-  await app.listen({ port: resolved.port, host: resolved.host });
+  const { snapshotPath } = options;
+  const { built, status, writer } = await buildWithSnapshot({
+    file: snapshotPath === undefined ? undefined : { path: snapshotPath, ...ZOHO_SNAPSHOT, parse: (state) => zohoSnapshotSchema.parse(state) },
+    // the stored OAuth client is a default: options given here win
+    build: async (restore, changed) => {
+      const resolved = resolveOptions({ ...restore?.app, ...definedOnly(options) });
+      return { resolved, ...(await buildApp(resolved, { restore, changed })) };
+    },
+    collect: ({ state }) => state.snapshot(),
+    ...(options.logger && { onWriteError: (error: unknown) => (options.logger as Logger).warn({ err: error, path: snapshotPath }, "zoho-sandbox: could not save its snapshot") }),
+  });
+  const { app, state, sandbox, resolved } = built;
+  try {
+    await app.listen({ port: resolved.port, host: resolved.host });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   // A second listener on the same routes plays the API domain (another host at Zoho).
   const apiServer: Server = createServer((req, res) => app.routing(req, res));
   // A taken API port rejects (an unhandled "error" event would crash the process instead), and the accounts server stops.
@@ -47,10 +68,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     url,
     accountsUrl: state.urls.accountsUrl,
     apiDomain: state.urls.apiDomain,
+    snapshot: status,
     close: async () => {
       apiServer.closeAllConnections();
       await new Promise<void>((resolve) => apiServer.close(() => resolve()));
       await app.close();
+      writer?.close();
     },
   };
 }
@@ -58,3 +81,4 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 function urlOf(address: AddressInfo, host: string): string {
   return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
 }
+export type { SnapshotStatus } from "@leadsync/emulator-kit";

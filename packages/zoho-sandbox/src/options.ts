@@ -30,6 +30,11 @@ export interface SandboxOptions {
   /** How often expired channels are garbage-collected; default 1000. */
   channelGcIntervalMs?: number;
   logger?: false | Logger;
+  /**
+   * Keep the state in this JSON file across restarts (emulator-kit's snapshot): loaded on start, saved after changes
+   * and on close. The OAuth client comes from it unless given here. Default: in memory only.
+   */
+  snapshotPath?: string;
 }
 
 export interface ResolvedOptions {

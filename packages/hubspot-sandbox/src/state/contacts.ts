@@ -8,6 +8,9 @@ export interface ContactRecord {
   archivedAt?: number;
 }
 
+/** A contact as the snapshot keeps it (JSON: properties as an object). */
+export type StoredContact = Omit<ContactRecord, "properties"> & { properties: Record<string, string> };
+
 /** HubSpot stores emails lower-cased and trimmed; lookups by email are case-insensitive. */
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -96,6 +99,21 @@ export class ContactStore {
   purge(record: ContactRecord): void {
     this.archive(record, record.updatedAt);
     this.byId.delete(record.id);
+  }
+
+  /** Every contact as stored (archived included), for the emulator's snapshot. */
+  snapshot(): StoredContact[] {
+    return this.all().map((c) => ({ ...c, properties: Object.fromEntries(c.properties) }));
+  }
+
+  /** Puts a snapshot's contacts back (ids, timestamps, archived state) and rebuilds the email index. */
+  restoreSnapshot(contacts: readonly StoredContact[]): void {
+    for (const stored of contacts) {
+      const record: ContactRecord = { ...stored, properties: new Map(Object.entries(stored.properties)) };
+      this.byId.set(record.id, record);
+      const email = record.properties.get("email");
+      if (email !== undefined && !record.archived) this.idByEmail.set(email, record.id);
+    }
   }
 
   private reindexEmail(record: ContactRecord, previous: string, next: string): void {

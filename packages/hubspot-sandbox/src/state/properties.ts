@@ -76,6 +76,12 @@ export class PropertyStore {
     });
   }
 
+  /** Replaces the definitions with a snapshot's (the defaults, edited, plus custom ones such as lead_source_system). */
+  restoreSnapshot(definitions: readonly PropertyDefinition[]): void {
+    this.byName.clear();
+    for (const definition of definitions) this.byName.set(definition.name, definition);
+  }
+
   list(): PropertyDefinition[] {
     return [...this.byName.values()];
   }

@@ -7,6 +7,7 @@ import { eventsForChange, type ChangeSource, type ContactChange } from "../webho
 import { AuthorizationCodes } from "./authorization-codes.js";
 import { FaultRegistry } from "./faults.js";
 import { Portal } from "./portal.js";
+import type { HubSpotSnapshot } from "./snapshot.js";
 
 export interface AppCredentials {
   appId: number;
@@ -177,10 +178,57 @@ export class SandboxState {
     this.delivery.close();
   }
 
+  /** The state a restarted sandbox needs (state/snapshot.ts says what is left out). */
+  snapshot(): HubSpotSnapshot {
+    const webhooks = this.webhooks.snapshot();
+    return {
+      app: { appId: this.app.appId, clientId: this.app.clientId, developerApiKey: this.app.developerApiKey },
+      portals: [...this.portals.values()].map((portal) => ({
+        portalId: portal.portalId,
+        tier: portal.tier,
+        authType: portal.authType,
+        accessToken: portal.accessToken,
+        ...(portal.refreshToken !== undefined && { refreshToken: portal.refreshToken }),
+        overrides: portal.overrides,
+        contacts: portal.contacts.snapshot(),
+        properties: portal.properties.list(),
+      })),
+      accessTokens: [...this.accessTokens.entries()],
+      refreshTokens: [...this.refreshTokens.entries()],
+      webhooks: { ...(webhooks.settings && { settings: webhooks.settings }), subscriptions: webhooks.subscriptions, nextId: webhooks.nextId },
+      consent: this.consent,
+      counters: { lastPortalId: this.lastPortalId, lastContactId: this.lastContactId, lastEventId: this.lastEventId },
+    };
+  }
+
+  /** Loads a snapshot into this (new, empty) state; the app's ids come from the options (see startSandbox). */
+  restoreSnapshot(snapshot: HubSpotSnapshot): void {
+    for (const stored of snapshot.portals) {
+      const portal = new Portal(stored.portalId, stored.tier, stored.authType, () => String(++this.lastContactId));
+      portal.accessToken = stored.accessToken;
+      if (stored.refreshToken !== undefined) portal.refreshToken = stored.refreshToken;
+      portal.overrides = withoutUndefined(stored.overrides);
+      portal.contacts.restoreSnapshot(stored.contacts.map(withoutUndefined));
+      portal.properties.restoreSnapshot(stored.properties.map((p) => ({ ...p, options: p.options.map(withoutUndefined) })));
+      this.portals.set(portal.portalId, portal);
+    }
+    for (const [token, entry] of snapshot.accessTokens) this.accessTokens.set(token, entry);
+    for (const [token, portalId] of snapshot.refreshTokens) this.refreshTokens.set(token, portalId);
+    const { settings, subscriptions, nextId } = snapshot.webhooks;
+    this.webhooks.restoreSnapshot({ settings, subscriptions: subscriptions.map(withoutUndefined), nextId });
+    this.consent = withoutUndefined(snapshot.consent);
+    ({ lastPortalId: this.lastPortalId, lastContactId: this.lastContactId, lastEventId: this.lastEventId } = snapshot.counters);
+  }
+
   private issueAccessToken(portal: Portal): string {
     const token = `CO${randomBytes(32).toString("base64url")}`;
     this.accessTokens.set(token, { portalId: portal.portalId, expiresAt: Date.now() + this.options.accessTokenTtlSeconds * 1000 });
     portal.accessToken = token;
     return token;
   }
+}
+
+/** A parsed object without its undefined optional keys (zod's optional allows them; exact optional types do not). */
+function withoutUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }

@@ -44,6 +44,18 @@ export class AppWebhooks {
     return this.settings;
   }
 
+  snapshot(): { settings: WebhookSettings | undefined; subscriptions: Subscription[]; nextId: number } {
+    return { settings: this.settings, subscriptions: this.list(), nextId: this.nextId };
+  }
+
+  /** Replaces the settings and subscriptions with a snapshot's. */
+  restoreSnapshot(snapshot: { settings: WebhookSettings | undefined; subscriptions: readonly Subscription[]; nextId: number }): void {
+    this.settings = snapshot.settings;
+    this.subscriptions.clear();
+    for (const subscription of snapshot.subscriptions) this.subscriptions.set(subscription.id, subscription);
+    this.nextId = snapshot.nextId;
+  }
+
   clear(): void {
     this.settings = undefined;
   }

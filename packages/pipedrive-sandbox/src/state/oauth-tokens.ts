@@ -83,6 +83,16 @@ export class OAuthTokens {
     for (const entry of this.access.values()) if (entry.companyId === companyId) entry.expiresAt = now - 1;
   }
 
+  /** Access and refresh tokens as the emulator's snapshot keeps them (codes live minutes: not kept). */
+  snapshot(): { access: [string, AccessEntry][]; refresh: [string, RefreshEntry][] } {
+    return { access: [...this.access.entries()], refresh: [...this.refresh.entries()] };
+  }
+
+  restoreSnapshot(snapshot: { access: readonly [string, AccessEntry][]; refresh: readonly [string, RefreshEntry][] }): void {
+    for (const [token, entry] of snapshot.access) this.access.set(token, entry);
+    for (const [token, entry] of snapshot.refresh) this.refresh.set(token, entry);
+  }
+
   expiresInSeconds(): number {
     return Math.round(this.options.accessTtlMs / 1000);
   }

@@ -48,6 +48,16 @@ export class PersonFields {
     for (const [key, name, type] of STANDARD) this.push({ key, name, field_type: type, edit_flag: false, now, createdBy: null, options: null });
   }
 
+  snapshot(): { fields: PersonField[]; lastId: number } {
+    return { fields: this.all(), lastId: this.lastId };
+  }
+
+  /** Replaces the fields with a snapshot's (a custom field's key is random: it must survive). */
+  restoreSnapshot(snapshot: { fields: readonly PersonField[]; lastId: number }): void {
+    this.fields.splice(0, this.fields.length, ...snapshot.fields);
+    this.lastId = snapshot.lastId;
+  }
+
   all(): PersonField[] {
     return [...this.fields];
   }

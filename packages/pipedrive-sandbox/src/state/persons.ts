@@ -93,6 +93,11 @@ export class PersonStore {
     return this.byId.get(id);
   }
 
+  /** Puts a snapshot's persons back (deleted ones included). */
+  restoreSnapshot(persons: readonly PersonRecord[]): void {
+    for (const person of persons) this.byId.set(person.id, person);
+  }
+
   live(): PersonRecord[] {
     return [...this.byId.values()].filter((p) => !p.is_deleted);
   }

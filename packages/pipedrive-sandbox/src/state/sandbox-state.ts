@@ -6,6 +6,7 @@ import { Company, newApiToken, type User } from "./company.js";
 import { FaultRegistry } from "./faults.js";
 import { OAuthTokens } from "./oauth-tokens.js";
 import type { PersonRecord } from "./persons.js";
+import type { PipedriveSnapshot } from "./snapshot.js";
 import { personWebhookData, previousWebhookData, rfc3339 } from "./serialize.js";
 
 export interface AppCredentials {
@@ -148,6 +149,44 @@ export class SandboxState {
       };
       this.delivery.enqueue({ company, webhook, meta, data, previous });
     }
+  }
+
+  /** The state a restarted emulator needs (state/snapshot.ts says what is left out). */
+  snapshot(): PipedriveSnapshot {
+    return {
+      app: { ...this.app },
+      counters: { clockOffsetMs: this.clockOffsetMs, lastCompanyId: this.lastCompanyId, lastUserId: this.lastUserId, lastObjectId: this.lastObjectId, lastWebhookId: this.lastWebhookId },
+      companies: [...this.companies.values()].map((company) => ({
+        id: company.id,
+        plan: company.plan,
+        seats: company.seats,
+        status: company.status,
+        users: company.users,
+        persons: company.persons.all(),
+        personFields: company.personFields.snapshot(),
+        organizations: [...company.organizations.values()],
+        leads: [...company.leads.values()],
+        webhooks: company.webhooks,
+      })),
+      oauth: this.oauth.snapshot(),
+    };
+  }
+
+  /** Loads a snapshot into this (new, empty) state; the app's credentials come from the options (see startSandbox). */
+  restoreSnapshot(snapshot: PipedriveSnapshot): void {
+    ({ clockOffsetMs: this.clockOffsetMs, lastCompanyId: this.lastCompanyId, lastUserId: this.lastUserId, lastObjectId: this.lastObjectId, lastWebhookId: this.lastWebhookId } = snapshot.counters);
+    for (const stored of snapshot.companies) {
+      const company = new Company(stored.id, stored.plan, stored.seats, stored.users[0]?.id ?? 0, this.now(), () => ++this.lastObjectId);
+      company.status = stored.status;
+      company.users.splice(0, company.users.length, ...stored.users);
+      company.persons.restoreSnapshot(stored.persons);
+      company.personFields.restoreSnapshot(stored.personFields);
+      for (const org of stored.organizations) company.organizations.set(org.id, org);
+      for (const lead of stored.leads) company.leads.set(lead.id, lead);
+      company.webhooks.push(...stored.webhooks);
+      this.companies.set(company.id, company);
+    }
+    this.oauth.restoreSnapshot(snapshot.oauth);
   }
 
   close(): void {

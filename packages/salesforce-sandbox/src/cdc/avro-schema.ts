@@ -84,6 +84,15 @@ export function buildLeadEventSchema(fields: FieldDef[]): EventSchema {
   return { schemaId, json, type: avro.Type.forSchema(schema as avro.Schema), topLevel: avroFields.map((f) => f["name"] as string), nameParts };
 }
 
+/** A schema again from its Avro JSON (a restarted emulator's stored schemas): the id is the same fingerprint. */
+export function schemaFromJson(json: string): EventSchema {
+  const schema = JSON.parse(json) as { fields: Array<{ name: string; type: unknown }> };
+  const compound = schema.fields.find((f) => f.name === NAME_COMPOUND);
+  const nameRecord = Array.isArray(compound?.type) ? (compound.type[1] as { fields: Array<{ name: string }> }) : undefined;
+  const schemaId = createHash("sha256").update(json).digest("base64url").slice(0, 22);
+  return { schemaId, json, type: avro.Type.forSchema(schema as avro.Schema), topLevel: schema.fields.map((f) => f.name), nameParts: nameRecord?.fields.map((f) => f.name) ?? [] };
+}
+
 /**
  * Field names → the Pub/Sub bitmap list: `"0x…"` with bit i set for top-level field i (the header is field 0),
  * then `"{parentIndex}-0x…"` for the nested fields of a compound field. Hex digits are upper case, as Salesforce's.

@@ -117,6 +117,20 @@ export class ChangeLog extends EventEmitter<{ event: [ChangeEvent] }> {
     return replayId >= this.replayFloor && replayId <= this.nextReplay;
   }
 
+  /** The bus as a snapshot keeps it (bigints are written as strings by the snapshot file). */
+  snapshot(): { events: ChangeEvent[]; nextReplay: bigint; replayFloor: bigint; commitNumber: number; dropped: number } {
+    return { events: this.retained(), nextReplay: this.nextReplay, replayFloor: this.replayFloor, commitNumber: this.commitNumber, dropped: this.dropped };
+  }
+
+  /** Loads a snapshot's bus: the retained events and the replay position continue where the last run stopped. */
+  restoreSnapshot(snapshot: { events: readonly ChangeEvent[]; nextReplay: bigint; replayFloor: bigint; commitNumber: number; dropped: number }): void {
+    this.events.splice(0, this.events.length, ...snapshot.events);
+    this.nextReplay = snapshot.nextReplay;
+    this.replayFloor = snapshot.replayFloor;
+    this.commitNumber = snapshot.commitNumber;
+    this.dropped = snapshot.dropped;
+  }
+
   /** Test hook: makes retained events look older, so they age out of the retention window. */
   ageBy(ms: number): void {
     for (const event of this.events) event.commitTimestamp -= ms;

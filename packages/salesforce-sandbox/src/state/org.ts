@@ -4,6 +4,11 @@ import { ApiUsage } from "./api-usage.js";
 import { KEY_PREFIX } from "./ids.js";
 import { customField, standardContactFields, standardLeadFields, type CustomFieldMetadata, type FieldDef } from "./lead-fields.js";
 import { SObjectStore, type SObjectName, type WriteContext } from "./records.js";
+import type { orgSnapshotSchema } from "./snapshot.js";
+import type { z } from "zod";
+
+type OrgSnapshot = z.output<typeof orgSnapshotSchema>;
+type OrgSnapshotJson = z.input<typeof orgSnapshotSchema>;
 
 /** Per-org switches that tests flip through `PATCH /__sandbox/accounts/:accountId`. */
 export interface OrgSettings {
@@ -128,6 +133,45 @@ export class Org {
       this.channelMemberIds.set(entity, id);
     }
     return id;
+  }
+
+  /** The org as the emulator's snapshot keeps it (state/snapshot.ts). */
+  snapshot(): OrgSnapshotJson {
+    const { cdcEntities, ...settings } = this.settings;
+    const log = this.changeLog.snapshot();
+    return {
+      orgId: this.orgId,
+      apiUserId: this.apiUserId,
+      uiUserId: this.uiUserId,
+      username: this.username,
+      settings: { ...settings, cdcEntities: [...cdcEntities] },
+      customFields: [...this.customFields.entries()],
+      channelMemberIds: [...this.channelMemberIds.entries()],
+      leads: [...this.leads.records.values()],
+      contacts: [...this.contacts.records.values()],
+      // replay ids are bigints: stored as decimal strings
+      changeLog: {
+        ...log,
+        events: log.events.map((event) => ({ ...event, replayId: event.replayId.toString() })),
+        nextReplay: log.nextReplay.toString(),
+        replayFloor: log.replayFloor.toString(),
+      },
+    };
+  }
+
+  /** Loads a snapshot into this (new) org: custom fields rebuild the Lead field list, then the records and the bus. */
+  restoreSnapshot(snapshot: OrgSnapshot): void {
+    const { cdcEntities, ...settings } = snapshot.settings;
+    Object.assign(this.settings, settings, { cdcEntities: new Set(cdcEntities) });
+    for (const [apiName, field] of snapshot.customFields) {
+      const metadata = Object.fromEntries(Object.entries(field.metadata).filter(([, v]) => v !== undefined)) as CustomFieldMetadata;
+      this.customFields.set(apiName, { id: field.id, fullName: field.fullName, metadata });
+      this.fieldList = [...this.fieldList, customField(apiName, metadata)];
+    }
+    for (const [entity, id] of snapshot.channelMemberIds) this.channelMemberIds.set(entity, id);
+    for (const lead of snapshot.leads) this.leads.records.set(String(lead["Id"]), lead);
+    for (const contact of snapshot.contacts) this.contacts.records.set(String(contact["Id"]), contact);
+    this.changeLog.restoreSnapshot(snapshot.changeLog);
   }
 
   countCall(endpoint: string): void {

@@ -1,11 +1,12 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { buildLeadEventSchema, type EventSchema } from "../cdc/avro-schema.js";
+import { buildLeadEventSchema, schemaFromJson, type EventSchema } from "../cdc/avro-schema.js";
 import type { ChangeEvent, NewChangeEvent } from "../cdc/change-log.js";
 import type { ResolvedOptions } from "../options.js";
 import { FaultRegistry } from "./faults.js";
 import { KEY_PREFIX, makeId } from "./ids.js";
 import type { PendingWrite } from "./records.js";
 import { Org } from "./org.js";
+import type { SalesforceSnapshot, SalesforceSnapshotJson } from "./snapshot.js";
 
 export interface AccessTokenEntry {
   orgId: string;
@@ -173,6 +174,34 @@ export class SandboxState {
     let pending = 0;
     for (const sub of this.subscriptions) if (sub.orgId === org.orgId) pending += sub.pending();
     return pending;
+  }
+
+  /** The state a restarted emulator needs (state/snapshot.ts says what is left out). */
+  snapshot(): SalesforceSnapshotJson {
+    return {
+      app: { clientId: this.options.clientId, clientSecret: this.options.clientSecret },
+      counter: this.counter,
+      orgs: [...this.orgs.values()].map((org) => org.snapshot()),
+      accessTokens: [...this.accessTokens.entries()].map(([token, entry]) => [token, { orgId: entry.orgId, userId: entry.userId, expiresAt: entry.expiresAt, ...(entry.refreshToken !== undefined && { refreshToken: entry.refreshToken }) }]),
+      refreshTokens: [...this.refreshTokens.entries()],
+      schemas: [...this.schemas.values()].map((schema) => schema.json),
+    };
+  }
+
+  /** Loads a snapshot into this (new, empty) state; the app's key and secret come from the options (see the start function). */
+  restoreSnapshot(snapshot: SalesforceSnapshot): void {
+    this.counter = snapshot.counter;
+    for (const json of snapshot.schemas) {
+      const schema = schemaFromJson(json);
+      this.schemas.set(schema.schemaId, schema);
+    }
+    for (const stored of snapshot.orgs) {
+      const org = new Org(stored.orgId, stored.apiUserId, stored.uiUserId, stored.username, this.options, (p) => this.nextId(p));
+      org.restoreSnapshot(stored);
+      this.orgs.set(org.orgId, org);
+    }
+    for (const [token, { orgId, userId, expiresAt, refreshToken }] of snapshot.accessTokens) this.accessTokens.set(token, { orgId, userId, expiresAt, refreshToken });
+    for (const [token, entry] of snapshot.refreshTokens) this.refreshTokens.set(token, entry);
   }
 
   /** Applies a transaction and sends its change events through the fault filter onto the org's bus. */

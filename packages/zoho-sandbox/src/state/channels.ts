@@ -29,6 +29,11 @@ export class ChannelRegistry {
     return [...this.channels.values()].filter((c) => c.expiresAt > now);
   }
 
+  /** Every channel, expired ones included (the garbage collector removes those), for the snapshot. */
+  all(): Channel[] {
+    return [...this.channels.values()];
+  }
+
   set(channel: Channel): void {
     this.channels.set(channel.channelId, channel);
   }

@@ -42,6 +42,11 @@ export class LeadFields {
     this.fields = STANDARD.map((f) => ({ ...f, id: nextId() }));
   }
 
+  /** Replaces the fields with a snapshot's (standard and custom, with their ids). */
+  restoreSnapshot(fields: readonly FieldMeta[]): void {
+    this.fields.splice(0, this.fields.length, ...fields.map((f) => ({ ...f })));
+  }
+
   list(): FieldMeta[] {
     return this.fields.map((f) => ({ ...f }));
   }

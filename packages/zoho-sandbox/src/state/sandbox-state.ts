@@ -5,6 +5,7 @@ import { Account, type AccountInfo } from "./account.js";
 import type { Edition } from "./editions.js";
 import { FaultRegistry } from "./faults.js";
 import type { WriteOutcome } from "./leads.js";
+import type { ZohoSnapshot } from "./snapshot.js";
 import { TokenStore } from "./tokens.js";
 
 export interface AppCredentials {
@@ -112,6 +113,41 @@ export class SandboxState {
   collectChannels(): void {
     const now = Date.now();
     for (const account of this.accounts.values()) account.channels.collectGarbage(now);
+  }
+
+  /** The state a restarted emulator needs (state/snapshot.ts says what is left out). */
+  snapshot(): ZohoSnapshot {
+    return {
+      app: { ...this.app },
+      counters: { lastId: this.lastId.toString(), lastOrg: this.lastOrg },
+      accounts: [...this.accounts.values()].map((account) => ({
+        accountId: account.accountId,
+        apiUser: account.apiUser,
+        person: account.person,
+        settings: account.settings,
+        refreshToken: this.refreshTokenOf(account.accountId),
+        fields: account.fields.list(),
+        leads: [...account.leads.records.values()],
+        channels: account.channels.all().map((c) => ({ ...c, events: [...c.events], ...(c.token === undefined ? {} : { token: c.token }) })),
+      })),
+      ...this.tokens.snapshot(),
+    };
+  }
+
+  /** Loads a snapshot into this (new, empty) state; the app's credentials come from the options (see startSandbox). */
+  restoreSnapshot(snapshot: ZohoSnapshot): void {
+    for (const stored of snapshot.accounts) {
+      const account = new Account(stored.accountId, stored.apiUser, stored.person, { ...stored.settings }, () => this.nextId());
+      account.fields.restoreSnapshot(stored.fields);
+      for (const lead of stored.leads) account.leads.records.set(lead.id, lead);
+      for (const channel of stored.channels) account.channels.set({ ...channel, events: new Set(channel.events), token: channel.token });
+      this.accounts.set(account.accountId, account);
+      this.refreshTokens.set(account.accountId, stored.refreshToken);
+    }
+    this.tokens.restoreSnapshot(snapshot);
+    // after the accounts: building one draws ids for its standard fields, which the snapshot's replace
+    this.lastId = BigInt(snapshot.counters.lastId);
+    this.lastOrg = snapshot.counters.lastOrg;
   }
 
   close(): void {

@@ -95,6 +95,19 @@ export class TokenStore {
     this.accessTokens.delete(token);
   }
 
+  /** The refresh and access tokens as the emulator's snapshot keeps them (the mint window starts afresh). */
+  snapshot(): { refreshTokens: [string, { accountId: string; revoked: boolean; accessTokens: string[] }][]; accessTokens: [string, { accountId: string; refreshToken?: string; expiresAt: number }][] } {
+    return {
+      refreshTokens: [...this.refreshTokens.entries()].map(([token, { accountId, revoked, accessTokens }]) => [token, { accountId, revoked, accessTokens }]),
+      accessTokens: [...this.accessTokens.entries()].map(([token, { accountId, refreshToken, expiresAt }]) => [token, { accountId, expiresAt, ...(refreshToken !== undefined && { refreshToken }) }]),
+    };
+  }
+
+  restoreSnapshot(snapshot: { refreshTokens: readonly [string, { accountId: string; revoked: boolean; accessTokens: string[] }][]; accessTokens: readonly [string, { accountId: string; refreshToken?: string | undefined; expiresAt: number }][] }): void {
+    for (const [token, entry] of snapshot.refreshTokens) this.refreshTokens.set(token, { ...entry, mints: [] });
+    for (const [token, entry] of snapshot.accessTokens) this.accessTokens.set(token, { accountId: entry.accountId, refreshToken: entry.refreshToken, expiresAt: entry.expiresAt });
+  }
+
   expireAccessTokens(accountId: string): void {
     for (const entry of this.accessTokens.values()) if (entry.accountId === accountId) entry.expiresAt = 0;
   }
