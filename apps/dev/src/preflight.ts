@@ -24,14 +24,18 @@ export async function preflight(config: Config): Promise<void> {
     await client.end().catch(() => undefined);
   }
 
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // On a cluster, its first seed node answers for it (the cluster client finds the others).
+  const seed = config.redis.clusterNodes?.[0];
+  const where = seed ? `${seed.host}:${seed.port} (REDIS_CLUSTER_NODES)` : redactUrl(config.redisUrl);
+  const options = { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null };
+  const redis = seed ? new Redis({ host: seed.host, port: seed.port, ...options }) : new Redis(config.redisUrl, options);
   let lastError: unknown;
   redis.on("error", (error: unknown) => (lastError = error)); // the socket's own error says more than "Connection is closed"
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
-    throw new StartupError(`Cannot reach Redis at ${redactUrl(config.redisUrl)} (${describe(lastError ?? error)}). ${HINT}`);
+    throw new StartupError(`Cannot reach Redis at ${where} (${describe(lastError ?? error)}). ${HINT}`);
   } finally {
     redis.disconnect();
   }
