@@ -75,6 +75,8 @@ export interface AccessTokenCacheOptions {
   lockTtlMs?: number;
   /** How often waiters look for the refreshed token (default 50 ms). */
   pollIntervalMs?: number;
+  /** Fresh tokens kept in this process's memory at most (default 10,000); the least recently stored go first. */
+  maxRemembered?: number;
   now?: () => number;
 }
 
@@ -100,6 +102,7 @@ export class AccessTokenCache {
   private readonly lockTtlMs: number;
   private readonly pollIntervalMs: number;
   private readonly now: () => number;
+  private readonly maxRemembered: number;
   private readonly memory = new Map<string, { accessToken: string; expiresAt: number }>();
 
   constructor(options: AccessTokenCacheOptions) {
@@ -109,12 +112,18 @@ export class AccessTokenCache {
     this.lockTtlMs = options.lockTtlMs ?? 30_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.now = options.now ?? Date.now;
+    this.maxRemembered = options.maxRemembered ?? 10_000;
   }
 
   async getAccessToken(integrationKey: string, store: TokenStore, options: GetAccessTokenOptions = {}): Promise<string> {
     const usable = (token: { accessToken: string; expiresAt: number }) => this.isFresh(token) && token.accessToken !== options.refused;
     const cached = this.memory.get(integrationKey);
-    if (cached && usable(cached)) return cached.accessToken;
+    if (cached && usable(cached)) {
+      // Most recently used last: the bound drops the integrations idle longest.
+      this.memory.delete(integrationKey);
+      this.memory.set(integrationKey, cached);
+      return cached.accessToken;
+    }
 
     const deadline = this.now() + this.lockTtlMs * 2;
     for (;;) {
@@ -163,6 +172,11 @@ export class AccessTokenCache {
   }
 
   /** Forgets the refused-token marker (call after the integration was re-authorised). */
+  /** How many tokens this process keeps in memory (bounded by maxRemembered). */
+  get remembered(): number {
+    return this.memory.size;
+  }
+
   async clearInvalid(integrationKey: string): Promise<void> {
     await this.redis.del(this.invalidKey(integrationKey));
     this.memory.delete(integrationKey);
@@ -173,6 +187,12 @@ export class AccessTokenCache {
   }
 
   private remember(integrationKey: string, tokens: OAuthTokens): string {
+    // Bounded: a process serving many integrations keeps the most recently used ones; the others read the store.
+    this.memory.delete(integrationKey);
+    if (this.memory.size >= this.maxRemembered) {
+      const oldest = this.memory.keys().next().value;
+      if (oldest !== undefined) this.memory.delete(oldest);
+    }
     this.memory.set(integrationKey, { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt });
     return tokens.accessToken;
   }

@@ -40,6 +40,28 @@ function storeFor(initial: OAuthTokens) {
 }
 
 describe("OAuth tokens", () => {
+  it("keeps at most maxRemembered tokens in memory, the most recently used ones", async () => {
+    const cache = new AccessTokenCache({ redis, keyPrefix, maxRemembered: 3 });
+    const loads: string[] = [];
+    const storeOf = (id: string): TokenStore => ({
+      load: async () => {
+        loads.push(id);
+        return { accessToken: `token-${id}`, refreshToken: "r", expiresAt: Date.now() + 3_600_000 };
+      },
+      refresh: async () => {
+        throw new Error("not expected");
+      },
+      save: async () => undefined,
+    });
+    for (const id of ["a", "b", "c", "a", "d"]) expect(await cache.getAccessToken(id, storeOf(id))).toBe(`token-${id}`);
+    expect(cache.remembered).toBe(3);
+    // "a" was used again before "d" came, so "b" went: "a" is served from memory, "b" is read from its store again.
+    loads.length = 0;
+    await cache.getAccessToken("a", storeOf("a"));
+    await cache.getAccessToken("b", storeOf("b"));
+    expect(loads).toEqual(["b"]);
+  });
+
   it("refreshes once for 20 concurrent callers in separate caches, and the new token works", async () => {
     const portal = sandbox.createPortal({ authType: "oauth" });
     const fixture = storeFor({ accessToken: portal.accessToken, refreshToken: portal.refreshToken ?? "", expiresAt: Date.now() + 60_000 });
