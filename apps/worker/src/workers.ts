@@ -80,8 +80,8 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
     lockDuration: config.workerLockDurationMs,
     stalledInterval: config.workerStalledIntervalMs,
   };
-  // One BullMQ worker per shard and lane, each with the configured concurrency: a burst in a bulk lane holds only that
-  // lane's slots, and the normal lanes keep theirs for every other account. All of them feed the same batches.
+  // One BullMQ worker per shard and lane, each with slots of its own: a burst in a bulk lane holds only that lane's,
+  // and the normal lanes keep theirs for every other account. All of them feed the same per-account batches.
   const inboundProcessor = createInboundProcessor({ config, prisma, directory, batches: inboundBatches, logger: inboundLog });
   const outboundProcessor = createOutboundProcessor({ prisma, batches: outboundBatches, logger: outboundLog });
   const workers = [
