@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { loadConfig, type Config } from "../../packages/config/src/index.js";
 import type { PrismaClient } from "../../packages/db/src/index.js";
 import { createTestDatabase, type TestDatabase } from "../../packages/db/src/testing.js";
-import { QUEUES, closeAll, createQueue, createRedisConnection, type TypedQueue } from "../../packages/queue/src/index.js";
+import { QUEUES, closeAll, createQueue, createQueueGroup, createRedisConnection, isCluster, layoutFromConfig, singleQueueGroup, type TypedQueue } from "../../packages/queue/src/index.js";
 import { buildApiApp } from "../../apps/api/src/index.js";
 import { signDevToken } from "../../apps/api/src/dev-token.js";
 import { receiverPlugin } from "../../apps/receiver/src/index.js";
@@ -62,6 +62,8 @@ export interface RecordView extends LeadFieldsInput {
 export interface ProviderWorldOptions {
   /** LeadSync environment on top of the harness's (e.g. FEED_MAINTENANCE_INTERVAL_MS for a fast maintenance tick). */
   env?: Record<string, string>;
+  /** Queues as production lays them out (shards, lanes), here or on a Redis Cluster; default one queue each. */
+  queues?: { shards?: number; clusterNodes?: string };
 }
 
 export async function startProviderWorld(kit: ProviderKit, options: ProviderWorldOptions = {}): Promise<ProviderWorld> {
@@ -84,15 +86,20 @@ export async function startProviderWorld(kit: ProviderKit, options: ProviderWorl
     RECONCILE_INTERVAL_MS: "0",
     FEED_LEASE_INTERVAL_MS: "200",
     ...emulator.env,
+    ...(options.queues?.shards === undefined ? {} : { QUEUE_SHARDS: String(options.queues.shards) }),
+    ...(options.queues?.clusterNodes === undefined ? {} : { REDIS_CLUSTER_NODES: options.queues.clusterNodes }),
     ...options.env,
   });
   const { logger, lines } = capturingLogger();
-  const producer = createRedisConnection(config.redisUrl, { role: "producer" });
-  const workerConnection = createRedisConnection(config.redisUrl, { role: "worker" });
-  const crmChanges = createQueue(QUEUES.crmChanges, { connection: producer, prefix, logger });
-  const crmOutbound = createQueue(QUEUES.crmOutbound, { connection: producer, prefix, logger });
-  const app = buildApiApp({ config, prisma: db.prisma, connection: producer, queues: { crmOutbound, crmChanges }, logger });
-  await app.register(receiverPlugin, { queue: crmChanges, config, bodyLimitBytes: config.webhookBodyLimitBytes });
+  const producer = createRedisConnection(config.redis, { role: "producer" });
+  const workerConnection = createRedisConnection(config.redis, { role: "worker" });
+  const laidOut = options.queues !== undefined;
+  const groupOf = <Q extends typeof QUEUES.crmChanges | typeof QUEUES.crmOutbound>(name: Q) =>
+    laidOut ? createQueueGroup(name, { connection: producer, layout: layoutFromConfig(config), logger }) : singleQueueGroup(createQueue(name, { connection: producer, prefix, logger }));
+  const changeQueues = groupOf(QUEUES.crmChanges);
+  const outboundQueues = groupOf(QUEUES.crmOutbound);
+  const app = buildApiApp({ config, prisma: db.prisma, connection: producer, queues: { crmOutbound: outboundQueues, crmChanges: changeQueues }, logger });
+  await app.register(receiverPlugin, { queue: changeQueues, config, bodyLimitBytes: config.webhookBodyLimitBytes });
   await app.listen({ port, host: "127.0.0.1" });
   const workers: RunningWorkers = startWorkers({ config, prisma: db.prisma, connection: workerConnection, logger });
   const jwt = signDevToken(config, orgId);
@@ -123,6 +130,9 @@ export async function startProviderWorld(kit: ProviderKit, options: ProviderWorl
   await emulator.feedReady?.({ prisma: db.prisma, integrationId, logs: lines });
 
   const records = `/__sandbox/accounts/${accountId}/records`;
+  // The account's own queues (its shard's normal lane).
+  const crmChanges = changeQueues.route(`${kit.name}:${accountId}`);
+  const crmOutbound = outboundQueues.route(integrationId);
   return {
     kit,
     config,
@@ -158,8 +168,8 @@ export async function startProviderWorld(kit: ProviderKit, options: ProviderWorl
     async close() {
       await app.close();
       await workers.close();
-      await cleanupPrefix(producer, prefix).catch(() => undefined);
-      await closeAll({ queues: [crmChanges, crmOutbound], connections: [producer, workerConnection] }, { timeoutMs: 5_000 });
+      for (const node of isCluster(producer) ? producer.nodes("master") : [producer]) await cleanupPrefix(node, prefix).catch(() => undefined);
+      await closeAll({ queues: [...changeQueues.queues, ...outboundQueues.queues], connections: [producer, workerConnection] }, { timeoutMs: 5_000 });
       await emulator.close();
       await db.drop();
     },
