@@ -109,3 +109,5 @@ async function cloneDatabase(client: { query(sql: string): Promise<unknown> }, t
     }
   }
 }
+
+export { createExplainingPrisma, planNodes, scansAndSorts, sharedBuffers, type CapturedPlan, type ExplainingPrisma, type PlanNode } from "./explain.js";
