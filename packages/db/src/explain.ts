@@ -3,10 +3,10 @@ import pg from "pg";
 import { PrismaClient } from "./generated/prisma/client.js";
 
 /**
- * A Prisma client whose every statement is explained as it runs: each connection loads Postgres' auto_explain
+ * A Prisma client whose every statement is explained as it runs: each connection starts with Postgres' auto_explain loaded
  * (EXPLAIN ANALYZE with BUFFERS, JSON) and the plans come back as notices, so a test or the bench sees the plans of
  * the exact SQL and parameters the code ran — no copy of the query to drift from it. Needs a superuser connection
- * (LOAD), as the local and CI Postgres give. Its timings carry EXPLAIN ANALYZE's overhead: not for measuring.
+ * (session_preload_libraries), as the local and CI Postgres give. Its timings carry EXPLAIN ANALYZE's overhead: not for measuring.
  */
 
 export interface PlanNode {
@@ -32,15 +32,18 @@ export interface CapturedPlan {
   durationMs: number;
 }
 
+/** Set when each connection starts (superuser: session_preload_libraries), so no statement runs unexplained. */
 const SETTINGS = [
-  "LOAD 'auto_explain'",
-  "SET auto_explain.log_min_duration = 0",
-  "SET auto_explain.log_analyze = on",
-  "SET auto_explain.log_buffers = on",
-  "SET auto_explain.log_triggers = on",
-  "SET auto_explain.log_format = json",
-  "SET auto_explain.log_level = notice",
-].join("; ");
+  "session_preload_libraries=auto_explain",
+  "auto_explain.log_min_duration=0",
+  "auto_explain.log_analyze=on",
+  "auto_explain.log_buffers=on",
+  "auto_explain.log_triggers=on",
+  "auto_explain.log_format=json",
+  "auto_explain.log_level=notice",
+]
+  .map((setting) => `-c ${setting}`)
+  .join(" ");
 
 export interface ExplainingPrisma {
   prisma: PrismaClient;
@@ -51,14 +54,12 @@ export interface ExplainingPrisma {
 
 export function createExplainingPrisma(databaseUrl: string): ExplainingPrisma {
   let plans: CapturedPlan[] = [];
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, options: SETTINGS });
   pool.on("connect", (client) => {
     client.on("notice", (notice) => {
       const captured = parseNotice(notice.message ?? "");
       if (captured) plans.push(captured);
     });
-    // Queued ahead of whatever the pool hands this client out for.
-    client.query(SETTINGS).catch(() => undefined);
   });
   // A dropped test database cuts idle connections: not an error worth crashing on.
   pool.on("error", () => undefined);
@@ -104,4 +105,28 @@ export function scansAndSorts(plan: PlanNode, tables: readonly string[]): string
     }
     return [];
   });
+}
+
+export interface TimedPrisma {
+  prisma: PrismaClient;
+  /** Statements run and their summed durations (as Prisma's driver adapter measured them) since the last call. */
+  take(): { statements: number; ms: number };
+}
+
+/** A Prisma client that adds up the time of every statement it runs: the database's share of a piece of work. */
+export function createTimedPrisma(databaseUrl: string): TimedPrisma {
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), log: [{ emit: "event", level: "query" }] });
+  let totals = { statements: 0, ms: 0 };
+  prisma.$on("query", (event) => {
+    totals.statements++;
+    totals.ms += event.duration;
+  });
+  return {
+    prisma,
+    take() {
+      const taken = totals;
+      totals = { statements: 0, ms: 0 };
+      return taken;
+    },
+  };
 }

@@ -110,4 +110,14 @@ async function cloneDatabase(client: { query(sql: string): Promise<unknown> }, t
   }
 }
 
-export { createExplainingPrisma, planNodes, scansAndSorts, sharedBuffers, type CapturedPlan, type ExplainingPrisma, type PlanNode } from "./explain.js";
+export {
+  createExplainingPrisma,
+  createTimedPrisma,
+  planNodes,
+  scansAndSorts,
+  sharedBuffers,
+  type CapturedPlan,
+  type ExplainingPrisma,
+  type PlanNode,
+  type TimedPrisma,
+} from "./explain.js";
