@@ -7,6 +7,7 @@ import { latencyScenario } from "./latency.js";
 import { salesforceBurst } from "./salesforce-burst.js";
 import { zohoBurst } from "./zoho-burst.js";
 import { pipedriveOutbound } from "./pipedrive-outbound.js";
+import { growthScenario } from "./growth.js";
 
 /** In the order they run. */
-export const SCENARIOS: Scenario[] = [receiverScenario, inboundBurst(1), inboundBurst(2), outboundBurst, dbCeiling, latencyScenario, salesforceBurst, zohoBurst, pipedriveOutbound];
+export const SCENARIOS: Scenario[] = [receiverScenario, inboundBurst(1), inboundBurst(2), outboundBurst, dbCeiling, latencyScenario, salesforceBurst, zohoBurst, pipedriveOutbound, growthScenario];
