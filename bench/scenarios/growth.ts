@@ -41,6 +41,11 @@ const CREATES_PER_BATCH = 150;
 /** Growth allowed from the smallest size to the largest (ms and buffers): flat, with room for a deeper B-tree. */
 const MAX_GROWTH = 2;
 const MAX_WORKER_RSS_MB = 300;
+/**
+ * The plans are judged when the org reaches this size: on the quick run's small tables a sequential scan or hash
+ * join can be Postgres' cheapest plan (the prefilter read does it at 15k leads), which says nothing of 1M.
+ */
+const PLANS_JUDGED_FROM = 100_000;
 
 export const growthScenario: Scenario = { id: "growth", title: "Growth: 10k → 1M leads in one org, and a 100k-contact backfill", run };
 
@@ -222,10 +227,14 @@ function report(sizes: Sizes, results: SizeResult[], backfill: Awaited<ReturnTyp
       name: `statements whose buffers grow more than ${MAX_GROWTH}× from ${label(first.leads)} to ${label(last.leads)} leads`,
       value: grown.length,
       unit: `of ${allGrowth.length}`,
-      target: "0",
-      pass: grown.length === 0,
+      ...(last.leads >= PLANS_JUDGED_FROM ? { target: "0", pass: grown.length === 0 } : {}),
     },
-    { name: "plans with a Seq Scan of leads, lead_crm_links or webhook_events", value: seqScans.length, unit: "", target: "0", pass: seqScans.length === 0 },
+    {
+      name: `plans with a Seq Scan of leads, lead_crm_links or webhook_events at ${label(last.leads)} leads`,
+      value: seqScans.length,
+      unit: "",
+      ...(last.leads >= PLANS_JUDGED_FROM ? { target: "0", pass: seqScans.length === 0 } : {}),
+    },
     {
       name: `backfill of ${label(backfill.contacts)} contacts into an empty org`,
       value: round(backfill.seconds / 60, 2),
