@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { loadConfig, REDACT_PATHS, type Config, type RawEnv } from "@leadsync/config";
+import type { PrismaClient } from "@leadsync/db";
 import { createTestDatabase, type TestDatabase } from "@leadsync/db/testing";
 import { createQueue, createRedisConnection, QUEUES, type TypedQueue } from "@leadsync/queue";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
@@ -43,6 +44,8 @@ export interface ApiHarness {
 export interface StartApiOptions {
   /** Runs after the app is built and before it is ready: hooks, or plugins mounted beside the API (as apps/dev does). */
   beforeReady?: (app: FastifyInstance, context: { config: Config; connection: RedisClient; prefix: string }) => Promise<void> | void;
+  /** The app's Prisma client on the test database, instead of `db.prisma` (e.g. one that explains its queries). */
+  prismaFor?: (databaseUrl: string) => PrismaClient;
 }
 
 export async function startApi(env: Partial<Record<keyof RawEnv, string>> = {}, options: StartApiOptions = {}): Promise<ApiHarness> {
@@ -66,7 +69,8 @@ export async function startApi(env: Partial<Record<keyof RawEnv, string>> = {}, 
   const logs = new CapturedLogs();
   const logger = pino({ level: "debug", redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, logs);
   const crmOutbound = createQueue(QUEUES.crmOutbound, { connection, prefix, logger });
-  const app = buildApiApp({ config: { ...config, queuePrefix: prefix }, prisma: db.prisma, connection, queues: { crmOutbound }, logger });
+  const prisma = options.prismaFor?.(db.url) ?? db.prisma;
+  const app = buildApiApp({ config: { ...config, queuePrefix: prefix }, prisma, connection, queues: { crmOutbound }, logger });
   await options.beforeReady?.(app, { config, connection, prefix });
   await app.ready();
   const bodies: string[] = [];
@@ -96,6 +100,7 @@ export async function startApi(env: Partial<Record<keyof RawEnv, string>> = {}, 
       await crmOutbound.close();
       await cleanupPrefix(connection, prefix);
       await connection.quit();
+      if (prisma !== db.prisma) await prisma.$disconnect();
       await db.drop();
     },
   };

@@ -1,6 +1,6 @@
 import { toRecordChange } from "@leadsync/hubspot";
 import { hubspotEventSchema } from "@leadsync/core";
-import { createTestDatabase, type TestDatabase } from "@leadsync/db/testing";
+import { createExplainingPrisma, createTestDatabase, planNodes, sharedBuffers, type TestDatabase } from "@leadsync/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimEvents, countReceived, eventRows } from "../src/inbound/event-claims.js";
 import { createLeadsWithLinks, lockLeadsOfContacts, lockLeadsQuery, updateLeads } from "../src/inbound/lead-store.js";
@@ -122,5 +122,37 @@ describe("the lock read of a batch's leads", () => {
 
     const locked = await db.prisma.$transaction((tx) => lockLeadsOfContacts(tx, { orgId: "org-big", integrationId }, contactIds, emails));
     expect(locked.map((l) => l.lead.email).sort()).toEqual([...emails].sort());
+  });
+
+  it("stays index lookups for an org the table's statistics do not know yet (its first backfill on a big table)", async () => {
+    // Analysed with org-big only; org-new's leads and links arrive after, too few for autovacuum to analyse again.
+    await db.prisma.$executeRaw`ANALYZE leads`;
+    await db.prisma.$executeRaw`ANALYZE lead_crm_links`;
+    const fresh = await db.prisma.crmIntegration.create({ data: { orgId: "org-new", provider: "hubspot", externalAccountId: "778" } });
+    const freshForm = (await db.prisma.form.create({ data: { orgId: "org-new", name: "CRM Import", isCrmImport: true } })).id;
+    await db.prisma.$executeRaw`
+      WITH new_leads AS (
+        INSERT INTO leads (id, org_id, form_id, email, source, updated_at)
+        SELECT gen_random_uuid(), 'org-new', ${freshForm}::uuid, 'new-' || g || '@example.com', 'hubspot', now() FROM generate_series(1, 3000) AS g
+        RETURNING id, email)
+      INSERT INTO lead_crm_links (id, lead_id, integration_id, provider, external_id, updated_at)
+      SELECT gen_random_uuid(), id, ${fresh.id}::uuid, 'hubspot', 'c-' || email, now() FROM new_leads`;
+    const contactIds = Array.from({ length: 100 }, (_, i) => `c-new-${i * 30 + 1}@example.com`);
+    const emails = Array.from({ length: 100 }, (_, i) => `new-${i * 30 + 2}@example.com`);
+
+    const explaining = createExplainingPrisma(db.url);
+    try {
+      const locked = await explaining.prisma.$transaction((tx) => lockLeadsOfContacts(tx, { orgId: "org-new", integrationId: fresh.id }, contactIds, emails));
+      expect(locked).toHaveLength(200);
+      const lock = explaining.take().find((p) => /FOR UPDATE/.test(p.query));
+      if (!lock) throw new Error("the lock statement was not explained");
+      // 200 keys, an index lookup and a row lock each (~12 pages); the org-wide plan read every lead of org-new for
+      // every one of them, and ran past the transaction's 5 s.
+      expect(sharedBuffers(lock.plan)).toBeLessThan(20 * 200);
+      const usedIndexes = planNodes(lock.plan).flatMap((n) => (n["Index Name"] ? [n["Index Name"]] : []));
+      expect(usedIndexes).toEqual(expect.arrayContaining(["lead_crm_links_integration_id_external_id_key", "leads_org_id_email_key"]));
+    } finally {
+      await explaining.close();
+    }
   });
 });

@@ -109,3 +109,15 @@ async function cloneDatabase(client: { query(sql: string): Promise<unknown> }, t
     }
   }
 }
+
+export {
+  createExplainingPrisma,
+  createTimedPrisma,
+  planNodes,
+  scansAndSorts,
+  sharedBuffers,
+  type CapturedPlan,
+  type ExplainingPrisma,
+  type PlanNode,
+  type TimedPrisma,
+} from "./explain.js";

@@ -36,7 +36,7 @@ describe("schema drift: schema.prisma vs. the migrated database", () => {
         ALTER TABLE "leads" DROP COLUMN "phone";
         ALTER TABLE "leads" ALTER COLUMN "company" SET NOT NULL;
         ALTER TABLE "crm_integrations" ALTER COLUMN "tier" SET DEFAULT 'free';
-        DROP INDEX "leads_org_id_source_idx";
+        DROP INDEX "leads_org_id_source_created_at_id_idx";
         CREATE INDEX "leads_email_idx" ON "leads"("email");
         ALTER TABLE "leads" DROP CONSTRAINT "leads_form_id_fkey";
         ALTER TABLE "leads" ADD CONSTRAINT "leads_form_id_fkey" FOREIGN KEY ("form_id") REFERENCES "forms"("id") ON DELETE CASCADE ON UPDATE CASCADE;
@@ -48,7 +48,7 @@ describe("schema drift: schema.prisma vs. the migrated database", () => {
           "column leads.phone: missing in the database",
           'leads.company nullable: true in schema.prisma, false in the database',
           `crm_integrations.tier default: "'starter'::text" in schema.prisma, "'free'::text" in the database`,
-          "index leads.leads_org_id_source_idx: missing in the database",
+          "index leads.leads_org_id_source_created_at_id_idx: missing in the database",
           "index leads.leads_email_idx: in the database but not in schema.prisma",
           expect.stringMatching(/^foreign key leads_form_id_fkey on leads: .*"onDelete":"RESTRICT".* in schema\.prisma, .*"onDelete":"CASCADE"/),
           expect.stringMatching(/^enum CrmProvider: values .* in schema\.prisma, .*"close".* in the database$/),

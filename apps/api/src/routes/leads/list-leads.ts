@@ -60,7 +60,10 @@ const listLeads: FastifyPluginAsyncZod<ApiDeps> = async (app, { prisma }) => {
           orgId: request.user.orgId,
           ...(email !== undefined && { email: normalizeEmail(email) }),
           ...(source !== undefined && { source }),
+          // (createdAt, id) < the cursor's. The plain bound on createdAt lets Postgres start the index scan at the
+          // cursor; the OR alone is only a filter, and a deep page would walk every newer lead to get there.
           ...(after && {
+            createdAt: { lte: after.createdAt },
             OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
           }),
         },
