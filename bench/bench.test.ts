@@ -12,7 +12,7 @@ const outDir = mkdtempSync(join(tmpdir(), "leadsync-bench-test-"));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe("pnpm bench --quick", () => {
-  it("runs every scenario and writes latest.json and latest.md", { timeout: 120_000 }, async () => {
+  it("runs every scenario and writes latest.json and latest.md", { timeout: 240_000 }, async () => {
     const report = await runBench({ quick: true, outDir });
     expect(report.failures).toEqual([]);
     expect(report.scenarios.map((s) => s.id)).toEqual(SCENARIOS.map((s) => s.id));
