@@ -90,9 +90,9 @@ export function startWorkers({ config, prisma, connection, logger }: WorkersDeps
         ...common,
         queueName: queue.name,
         // A job mostly waits for its account's batch (window, read, transaction), so slots are cheap: a normal lane
-        // gets enough for a second of a thousand quiet portals' deliveries. A bulk lane keeps WORKER_CONCURRENCY, which
-        // bounds how much of the process one tenant's burst takes (bench tenants).
-        concurrency: queue.lane === "normal" ? Math.max(config.workerConcurrency, MIN_NORMAL_LANE_CONCURRENCY) : config.workerConcurrency,
+        // gets enough for a second of a thousand quiet portals' deliveries. A bulk lane gets WORKER_BULK_CONCURRENCY,
+        // which bounds how much of the process (and of Postgres) one bursting account takes (bench tenants).
+        concurrency: queue.lane === "normal" ? Math.max(config.workerConcurrency, MIN_NORMAL_LANE_CONCURRENCY) : config.workerBulkConcurrency,
         logger: inboundLog,
       }),
     ),

@@ -121,6 +121,11 @@ export const rawEnvSchema = z.object({
   /** How long the inbound worker gathers events of one portal before one batch read (ms). */
   INBOUND_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(5000).default(50),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /**
+   * crm-changes jobs a bulk lane runs at once per worker process: the share of a worker a bursting account gets. Two
+   * jobs (up to 200 events, a creation and a change per record) fill one 100-record batch read.
+   */
+  WORKER_BULK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(2),
   /** Where a standalone worker process serves /metrics and /health (0: a free port). */
   WORKER_METRICS_PORT: port.default(9464),
   /** BullMQ job lock: a worker that dies holding a job loses it after this long (then stalled-job recovery). */
@@ -198,6 +203,7 @@ export const envSchema = rawEnvSchema
             : { user: "admin", password: "admin" },
       inboundBatchWindowMs: env.INBOUND_BATCH_WINDOW_MS,
       workerConcurrency: env.WORKER_CONCURRENCY,
+      workerBulkConcurrency: env.WORKER_BULK_CONCURRENCY,
       workerMetricsPort: env.WORKER_METRICS_PORT,
       workerLockDurationMs: env.WORKER_LOCK_DURATION_MS,
       workerStalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
