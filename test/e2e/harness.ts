@@ -14,7 +14,6 @@ import {
   createQueueGroup,
   createRedisConnection,
   enqueue,
-  isCluster,
   layoutFromConfig,
   singleQueueGroup,
   type QueueGroup,
@@ -24,7 +23,7 @@ import { buildReceiverApp } from "../../apps/receiver/src/index.js";
 import { startWorkers, type RunningWorkers } from "../../apps/worker/src/index.js";
 import { capturingLogger, type LogLine } from "../../apps/worker/test/helpers/log-capture.js";
 import { freePort } from "../helpers/ports.js";
-import { cleanupPrefix, uniqueQueuePrefix } from "../helpers/redis.js";
+import { cleanupPrefixEverywhere, uniqueQueuePrefix } from "../helpers/redis.js";
 
 /**
  * The whole pipeline on 127.0.0.1 for one test file: HubSpot sandbox → signed webhooks → receiver → BullMQ
@@ -263,9 +262,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await receiver?.close();
       await workers.close();
       await Promise.all([...eventQueues.queues, ...outboundQueues.queues].map((queue) => queue.close()));
-      // A cluster's keys live on its masters: each one is scanned.
-      const nodes = isCluster(producer) ? producer.nodes("master") : [producer];
-      for (const node of nodes) await cleanupPrefix(node, prefix).catch(() => undefined);
+      await cleanupPrefixEverywhere(producer, prefix);
       producer.disconnect();
       workerConnection.disconnect();
       await db.drop();

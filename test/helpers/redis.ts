@@ -43,6 +43,18 @@ export async function cleanupPrefix(redis: ScanningRedis, prefix: string): Promi
   return deleted;
 }
 
+/** A client that may be a Redis Cluster's (ioredis' Cluster: `isCluster`, its masters by `nodes`). */
+export interface MaybeClusterRedis extends ScanningRedis {
+  isCluster?: boolean;
+  nodes?: (role: "master") => (ScanningRedis & { status?: string })[];
+}
+
+/** `cleanupPrefix` on one Redis, or on every master of a cluster (its keys live on the masters); errors ignored. */
+export async function cleanupPrefixEverywhere(client: MaybeClusterRedis, prefix: string): Promise<void> {
+  const nodes = client.isCluster && client.nodes ? client.nodes("master") : [client];
+  for (const node of nodes) await cleanupPrefix(node, prefix).catch(() => undefined);
+}
+
 /** PING over a bare socket (no client library needed): resolves when Redis answers, rejects naming the URL otherwise. */
 export async function assertRedisReachable(redisUrl: string, timeoutMs = 3000): Promise<void> {
   const url = new URL(redisUrl);

@@ -3,14 +3,14 @@ import { randomUUID } from "node:crypto";
 import { loadConfig, type Config } from "../../packages/config/src/index.js";
 import type { PrismaClient } from "../../packages/db/src/index.js";
 import { createTestDatabase, type TestDatabase } from "../../packages/db/src/testing.js";
-import { QUEUES, closeAll, createQueue, createQueueGroup, createRedisConnection, isCluster, layoutFromConfig, singleQueueGroup, type TypedQueue } from "../../packages/queue/src/index.js";
+import { QUEUES, closeAll, createQueue, createQueueGroup, createRedisConnection, layoutFromConfig, singleQueueGroup, type TypedQueue } from "../../packages/queue/src/index.js";
 import { buildApiApp } from "../../apps/api/src/index.js";
 import { signDevToken } from "../../apps/api/src/dev-token.js";
 import { receiverPlugin } from "../../apps/receiver/src/index.js";
 import { startWorkers, type RunningWorkers } from "../../apps/worker/src/index.js";
 import { capturingLogger, type LogLine } from "../../apps/worker/test/helpers/log-capture.js";
 import { freePort } from "../helpers/ports.js";
-import { cleanupPrefix, uniqueQueuePrefix } from "../helpers/redis.js";
+import { cleanupPrefixEverywhere, uniqueQueuePrefix } from "../helpers/redis.js";
 import type { ProviderKit, RunningEmulator } from "./kit.js";
 
 /**
@@ -168,7 +168,7 @@ export async function startProviderWorld(kit: ProviderKit, options: ProviderWorl
     async close() {
       await app.close();
       await workers.close();
-      for (const node of isCluster(producer) ? producer.nodes("master") : [producer]) await cleanupPrefix(node, prefix).catch(() => undefined);
+      await cleanupPrefixEverywhere(producer, prefix);
       await closeAll({ queues: [...changeQueues.queues, ...outboundQueues.queues], connections: [producer, workerConnection] }, { timeoutMs: 5_000 });
       await emulator.close();
       await db.drop();

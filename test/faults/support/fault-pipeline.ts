@@ -5,8 +5,8 @@ import { createPrismaClient, type CrmIntegration, type PrismaClient } from "../.
 import { createTestDatabase, type TestDatabase } from "../../../packages/db/src/testing.js";
 import { createHubSpotClient, ensureLeadSourceProperty } from "../../../packages/hubspot/src/index.js";
 import { signV3, startSandbox, type Sandbox } from "../../../packages/hubspot-sandbox/src/index.js";
-import { QUEUES, createQueueGroup, createRedisConnection, isCluster, layoutFromConfig, type TypedQueue } from "../../../packages/queue/src/index.js";
-import { cleanupPrefix, uniqueQueuePrefix } from "../../helpers/redis.js";
+import { QUEUES, createQueueGroup, createRedisConnection, layoutFromConfig, type TypedQueue } from "../../../packages/queue/src/index.js";
+import { cleanupPrefixEverywhere, uniqueQueuePrefix } from "../../helpers/redis.js";
 import { startApp, stopAllProcesses, type AppName, type AppProcess } from "./processes.js";
 import { freePort, until } from "../../helpers/ports.js";
 
@@ -211,9 +211,7 @@ export async function startFaultPipeline(options: FaultPipelineOptions = {}): Pr
       await stopAllProcesses();
       await sandbox.close().catch(() => undefined);
       await Promise.all(eventQueues.queues.map((queue) => queue.close().catch(() => undefined)));
-      for (const node of isCluster(redis) ? redis.nodes("master") : [redis]) {
-        if (node.status === "ready") await cleanupPrefix(node, prefix).catch(() => undefined);
-      }
+      if (redis.status === "ready") await cleanupPrefixEverywhere(redis, prefix);
       redis.disconnect();
       if (testDb) await testDb.drop();
       else await prisma.$disconnect();
