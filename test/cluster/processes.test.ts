@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../packages/config/src/index.js";
 import { layoutFromConfig } from "../../packages/queue/src/index.js";
 import { duplicatesOf, startFaultPipeline, type FaultPipeline } from "../faults/support/fault-pipeline.js";
-import { jsonLines, REPO_ROOT } from "../faults/support/processes.js";
+import { jsonLines, runCli } from "../faults/support/processes.js";
 import { freePort } from "../helpers/ports.js";
 import { startRedisCluster, type RedisCluster } from "../helpers/redis-cluster.js";
 
@@ -95,15 +94,7 @@ describe("LeadSync's processes on a Redis Cluster", () => {
   }, 180_000);
 
   it("`pnpm cli replay` searches every shard and lane of the cluster", async () => {
-    const replay = spawn(process.execPath, ["--import", "tsx", "apps/worker/src/cli.ts", "replay", "--integration", world.integration.id, "--dry-run"], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env["PATH"] ?? "", ...world.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    replay.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    replay.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const code = await new Promise((resolve) => replay.once("exit", resolve));
+    const { code, output } = await runCli(["replay", "--integration", world.integration.id, "--dry-run"], world.env);
     expect(code, output).toBe(0);
     // Nothing failed for good above, on any shard.
     expect(output).toMatch(/Would replay 0 inbound and 0 outbound failed job\(s\)/);

@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_JOB_OPTIONS } from "../../packages/queue/src/index.js";
 import { duplicatesOf, startFaultPipeline, type FaultPipeline } from "./support/fault-pipeline.js";
 import { until } from "../helpers/ports.js";
-import { jsonLines, REPO_ROOT, type AppProcess } from "./support/processes.js";
+import { jsonLines, runCli, type AppProcess } from "./support/processes.js";
 import { startResetProxy, type ResetProxy } from "./support/reset-proxy.js";
 import { printSummary, recordScenario } from "./support/summary.js";
 
@@ -196,15 +195,7 @@ describe("fault suite: real receiver and worker processes", () => {
     expect(logged[0]?.message).toMatch(/HTTP 500/);
 
     await world.clearFaults();
-    const replay = spawn(process.execPath, ["--import", "tsx", "apps/worker/src/cli.ts", "replay", "--integration", world.integration.id], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env["PATH"] ?? "", ...world.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    replay.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    replay.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const code = await new Promise((resolve) => replay.once("exit", resolve));
+    const { code, output } = await runCli(["replay", "--integration", world.integration.id], world.env);
     expect(code, output).toBe(0);
     expect(output).toMatch(/Replayed 1 inbound/);
     await world.settled();

@@ -127,3 +127,17 @@ export function jsonLines(process: AppProcess): Record<string, unknown>[] {
     }
   });
 }
+
+/** `pnpm cli <args>` as a process with the test's environment: its exit code and everything it printed. */
+export async function runCli(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "apps/worker/src/cli.ts", ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env["PATH"] ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { code, output };
+}
