@@ -1,6 +1,9 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, hubspotEvent, startHarness, type Harness } from "../../../test/e2e/harness.js";
+import { applyContactSnapshots } from "../src/inbound/apply-snapshots.js";
+import { createIntegrationDirectory } from "../src/integrations.js";
+import { capturingLogger } from "./helpers/log-capture.js";
 
 // Inbound batches that meet another writer on the same lead: the platform creating a lead with the contact's email
 // while the batch runs, or two batches of one portal (no shared contact, so they run side by side) sharing an email.
@@ -47,6 +50,49 @@ describe("an inbound batch racing another writer on the same email", () => {
       expect(await h.prisma.integrationError.count({ where: { integrationId: h.integration.id, externalId: contactId as string } })).toBe(0);
       expect(h.logs.some((l) => l.level >= 50 && l.msg.startsWith("Failed to handle contact creation"))).toBe(false);
       expect(h.logs.some((l) => l.msg === "Batch lost a race to a concurrent write - applying it again")).toBe(true);
+    } finally {
+      await platform.end();
+    }
+  });
+
+  it("a backfill or reconciliation snapshot is applied again at once when a lead with its email was committed meanwhile", async () => {
+    const [contactId] = await h.createContacts([{ email: "snapshot-race@example.com", firstname: "Snap" }]);
+    const formOwner = await h.createPlatformLead({ email: "snapshot-form-owner@example.com" });
+    const { formId } = await h.prisma.lead.findUniqueOrThrow({ where: { id: formOwner.id }, select: { formId: true } });
+    const { logger, lines } = capturingLogger();
+    const directory = createIntegrationDirectory({ config: h.config, prisma: h.prisma, connection: h.connection, logger });
+    const integration = await directory.findByAccount("hubspot", String(h.portalId));
+    if (!integration) throw new Error("no integration");
+
+    const platform = new pg.Client({ connectionString: h.config.databaseUrl });
+    await platform.connect();
+    try {
+      await platform.query("BEGIN");
+      await platform.query(
+        `INSERT INTO leads (id, org_id, form_id, email, first_name, source, updated_at)
+         VALUES (gen_random_uuid(), $1, $2::uuid, 'snapshot-race@example.com', 'Platform', $3, now())`,
+        [h.orgId, formId, h.config.leadSourceMarker],
+      );
+      const applying = applyContactSnapshots(
+        { config: h.config, prisma: h.prisma, logger, directory },
+        integration,
+        [{ id: contactId as string, properties: { email: "snapshot-race@example.com", firstname: "Snap" }, updatedAt: Date.now() }],
+        { origin: "reconcile" },
+      );
+      await eventually(
+        async () =>
+          (await platform.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'transactionid'")).rows[0].n > 0,
+        { what: "the snapshot waiting on the platform's insert" },
+      );
+      await platform.query("COMMIT");
+
+      // Before: the transaction failed on leads_org_id_email_key and the reconcile job with it (an error line).
+      const result = await applying;
+      expect(result.created).toBe(0);
+      const leads = await h.prisma.lead.findMany({ where: { orgId: h.orgId, email: "snapshot-race@example.com" }, include: { links: true } });
+      expect(leads).toHaveLength(1);
+      expect(leads[0]?.links.map((l) => l.externalId)).toEqual([contactId]);
+      expect(lines.some((l) => l.msg === "Batch lost a race to a concurrent write - applying it again")).toBe(true);
     } finally {
       await platform.end();
     }

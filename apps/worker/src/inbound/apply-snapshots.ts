@@ -3,6 +3,7 @@ import { propertiesToRead, type CrmContact } from "@leadsync/core";
 import type { Integration, IntegrationDirectory } from "../integrations.js";
 import { TRANSACTION_LIMITS, decideAll, logApplied, writeDecisions } from "./contact-changes.js";
 import type { InboundBatchDeps } from "./handle-batch.js";
+import { retryLostRaces } from "./lost-race.js";
 import type { InboundItem } from "./types.js";
 
 /** The most contacts one `applyContactSnapshots` call should take: one provider batch, one transaction. */
@@ -36,11 +37,17 @@ export async function applyContactSnapshots(
   const byContact = new Map([...byId.values()].map((c) => [c.id, [snapshotItem(integration, c, origin)]]));
   const formId = (await ensureCrmImportForm(deps.prisma, integration.orgId)).id;
   const rules = deps.directory.rulesFor(integration);
-  const applied = await deps.prisma.$transaction(async (tx) => {
-    const decisions = await decideAll(tx, deps.config, integration, byContact, byId, rules);
-    return writeDecisions(tx, integration, decisions, new Set(byId.keys()), formId, rules);
-  }, TRANSACTION_LIMITS);
-  logApplied(deps.logger.child({ integrationId: integration.id, accountId: integration.externalAccountId, origin }), applied, rules.crmName);
+  const log = deps.logger.child({ integrationId: integration.id, accountId: integration.externalAccountId, origin });
+  // A webhook batch (or the platform) may create a lead with one of these emails meanwhile: applied again, linked.
+  const applied = await retryLostRaces(
+    () =>
+      deps.prisma.$transaction(async (tx) => {
+        const decisions = await decideAll(tx, deps.config, integration, byContact, byId, rules);
+        return writeDecisions(tx, integration, decisions, new Set(byId.keys()), formId, rules);
+      }, TRANSACTION_LIMITS),
+    log,
+  );
+  logApplied(log, applied, rules.crmName);
 
   const skipped: Record<string, number> = {};
   for (const reason of applied.skipped.values()) skipped[reason] = (skipped[reason] ?? 0) + 1;

@@ -1,6 +1,6 @@
 import { lineLogger, type Config, type Logger } from "@leadsync/config";
 import { propertiesToRead, type CrmContact } from "@leadsync/core";
-import { ensureCrmImportForm, postgresFailure, type PrismaClient } from "@leadsync/db";
+import { ensureCrmImportForm, type PrismaClient } from "@leadsync/db";
 import type { FlushFailures } from "../coalescer.js";
 import { IntegrationPausedError, waitInsteadOfFailing } from "../job-failures.js";
 import type { Integration, IntegrationDirectory } from "../integrations.js";
@@ -8,6 +8,7 @@ import { metrics } from "../metrics.js";
 import { TRANSACTION_LIMITS, decideAll, groupByContact, logApplied, writeDecisions, type SyncRules } from "./contact-changes.js";
 import { claimEvents, countReceived, eventRows, type ClaimScope } from "./event-claims.js";
 import { eraseForPrivacy, relinkMergedContacts } from "./lifecycle.js";
+import { retryLostRaces } from "./lost-race.js";
 import { knownContacts, verdictWithoutRead } from "./prefilter.js";
 import { contactIdOf, eventKind, mergedIdsOf, type EventVerdict, type InboundItem } from "./types.js";
 
@@ -121,15 +122,7 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
    * email in between, or a deadlock between the two): the next try sees the winner's rows and links to them.
    */
   async function applyWithRetry(batch: Parameters<typeof applyBatch>[0]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await applyBatch(batch);
-      } catch (error) {
-        const race = lostRaceReason(error);
-        if (!race || attempt >= MAX_APPLY_ATTEMPTS) throw error;
-        batch.log.info({ attempt, race }, "Batch lost a race to a concurrent write - applying it again");
-      }
-    }
+    return retryLostRaces(() => applyBatch(batch), batch.log);
   }
 
   async function applyBatch(batch: {
@@ -173,20 +166,6 @@ export function createInboundBatchHandler({ config, prisma, directory, logger }:
   }
 }
 
-/**
- * Why a transaction lost to a concurrent one, from the Postgres error Prisma's driver adapter passes on: another
- * writer created a lead with an email this batch was creating (23505 on the org/email index), or Postgres broke a
- * deadlock by aborting this side (40P01). Null for any other error.
- */
-function lostRaceReason(error: unknown): "email_taken" | "deadlock" | null {
-  const failure = postgresFailure(error);
-  if (failure?.code === "23505" && failure.index === "leads_org_id_email_key") return "email_taken";
-  if (failure?.code === "40P01") return "deadlock";
-  return null;
-}
-
-/** A lost race resolves on the next try; a batch losing this many times fails and BullMQ retries its jobs. */
-const MAX_APPLY_ATTEMPTS = 3;
 
 const processed: EventVerdict = { outcome: "processed", reason: null };
 const skipped = (reason: string): EventVerdict => ({ outcome: "skipped", reason });
