@@ -138,8 +138,11 @@ export interface BuildWithSnapshotInput<T, B> {
   build(restore: T | undefined, changed: () => void): Promise<B>;
   /** the state to save, from what `build` returned */
   collect(built: B): unknown;
-  /** default: a process warning (a lost snapshot must not pass unnoticed, even for an emulator without a logger) */
-  onWriteError?(error: unknown): void;
+  /**
+   * Where a failed save is said: the emulator's logger (a warn line), else a process warning — a lost snapshot must
+   * not pass unnoticed, even for an emulator without a logger.
+   */
+  logger?: false | { warn(fields: object, message: string): void } | undefined;
 }
 
 /**
@@ -173,7 +176,10 @@ export async function buildWithSnapshot<T, B>(input: BuildWithSnapshotInput<T, B
     emulator: file.emulator,
     version: file.version,
     collect: () => input.collect(done),
-    onError: input.onWriteError ?? ((error) => process.emitWarning(`${file.emulator} could not save its state to ${file.path}: ${describe(error)}`)),
+    onError: (error) => {
+      if (input.logger) input.logger.warn({ err: error, path: file.path }, `${file.emulator}: could not save its snapshot`);
+      else process.emitWarning(`${file.emulator} could not save its state to ${file.path}: ${describe(error)}`);
+    },
   });
   return { built, status, writer };
 }

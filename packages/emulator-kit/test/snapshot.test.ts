@@ -107,4 +107,19 @@ describe("emulator snapshots", () => {
     const memory = await buildWithSnapshot<State, number>({ file: undefined, build: async (restore) => restore?.n ?? 0, collect: (n) => ({ n }) });
     expect(memory).toEqual({ built: 0, status: undefined, writer: undefined });
   });
+
+  it("buildWithSnapshot: a failed save is a warn line on the emulator's logger naming the emulator and the file", async () => {
+    const path = tempPath();
+    const warnings: { fields: object; message: string }[] = [];
+    const { writer } = await buildWithSnapshot<State, number>({
+      file: file(path),
+      build: async () => 0,
+      collect: () => {
+        throw new Error("disk full");
+      },
+      logger: { warn: (fields, message) => warnings.push({ fields, message }) },
+    });
+    writer?.flush();
+    expect(warnings).toEqual([{ fields: { err: expect.objectContaining({ message: "disk full" }), path }, message: "test-emu: could not save its snapshot" }]);
+  });
 });

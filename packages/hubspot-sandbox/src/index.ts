@@ -1,6 +1,5 @@
 import { buildWithSnapshot, definedOnly, type SnapshotStatus } from "@leadsync/emulator-kit";
 import type { FastifyInstance } from "fastify";
-import type { Logger } from "pino";
 import { buildApp, type SandboxHandle } from "./app.js";
 import { resolveOptions, type SandboxOptions } from "./options.js";
 import { HUBSPOT_SNAPSHOT, hubspotSnapshotSchema } from "./state/snapshot.js";
@@ -32,7 +31,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       return { resolved, ...(await buildApp(resolved, { restore, changed })) };
     },
     collect: ({ state }) => state.snapshot(),
-    ...(options.logger && { onWriteError: (error: unknown) => (options.logger as Logger).warn({ err: error, path: snapshotPath }, "hubspot-sandbox: could not save its snapshot") }),
+    logger: options.logger,
   });
   const { app, sandbox, resolved } = built;
   try {

@@ -1,6 +1,5 @@
 import { buildWithSnapshot, definedOnly, type SnapshotStatus } from "@leadsync/emulator-kit";
 import type { FastifyInstance } from "fastify";
-import type { Logger } from "pino";
 import { buildApp, type SandboxHandle } from "./app.js";
 import { resolveOptions, type SandboxOptions } from "./options.js";
 import { PIPEDRIVE_SNAPSHOT, pipedriveSnapshotSchema } from "./state/snapshot.js";
@@ -31,7 +30,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return { resolved, ...(await buildApp(resolved, { restore, changed })) };
     },
     collect: ({ state }) => state.snapshot(),
-    ...(options.logger && { onWriteError: (error: unknown) => (options.logger as Logger).warn({ err: error, path: snapshotPath }, "pipedrive-sandbox: could not save its snapshot") }),
+    logger: options.logger,
   });
   const { app, sandbox, resolved } = built;
   try {

@@ -1,6 +1,5 @@
 import { buildWithSnapshot, definedOnly, type SnapshotStatus } from "@leadsync/emulator-kit";
 import type { FastifyInstance } from "fastify";
-import type { Logger } from "pino";
 import { buildApp, type SandboxHandle } from "./app.js";
 import { startPubSubServer } from "./grpc/server.js";
 import { resolveOptions, type SalesforceSandboxOptions } from "./options.js";
@@ -42,7 +41,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
       return { resolved, ...(await buildApp(resolved, { restore, changed })) };
     },
     collect: ({ sandbox }) => sandbox.state.snapshot(),
-    ...(options.logger && { onWriteError: (error: unknown) => (options.logger as Logger).warn({ err: error, path: snapshotPath }, "salesforce-sandbox: could not save its snapshot") }),
+    logger: options.logger,
   });
   const { app, sandbox, resolved } = built;
   try {

@@ -1,6 +1,5 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Logger } from "pino";
 import { buildWithSnapshot, definedOnly, type SnapshotStatus } from "@leadsync/emulator-kit";
 import { buildApp, type SandboxHandle } from "./app.js";
 import { resolveOptions, type SandboxOptions } from "./options.js";
@@ -37,7 +36,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return { resolved, ...(await buildApp(resolved, { restore, changed })) };
     },
     collect: ({ state }) => state.snapshot(),
-    ...(options.logger && { onWriteError: (error: unknown) => (options.logger as Logger).warn({ err: error, path: snapshotPath }, "zoho-sandbox: could not save its snapshot") }),
+    logger: options.logger,
   });
   const { app, state, sandbox, resolved } = built;
   try {
