@@ -1,2 +1,3 @@
 export * from "./fault-registry.js";
 export * from "./snapshot.js";
+export * from "./listen.js";

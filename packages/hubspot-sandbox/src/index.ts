@@ -1,5 +1,4 @@
-import { buildWithSnapshot, definedOnly, type SnapshotStatus } from "@leadsync/emulator-kit";
-import type { FastifyInstance } from "fastify";
+import { buildWithSnapshot, definedOnly, listenForUrl, type SnapshotStatus } from "@leadsync/emulator-kit";
 import { buildApp, type SandboxHandle } from "./app.js";
 import { resolveOptions, type SandboxOptions } from "./options.js";
 import { HUBSPOT_SNAPSHOT, hubspotSnapshotSchema } from "./state/snapshot.js";
@@ -34,15 +33,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     logger: options.logger,
   });
   const { app, sandbox, resolved } = built;
-  try {
-    await app.listen({ port: resolved.port, host: resolved.host });
-  } catch (error) {
-    await app.close();
-    throw error;
-  }
+  const url = await listenForUrl(app, { port: resolved.port, host: resolved.host }, "hubspot-sandbox");
   return {
     ...sandbox,
-    url: baseUrl(app, resolved.host),
+    url,
     snapshot: status,
     close: async () => {
       await app.close();
@@ -51,10 +45,4 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   };
 }
 
-function baseUrl(app: FastifyInstance, host: string): string {
-  const address = app.server.address();
-  if (address === null || typeof address === "string") throw new Error("hubspot-sandbox: server has no TCP address");
-  const printableHost = host.includes(":") ? `[${host}]` : host;
-  return `http://${printableHost}:${address.port}`;
-}
 export type { SnapshotStatus } from "@leadsync/emulator-kit";

@@ -1,5 +1,4 @@
-import { buildWithSnapshot, definedOnly, type SnapshotStatus } from "@leadsync/emulator-kit";
-import type { FastifyInstance } from "fastify";
+import { buildWithSnapshot, definedOnly, listenForUrl, type SnapshotStatus } from "@leadsync/emulator-kit";
 import { buildApp, type SandboxHandle } from "./app.js";
 import { startPubSubServer } from "./grpc/server.js";
 import { resolveOptions, type SalesforceSandboxOptions } from "./options.js";
@@ -44,13 +43,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
     logger: options.logger,
   });
   const { app, sandbox, resolved } = built;
-  try {
-    await app.listen({ port: resolved.port, host: resolved.host });
-  } catch (error) {
-    await app.close();
-    throw error;
-  }
-  const url = baseUrl(app, resolved.host);
+  const url = await listenForUrl(app, { port: resolved.port, host: resolved.host }, "salesforce-sandbox");
   sandbox.state.baseUrl = url;
   // loaded only when asked for: certificate generation pulls in @peculiar/x509 and a Reflect polyfill
   const tls = resolved.grpcPort !== false && resolved.grpcTls ? await (await import("./grpc/tls.js")).generateSandboxTls() : undefined;
@@ -73,10 +66,4 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions =
   };
 }
 
-function baseUrl(app: FastifyInstance, host: string): string {
-  const address = app.server.address();
-  if (address === null || typeof address === "string") throw new Error("salesforce-sandbox: server has no TCP address");
-  const printableHost = host.includes(":") ? `[${host}]` : host;
-  return `http://${printableHost}:${address.port}`;
-}
 export type { SnapshotStatus } from "@leadsync/emulator-kit";

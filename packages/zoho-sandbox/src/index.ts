@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { buildWithSnapshot, definedOnly, type SnapshotStatus } from "@leadsync/emulator-kit";
+import { buildWithSnapshot, definedOnly, httpUrl, listenForUrl, type SnapshotStatus } from "@leadsync/emulator-kit";
 import { buildApp, type SandboxHandle } from "./app.js";
 import { resolveOptions, type SandboxOptions } from "./options.js";
 import { ZOHO_SNAPSHOT, zohoSnapshotSchema } from "./state/snapshot.js";
@@ -39,12 +39,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     logger: options.logger,
   });
   const { app, state, sandbox, resolved } = built;
-  try {
-    await app.listen({ port: resolved.port, host: resolved.host });
-  } catch (error) {
-    await app.close();
-    throw error;
-  }
+  const url = await listenForUrl(app, { port: resolved.port, host: resolved.host }, "zoho-sandbox");
   // A second listener on the same routes plays the API domain (another host at Zoho).
   const apiServer: Server = createServer((req, res) => app.routing(req, res));
   // A taken API port rejects (an unhandled "error" event would crash the process instead), and the accounts server stops.
@@ -58,8 +53,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await app.close();
     throw error;
   });
-  const url = urlOf(app.server.address() as AddressInfo, resolved.host);
-  const apiUrl = urlOf(apiServer.address() as AddressInfo, resolved.host);
+  const apiUrl = httpUrl(resolved.host, (apiServer.address() as AddressInfo).port);
   state.apiPort = (apiServer.address() as AddressInfo).port;
   state.urls = { accountsUrl: resolved.accountsUrl ?? url, apiDomain: resolved.apiDomain ?? apiUrl };
   return {
@@ -77,7 +71,4 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 }
 
-function urlOf(address: AddressInfo, host: string): string {
-  return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
-}
 export type { SnapshotStatus } from "@leadsync/emulator-kit";
